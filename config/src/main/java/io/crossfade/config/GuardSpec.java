@@ -1,0 +1,45 @@
+package io.crossfade.config;
+
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * The per-migration rule that halts or rolls back a rollout when the new value's errors spike.
+ * It trips when the new variant has at least {@code minSamples} outcomes in the sliding
+ * {@code window} and either its error rate is above {@code maxErrorRate}, or it is above
+ * {@code maxRatio} times the old variant's rate and a one-sided two-proportion z-test says the
+ * difference is real at {@code confidence}.
+ *
+ * @param maxErrorRate absolute ceiling on the new variant's error rate, in (0, 1]; default 0.05
+ * @param maxRatio how many times the old variant's error rate the new one may reach, at least 1; default 2.0
+ * @param minSamples outcomes the new variant needs in the window before the guard judges; default 200
+ * @param window length of the sliding window of outcomes, 1 s to 1 h; default 60 s
+ * @param confidence confidence of the two-proportion test, in [0.5, 1); default 0.99
+ * @param action what to do when it trips; default {@link GuardAction#HALT}
+ */
+public record GuardSpec(
+        double maxErrorRate, double maxRatio, int minSamples, Duration window, double confidence, GuardAction action) {
+
+    /** Defaults that suit a typical web service. */
+    public static final GuardSpec DEFAULT = new GuardSpec(0.05, 2.0, 200, Duration.ofSeconds(60), 0.99, GuardAction.HALT);
+
+    public GuardSpec {
+        Objects.requireNonNull(window, "window");
+        Objects.requireNonNull(action, "action");
+        if (!(maxErrorRate > 0 && maxErrorRate <= 1)) {
+            throw new IllegalArgumentException("maxErrorRate must be in (0, 1], got " + maxErrorRate);
+        }
+        if (!(maxRatio >= 1) || Double.isInfinite(maxRatio)) {
+            throw new IllegalArgumentException("maxRatio must be a finite number of at least 1, got " + maxRatio);
+        }
+        if (minSamples < 1) {
+            throw new IllegalArgumentException("minSamples must be at least 1, got " + minSamples);
+        }
+        if (window.compareTo(Duration.ofSeconds(1)) < 0 || window.compareTo(Duration.ofHours(1)) > 0) {
+            throw new IllegalArgumentException("window must be between 1s and 1h, got " + Durations.format(window));
+        }
+        if (!(confidence >= 0.5 && confidence < 1)) {
+            throw new IllegalArgumentException("confidence must be in [0.5, 1), got " + confidence);
+        }
+    }
+}

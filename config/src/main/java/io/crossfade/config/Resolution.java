@@ -1,0 +1,14 @@
+package io.crossfade.config;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+/**
+ * What one unit reads for one key in one snapshot.
+ *
+ * @param key the key read
+ * @param value the value the unit gets; callers must not mutate it
+ * @param variant {@code static} without a migration, else {@code old} or {@code new}
+ * @param migration the migration deciding the blend, or null
+ */
+public record Resolution(String key, JsonNode value, Variant variant, ActiveMigration migration) {
+}

@@ -1,0 +1,132 @@
+package io.crossfade.config;
+
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Loads a directory of settings files ({@code *.yaml}, {@code *.yml}, {@code *.json}; names
+ * starting with a dot are skipped, which also skips Kubernetes' {@code ..data} internals while
+ * following its symlinks) into one {@link SettingsSpec}. The load is all or nothing: any problem in
+ * any file fails it, with every problem listed.
+ */
+public final class SettingsDirectory {
+
+    private final SettingsFileParser parser = new SettingsFileParser();
+
+    /**
+     * Reads and validates every settings file in {@code dir}.
+     *
+     * @throws SettingsException when the directory cannot be read or any file is invalid; the
+     *     problems name file, line, key and field
+     */
+    public SettingsSpec load(Path dir) throws SettingsException {
+        List<Path> files = list(dir);
+        List<SettingsProblem> problems = new ArrayList<>();
+        List<SettingsFileParser.ParsedFile> parsed = new ArrayList<>();
+        for (Path file : files) {
+            String name = file.getFileName().toString();
+            try {
+                long size = Files.size(file);
+                if (size > SettingsFileParser.MAX_FILE_BYTES) {
+                    problems.add(new SettingsProblem(name, 0, null, null,
+                            "file is " + size + " bytes, over the 4 MiB limit"));
+                    continue;
+                }
+                parsed.add(parser.parse(name, Files.readAllBytes(file)));
+            } catch (SettingsException e) {
+                problems.addAll(e.problems());
+            } catch (NoSuchFileException e) {
+                // Removed between listing and reading (an editor's rename, a ConfigMap swap): the
+                // watcher will see the change and reload again.
+                problems.add(new SettingsProblem(name, 0, null, null, "disappeared while being read"));
+            } catch (IOException e) {
+                problems.add(new SettingsProblem(name, 0, null, null, "cannot be read: " + e.getMessage()));
+            }
+        }
+        if (!problems.isEmpty()) {
+            throw new SettingsException(problems);
+        }
+        return merge(parsed);
+    }
+
+    /**
+     * Merges already-parsed files: a key may be declared once across all files, and every migration
+     * must change a declared setting.
+     */
+    static SettingsSpec merge(List<SettingsFileParser.ParsedFile> files) throws SettingsException {
+        List<SettingsProblem> problems = new ArrayList<>();
+        Map<String, Setting> settings = new TreeMap<>();
+        Map<String, String> settingFile = new HashMap<>();
+        Map<String, SettingsFileParser.DeclaredMigration> declared = new LinkedHashMap<>();
+        for (SettingsFileParser.ParsedFile f : files) {
+            for (Setting s : f.settings().values()) {
+                String other = settingFile.putIfAbsent(s.key(), f.file());
+                if (other != null) {
+                    problems.add(new SettingsProblem(f.file(), f.settingLines().getOrDefault(s.key(), 0), s.key(), null,
+                            "duplicate key: already declared in " + other));
+                } else {
+                    settings.put(s.key(), s);
+                }
+            }
+            for (SettingsFileParser.DeclaredMigration m : f.migrations().values()) {
+                SettingsFileParser.DeclaredMigration other = declared.putIfAbsent(m.key(), m);
+                if (other != null) {
+                    problems.add(new SettingsProblem(f.file(), m.line(), m.key(), null,
+                            "duplicate migration: already declared in " + other.file()));
+                }
+            }
+        }
+        Map<String, MigrationSpec> migrations = new TreeMap<>();
+        for (SettingsFileParser.DeclaredMigration m : declared.values()) {
+            Setting setting = settings.get(m.key());
+            if (setting == null) {
+                problems.add(new SettingsProblem(m.file(), m.line(), m.key(), null,
+                        "migration of unknown setting: declare '" + m.key() + "' under 'settings' first"));
+                continue;
+            }
+            var from = m.from() == null ? setting.value() : m.from();
+            if (from.equals(m.to())) {
+                problems.add(new SettingsProblem(m.file(), m.line(), m.key(), "to",
+                        "is the same as the old value " + from + "; nothing would change"));
+                continue;
+            }
+            migrations.put(m.key(), new MigrationSpec(m.key(), from, m.to(), m.salt(), m.initialPercent(), m.owner(),
+                    m.expected(), m.rollback(), m.guard(), m.steps(), m.file()));
+        }
+        if (!problems.isEmpty()) {
+            throw new SettingsException(problems);
+        }
+        return new SettingsSpec(settings, migrations);
+    }
+
+    private static List<Path> list(Path dir) throws SettingsException {
+        String shown = dir.toString();
+        if (!Files.isDirectory(dir)) {
+            throw new SettingsException(new SettingsProblem(null, 0, null, null,
+                    "settings directory " + shown + " does not exist or is not a directory"));
+        }
+        List<Path> files = new ArrayList<>();
+        try (DirectoryStream<Path> stream = Files.newDirectoryStream(dir)) {
+            for (Path p : stream) {
+                String name = p.getFileName().toString();
+                if (SettingsFileParser.isSettingsFile(name) && Files.isRegularFile(p)) {
+                    files.add(p);
+                }
+            }
+        } catch (IOException e) {
+            throw new SettingsException(new SettingsProblem(null, 0, null, null,
+                    "settings directory " + shown + " cannot be read: " + e.getMessage()));
+        }
+        files.sort(null);
+        return files;
+    }
+}
