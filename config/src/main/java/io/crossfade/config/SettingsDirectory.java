@@ -10,6 +10,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.SortedMap;
 import java.util.TreeMap;
 
 /**
@@ -29,9 +30,19 @@ public final class SettingsDirectory {
      *     problems name file, line, key and field
      */
     public SettingsSpec load(Path dir) throws SettingsException {
+        return parse(read(dir));
+    }
+
+    /**
+     * Reads the raw content of every settings file in {@code dir}, by file name in name order,
+     * without validating it.
+     *
+     * @throws SettingsException when the directory or a file cannot be read, or a file is over 4 MiB
+     */
+    public SortedMap<String, byte[]> read(Path dir) throws SettingsException {
         List<Path> files = list(dir);
         List<SettingsProblem> problems = new ArrayList<>();
-        List<SettingsFileParser.ParsedFile> parsed = new ArrayList<>();
+        SortedMap<String, byte[]> contents = new TreeMap<>();
         for (Path file : files) {
             String name = file.getFileName().toString();
             try {
@@ -41,15 +52,36 @@ public final class SettingsDirectory {
                             "file is " + size + " bytes, over the 4 MiB limit"));
                     continue;
                 }
-                parsed.add(parser.parse(name, Files.readAllBytes(file)));
-            } catch (SettingsException e) {
-                problems.addAll(e.problems());
+                contents.put(name, Files.readAllBytes(file));
             } catch (NoSuchFileException e) {
                 // Removed between listing and reading (an editor's rename, a ConfigMap swap): the
-                // watcher will see the change and reload again.
+                // watcher sees that change too and loads again.
                 problems.add(new SettingsProblem(name, 0, null, null, "disappeared while being read"));
             } catch (IOException e) {
                 problems.add(new SettingsProblem(name, 0, null, null, "cannot be read: " + e.getMessage()));
+            }
+        }
+        if (!problems.isEmpty()) {
+            throw new SettingsException(problems);
+        }
+        return contents;
+    }
+
+    /**
+     * Parses and validates file contents as if they were the files of one directory (used for the
+     * directory itself and for the last-known-good copy of it).
+     *
+     * @param files content by file name; the name's extension picks YAML or JSON
+     * @throws SettingsException listing every problem in every file
+     */
+    public SettingsSpec parse(Map<String, byte[]> files) throws SettingsException {
+        List<SettingsProblem> problems = new ArrayList<>();
+        List<SettingsFileParser.ParsedFile> parsed = new ArrayList<>();
+        for (Map.Entry<String, byte[]> file : new TreeMap<>(files).entrySet()) {
+            try {
+                parsed.add(parser.parse(file.getKey(), file.getValue()));
+            } catch (SettingsException e) {
+                problems.addAll(e.problems());
             }
         }
         if (!problems.isEmpty()) {
