@@ -13,11 +13,13 @@ public enum MigrationState {
     private final String wireName = name().toLowerCase(Locale.ROOT);
 
     /** The lower-case name used in JSON and metric labels ({@code rolled_back}). */
+    @com.fasterxml.jackson.annotation.JsonValue
     public String wireName() {
         return wireName;
     }
 
     /** Parses a wire name; returns null for anything else. */
+    @com.fasterxml.jackson.annotation.JsonCreator
     public static MigrationState fromWireName(String name) {
         for (MigrationState s : values()) {
             if (s.wireName.equals(name)) {

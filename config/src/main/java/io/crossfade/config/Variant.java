@@ -12,11 +12,13 @@ public enum Variant {
     private final String wireName = name().toLowerCase(java.util.Locale.ROOT);
 
     /** The lower-case name used in JSON, headers and metric labels. */
+    @com.fasterxml.jackson.annotation.JsonValue
     public String wireName() {
         return wireName;
     }
 
     /** Parses a wire name ({@code static}, {@code old}, {@code new}); returns null for anything else. */
+    @com.fasterxml.jackson.annotation.JsonCreator
     public static Variant fromWireName(String name) {
         if (name == null) {
             return null;

@@ -1,0 +1,37 @@
+# Crossfade sidecar image. Build: docker build -t crossfade .
+# Stage 1 builds with the same command the README uses; stage 2 is a small JRE image, non-root.
+FROM eclipse-temurin:17-jdk AS build
+WORKDIR /src
+COPY .mvn/ .mvn/
+COPY mvnw pom.xml ./
+COPY config/ config/
+COPY sidecar/ sidecar/
+RUN ./mvnw -B -DskipTests package
+
+FROM eclipse-temurin:17-jre
+RUN groupadd --system --gid 10001 crossfade \
+ && useradd --system --uid 10001 --gid crossfade --home-dir /var/lib/crossfade --shell /usr/sbin/nologin crossfade \
+ && mkdir -p /etc/crossfade/settings /var/lib/crossfade /opt/crossfade \
+ && chown crossfade:crossfade /var/lib/crossfade
+COPY --from=build /src/sidecar/target/crossfade-sidecar.jar /opt/crossfade/crossfade-sidecar.jar
+COPY examples/settings/ /etc/crossfade/settings/
+
+# Settings are mounted read-only (e.g. a ConfigMap) at /etc/crossfade/settings; durable state lives
+# in /var/lib/crossfade (mount a volume to keep operator decisions across pod restarts). The read
+# API stays on loopback (the service shares the pod's network); health, metrics and admin are
+# reachable from outside the pod.
+ENV CROSSFADE_SETTINGS=/etc/crossfade/settings \
+    CROSSFADE_STATE=/var/lib/crossfade \
+    CROSSFADE_LISTEN=127.0.0.1:7070 \
+    CROSSFADE_OPS_LISTEN=0.0.0.0:7071
+# JVM flags for a small container: heap sized from the container limit, one GC thread family that
+# suits 1-2 CPUs, exit (and be restarted) rather than limp on after an OutOfMemoryError.
+ENV JAVA_OPTS="-XX:MaxRAMPercentage=50 -XX:+UseSerialGC -XX:+ExitOnOutOfMemoryError -Dlogback.configurationFile=logback-json.xml"
+
+USER crossfade
+EXPOSE 7070 7071
+VOLUME /var/lib/crossfade
+HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
+  CMD bash -c 'exec 3<>/dev/tcp/127.0.0.1/7071 && printf "GET /health HTTP/1.0\r\n\r\n" >&3 && head -1 <&3 | grep -q " 200 "'
+ENTRYPOINT ["sh", "-c", "exec java $JAVA_OPTS -jar /opt/crossfade/crossfade-sidecar.jar \"$@\"", "crossfade"]
+CMD ["serve"]

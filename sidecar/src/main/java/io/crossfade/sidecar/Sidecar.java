@@ -1,0 +1,232 @@
+package io.crossfade.sidecar;
+
+import io.crossfade.config.SettingsException;
+import io.crossfade.sidecar.health.HealthEndpoints;
+import io.crossfade.sidecar.http.Dispatcher;
+import io.crossfade.sidecar.http.Endpoints;
+import io.crossfade.sidecar.http.HttpListener;
+import io.crossfade.sidecar.metrics.CrossfadeMetrics;
+import io.crossfade.sidecar.metrics.MetricsEndpoint;
+import io.crossfade.sidecar.read.ResponseCache;
+import io.crossfade.sidecar.read.SettingsEndpoints;
+import io.crossfade.sidecar.rollout.RolloutController;
+import io.crossfade.sidecar.source.SettingsDirectorySource;
+import io.crossfade.sidecar.state.AuditLog;
+import io.crossfade.sidecar.state.DurableFiles;
+import io.crossfade.sidecar.state.LastKnownGood;
+import io.crossfade.sidecar.state.StateStore;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.net.SocketAddress;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import io.vertx.core.Handler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One running sidecar: the settings source, the rollout controller and its durable state, the
+ * metrics, and the read and ops listeners, wired in the one direction the design asks for
+ * (source → controller → snapshot → read path).
+ */
+public final class Sidecar implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Sidecar.class);
+
+    private final SidecarOptions options;
+    private final Clock clock = Clock.systemUTC();
+    private final List<AutoCloseable> closeables = new ArrayList<>();
+    private Vertx vertx;
+    private RolloutController controller;
+    private CrossfadeMetrics metrics;
+    private SettingsDirectorySource source;
+    private ResponseCache responses;
+    private String instanceId;
+    private HostPort readAddress;
+    private HostPort opsAddress;
+
+    private Sidecar(SidecarOptions options) {
+        this.options = options;
+    }
+
+    /**
+     * Starts a sidecar and returns once both listeners are bound.
+     *
+     * @throws SettingsException when the settings are invalid and there is no last-known-good copy
+     * @throws IOException when the state directory cannot be used
+     */
+    public static Sidecar start(SidecarOptions options) throws SettingsException, IOException, InterruptedException {
+        Sidecar sidecar = new Sidecar(options);
+        try {
+            sidecar.startUp();
+            return sidecar;
+        } catch (SettingsException | IOException | InterruptedException | RuntimeException e) {
+            sidecar.close();
+            throw e;
+        }
+    }
+
+    private void startUp() throws SettingsException, IOException, InterruptedException {
+        Path stateDir = options.stateDir();
+        DurableFiles.ensureDirectory(stateDir);
+        instanceId = resolveInstanceId(options.instanceId(), stateDir);
+
+        source = new SettingsDirectorySource(options.settingsDir(), new LastKnownGood(stateDir), clock);
+        closeables.add(source);
+        SettingsDirectorySource.Initial initial = source.loadInitial();
+
+        controller = new RolloutController(new StateStore(stateDir), AuditLog.open(stateDir), clock);
+        closeables.add(controller);
+        controller.start(initial.spec(), initial.status());
+
+        metrics = new CrossfadeMetrics();
+        closeables.add(metrics);
+        responses = new ResponseCache(100_000);
+        metrics.monitor(responses.caffeine(), "responses");
+        metrics.published(controller.current());
+        controller.onSnapshot((previous, current, changed) -> {
+            responses.invalidateAll();
+            metrics.published(current);
+        });
+
+        vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
+        LOG.debug("transport: {}", vertx.isNativeTransportEnabled() ? "native" : "NIO");
+
+        Handler<HttpServerRequest> read = new Dispatcher(readEndpoints());
+        Handler<HttpServerRequest> ops = new Dispatcher(opsEndpoints());
+        readAddress = listenTcp(options.listen(), read, Math.max(1, Runtime.getRuntime().availableProcessors()));
+        opsAddress = listenTcp(options.opsListen(), ops, 1);
+        String unix = "";
+        if (options.listenUnix() != null) {
+            Path socket = options.listenUnix().toAbsolutePath();
+            Files.deleteIfExists(socket);
+            await(vertx.deployVerticle(new HttpListener(SocketAddress.domainSocketAddress(socket.toString()),
+                    HttpListener.defaultOptions(), read)));
+            unix = " unix=" + socket;
+        }
+        LOG.info("listening read={} ops={}{}", readAddress, opsAddress, unix);
+        LOG.info("serving {} settings and {} migrations from {} (version {}{}); instance id {}",
+                controller.current().snapshot().spec().settings().size(),
+                controller.current().snapshot().migrations().size(), source.directory(),
+                controller.current().source().version(),
+                controller.current().source().lastKnownGood() ? ", last-known-good copy" : "", instanceId);
+
+        source.watch(controller, metrics::reload);
+    }
+
+    /** Endpoints of the read listener, in the order they are offered requests. */
+    private List<Endpoints> readEndpoints() {
+        List<Endpoints> list = new ArrayList<>();
+        list.add(new HealthEndpoints(controller));
+        list.add(new SettingsEndpoints(controller, responses, metrics, instanceId));
+        return list;
+    }
+
+    /** Endpoints of the ops listener. */
+    private List<Endpoints> opsEndpoints() {
+        List<Endpoints> list = new ArrayList<>();
+        list.add(new HealthEndpoints(controller));
+        list.add(new MetricsEndpoint(vertx, metrics));
+        return list;
+    }
+
+    /**
+     * Binds {@code instances} server instances to {@code address}. The first binds alone so that port
+     * 0 resolves to one real port, which the others then share.
+     */
+    private HostPort listenTcp(HostPort address, Handler<HttpServerRequest> handler, int instances)
+            throws InterruptedException, IOException {
+        // SO_REUSEPORT: each event loop gets its own accepting socket on the same port and the kernel
+        // spreads connections over them (one shared socket would funnel accepts through one loop).
+        HttpServerOptions options = HttpListener.defaultOptions().setReusePort(instances > 1);
+        HttpListener first = new HttpListener(SocketAddress.inetSocketAddress(address.port(), address.host()),
+                options, handler);
+        await(vertx.deployVerticle(first));
+        int port = first.actualPort();
+        if (instances > 1) {
+            SocketAddress bound = SocketAddress.inetSocketAddress(port, address.host());
+            await(vertx.deployVerticle(() -> new HttpListener(bound, options, handler),
+                    new DeploymentOptions().setInstances(instances - 1)));
+        }
+        return new HostPort(address.host(), port);
+    }
+
+    private static <T> T await(Future<T> future) throws InterruptedException, IOException {
+        try {
+            return future.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            throw new IOException(e.getCause().getMessage(), e.getCause());
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new IOException("timed out while binding a listener", e);
+        }
+    }
+
+    /** The flag's id, else {@code $HOSTNAME}, else a random id generated once into the state directory. */
+    static String resolveInstanceId(String configured, Path stateDir) throws IOException {
+        if (configured != null && !configured.isBlank()) {
+            return configured.trim();
+        }
+        String host = System.getenv("HOSTNAME");
+        if (host != null && !host.isBlank()) {
+            return host.trim();
+        }
+        Path file = stateDir.resolve("instance.id");
+        if (Files.exists(file)) {
+            String id = Files.readString(file, StandardCharsets.UTF_8).trim();
+            if (!id.isEmpty()) {
+                return id;
+            }
+        }
+        String id = "instance-" + UUID.randomUUID();
+        DurableFiles.writeAtomically(file, (id + "\n").getBytes(StandardCharsets.UTF_8), false);
+        return id;
+    }
+
+    /** The bound read address. */
+    public HostPort readAddress() {
+        return readAddress;
+    }
+
+    /** The bound ops address. */
+    public HostPort opsAddress() {
+        return opsAddress;
+    }
+
+    /** The rollout controller (tests and in-process embedding). */
+    public RolloutController controller() {
+        return controller;
+    }
+
+    /** Stops listening and closes the state; idempotent. */
+    @Override
+    public synchronized void close() {
+        if (vertx != null) {
+            try {
+                vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                LOG.warn("closing Vert.x: {}", e.getMessage());
+            }
+            vertx = null;
+        }
+        for (int i = closeables.size() - 1; i >= 0; i--) {
+            try {
+                closeables.get(i).close();
+            } catch (Exception e) {
+                LOG.warn("closing {}: {}", closeables.get(i).getClass().getSimpleName(), e.getMessage());
+            }
+        }
+        closeables.clear();
+    }
+}

@@ -1,0 +1,26 @@
+package io.crossfade.sidecar;
+
+import java.nio.file.Path;
+import java.util.Objects;
+
+/**
+ * How to run one sidecar, as the {@code serve} flags give it.
+ *
+ * @param settingsDir directory of settings files
+ * @param stateDir durable state directory
+ * @param listen read API address
+ * @param listenUnix Unix domain socket for the read API, or null
+ * @param opsListen health, metrics and admin address
+ * @param adminTokenFile file holding the admin token, or null to generate one into the state dir
+ * @param instanceId the unit for reads without one, or null to derive it
+ */
+public record SidecarOptions(Path settingsDir, Path stateDir, HostPort listen, Path listenUnix, HostPort opsListen,
+        Path adminTokenFile, String instanceId) {
+
+    public SidecarOptions {
+        Objects.requireNonNull(settingsDir, "settingsDir");
+        Objects.requireNonNull(stateDir, "stateDir");
+        Objects.requireNonNull(listen, "listen");
+        Objects.requireNonNull(opsListen, "opsListen");
+    }
+}

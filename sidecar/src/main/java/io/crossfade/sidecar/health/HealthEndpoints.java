@@ -1,0 +1,88 @@
+package io.crossfade.sidecar.health;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.crossfade.config.ActiveMigration;
+import io.crossfade.config.Percent;
+import io.crossfade.sidecar.Json;
+import io.crossfade.sidecar.http.Endpoints;
+import io.crossfade.sidecar.http.HttpResponses;
+import io.crossfade.sidecar.rollout.PublishedState;
+import io.crossfade.sidecar.rollout.RolloutController;
+import io.crossfade.sidecar.rollout.SourceStatus;
+import io.crossfade.sidecar.state.MigrationRecord;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerRequest;
+
+/**
+ * {@code GET /health} (liveness: 200 while the process can answer) and {@code GET /ready} (200 once
+ * a snapshot is served; the body names the source, its version, any reload error and each
+ * migration's state). A rejected reload or a halted migration keeps {@code /ready} at 200: the
+ * instance still serves correct values.
+ */
+public final class HealthEndpoints implements Endpoints {
+
+    private final RolloutController controller;
+
+    public HealthEndpoints(RolloutController controller) {
+        this.controller = controller;
+    }
+
+    @Override
+    public boolean handle(HttpServerRequest request) {
+        String path = request.path();
+        if (!path.equals("/health") && !path.equals("/ready")) {
+            return false;
+        }
+        if (request.method() != HttpMethod.GET && request.method() != HttpMethod.HEAD) {
+            HttpResponses.methodNotAllowed(request, "GET, HEAD");
+            return true;
+        }
+        if (path.equals("/health")) {
+            HttpResponses.json(request, 200, Json.MAPPER.createObjectNode().put("status", "ok"));
+        } else {
+            ready(request);
+        }
+        return true;
+    }
+
+    private void ready(HttpServerRequest request) {
+        PublishedState state = controller.current();
+        ObjectNode doc = Json.MAPPER.createObjectNode();
+        if (state == null) {
+            doc.put("status", "starting");
+            HttpResponses.json(request, 503, doc);
+            return;
+        }
+        SourceStatus source = state.source();
+        doc.put("status", "ready");
+        doc.put("version", state.snapshot().version());
+        ObjectNode src = doc.putObject("source");
+        src.put("type", source.type());
+        src.put("location", source.location());
+        src.put("version", source.version());
+        src.put("lastKnownGood", source.lastKnownGood());
+        src.put("loadedAt", source.loadedAt() == null ? null : source.loadedAt().toString());
+        if (source.lastError().isEmpty()) {
+            src.putNull("reloadError");
+        } else {
+            ObjectNode err = src.putObject("reloadError");
+            err.put("at", source.lastErrorAt() == null ? null : source.lastErrorAt().toString());
+            ArrayNode problems = err.putArray("problems");
+            source.lastError().forEach(problems::add);
+        }
+        doc.put("settings", state.snapshot().spec().settings().size());
+        ObjectNode migrations = doc.putObject("migrations");
+        for (ActiveMigration m : state.snapshot().migrations().values()) {
+            ObjectNode node = migrations.putObject(m.spec().key());
+            node.put("id", m.id());
+            node.put("state", m.status().state().wireName());
+            node.put("percent", Percent.toDecimal(m.status().effectivePercent()));
+            MigrationRecord record = state.records().get(m.spec().key());
+            if (record != null && record.reason() != null) {
+                node.put("reason", record.reason());
+            }
+        }
+        HttpResponses.json(request, 200, doc);
+    }
+}

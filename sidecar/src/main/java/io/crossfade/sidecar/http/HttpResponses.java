@@ -1,0 +1,66 @@
+package io.crossfade.sidecar.http;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import io.crossfade.sidecar.Json;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Writes JSON answers and the contract's error shape {@code {"error", "message"}}. */
+public final class HttpResponses {
+
+    private static final Logger LOG = LoggerFactory.getLogger(HttpResponses.class);
+
+    /** {@code application/json; charset=utf-8}, prepared once. */
+    public static final CharSequence JSON = HttpHeaders.createOptimized("application/json; charset=utf-8");
+
+    private HttpResponses() {
+    }
+
+    /** Answers {@code status} with {@code body} serialised as JSON. */
+    public static void json(HttpServerRequest request, int status, Object body) {
+        byte[] bytes;
+        try {
+            bytes = Json.MAPPER.writeValueAsBytes(body);
+        } catch (JsonProcessingException e) {
+            LOG.error("cannot serialise a response", e);
+            error(request, ErrorCode.INTERNAL, "the response could not be produced");
+            return;
+        }
+        send(request, status, Buffer.buffer(bytes));
+    }
+
+    /** Answers {@code status} with a prepared JSON body. */
+    public static void send(HttpServerRequest request, int status, Buffer body) {
+        HttpServerResponse response = request.response();
+        if (response.ended() || response.closed()) {
+            return;
+        }
+        response.setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, JSON).end(body);
+    }
+
+    /** Answers with the error shape and the code's status. */
+    public static void error(HttpServerRequest request, ErrorCode code, String message) {
+        var body = Json.MAPPER.createObjectNode().put("error", code.code()).put("message", message);
+        HttpServerResponse response = request.response();
+        if (response.ended() || response.closed()) {
+            return;
+        }
+        if (code == ErrorCode.PAYLOAD_TOO_LARGE) {
+            // the rest of the body is not wanted: do not keep the connection for it
+            response.putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE);
+        }
+        response.setStatusCode(code.status()).putHeader(HttpHeaders.CONTENT_TYPE, JSON)
+                .end(Buffer.buffer(body.toString()));
+    }
+
+    /** 405 naming the methods the path accepts, with the {@code Allow} header. */
+    public static void methodNotAllowed(HttpServerRequest request, String allowed) {
+        request.response().putHeader("Allow", allowed);
+        error(request, ErrorCode.METHOD_NOT_ALLOWED, request.method() + " is not allowed on " + request.path()
+                + "; use " + allowed);
+    }
+}

@@ -1,0 +1,63 @@
+package io.crossfade.sidecar.http;
+
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServerRequest;
+
+/** Reads request bodies with a size limit, failing early instead of buffering a huge body. */
+public final class RequestBodies {
+
+    /** The largest body any endpoint accepts: 64 KiB. */
+    public static final int MAX_BYTES = 64 * 1024;
+
+    /** A body over the limit. */
+    public static final class TooLarge extends RuntimeException {
+        TooLarge() {
+            super("request body is over the 64 KiB limit", null, false, false);
+        }
+    }
+
+    private RequestBodies() {
+    }
+
+    /** True when the declared {@code Content-Length} is already over the limit. */
+    public static boolean declaredTooLarge(HttpServerRequest request) {
+        String length = request.getHeader(HttpHeaders.CONTENT_LENGTH);
+        if (length == null) {
+            return false;
+        }
+        try {
+            return Long.parseLong(length.trim()) > MAX_BYTES;
+        } catch (NumberFormatException e) {
+            return false;
+        }
+    }
+
+    /**
+     * Reads the whole body, failing with {@link TooLarge} as soon as more than {@code maxBytes} arrive.
+     * Must be called before the request's first I/O callback (i.e. synchronously in the handler).
+     */
+    public static Future<Buffer> read(HttpServerRequest request, int maxBytes) {
+        Promise<Buffer> promise = Promise.promise();
+        if (declaredTooLarge(request)) {
+            promise.fail(new TooLarge());
+            return promise.future();
+        }
+        Buffer body = Buffer.buffer();
+        request.handler(chunk -> {
+            if (promise.future().isComplete()) {
+                return;
+            }
+            if (body.length() + chunk.length() > maxBytes) {
+                promise.tryFail(new TooLarge());
+                return;
+            }
+            body.appendBuffer(chunk);
+        });
+        request.exceptionHandler(promise::tryFail);
+        request.endHandler(v -> promise.tryComplete(body));
+        return promise.future();
+    }
+}

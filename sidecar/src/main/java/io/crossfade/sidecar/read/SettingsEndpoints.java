@@ -1,0 +1,159 @@
+package io.crossfade.sidecar.read;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.crossfade.config.Resolution;
+import io.crossfade.config.Setting;
+import io.crossfade.config.SettingKey;
+import io.crossfade.config.SettingsSnapshot;
+import io.crossfade.sidecar.http.Endpoints;
+import io.crossfade.sidecar.http.ErrorCode;
+import io.crossfade.sidecar.http.HttpResponses;
+import io.crossfade.sidecar.http.RequestBodies;
+import io.crossfade.sidecar.metrics.CrossfadeMetrics;
+import io.crossfade.sidecar.rollout.RolloutController;
+import io.crossfade.sidecar.Json;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * The read API: {@code GET /v1/settings/{key}}, {@code /v1/settings/{key}/value} and
+ * {@code /v1/settings?prefix=}. Runs on the event loop and never blocks: it reads the current
+ * snapshot (a volatile read), buckets the unit and serves a prepared response.
+ */
+public final class SettingsEndpoints implements Endpoints {
+
+    /** Longest unit accepted, in UTF-8 bytes. */
+    public static final int MAX_UNIT_BYTES = 256;
+
+    private static final String PREFIX = "/v1/settings";
+    private static final String VALUE_SUFFIX = "/value";
+    private static final CharSequence VARIANT_HEADER = HttpHeaders.createOptimized("X-Crossfade-Variant");
+    private static final CharSequence UNIT_HEADER = HttpHeaders.createOptimized("X-Crossfade-Unit");
+
+    private final RolloutController controller;
+    private final ResponseCache cache;
+    private final CrossfadeMetrics metrics;
+    private final String instanceId;
+
+    public SettingsEndpoints(RolloutController controller, ResponseCache cache, CrossfadeMetrics metrics,
+            String instanceId) {
+        this.controller = controller;
+        this.cache = cache;
+        this.metrics = metrics;
+        this.instanceId = instanceId;
+    }
+
+    @Override
+    public boolean handle(HttpServerRequest request) {
+        String path = request.path();
+        if (!path.startsWith(PREFIX)) {
+            return false;
+        }
+        if (path.length() == PREFIX.length() || path.equals(PREFIX + "/")) {
+            if (allowed(request)) {
+                list(request);
+            }
+            return true;
+        }
+        if (path.charAt(PREFIX.length()) != '/') {
+            return false;
+        }
+        String rest = path.substring(PREFIX.length() + 1);
+        boolean bare = rest.endsWith(VALUE_SUFFIX);
+        String key = bare ? rest.substring(0, rest.length() - VALUE_SUFFIX.length()) : rest;
+        if (allowed(request)) {
+            read(request, key, bare);
+        }
+        return true;
+    }
+
+    private static boolean allowed(HttpServerRequest request) {
+        HttpMethod method = request.method();
+        if (method != HttpMethod.GET && method != HttpMethod.HEAD) {
+            HttpResponses.methodNotAllowed(request, "GET, HEAD");
+            return false;
+        }
+        if (RequestBodies.declaredTooLarge(request)) {
+            HttpResponses.error(request, ErrorCode.PAYLOAD_TOO_LARGE, "request body is over the 64 KiB limit");
+            return false;
+        }
+        return true;
+    }
+
+    private void read(HttpServerRequest request, String key, boolean bare) {
+        long started = System.nanoTime();
+        if (!SettingKey.isValid(key)) {
+            HttpResponses.error(request, ErrorCode.BAD_REQUEST, "invalid key '" + abbreviate(key) + "': " + SettingKey.rule());
+            return;
+        }
+        String unit = unit(request);
+        if (unit == null) {
+            return;
+        }
+        SettingsSnapshot snapshot = controller.current().snapshot();
+        Resolution resolution = snapshot.resolve(key, unit);
+        if (resolution == null) {
+            HttpResponses.error(request, ErrorCode.NOT_FOUND, "no setting named " + key);
+            return;
+        }
+        PreparedResponse prepared = cache.get(snapshot, resolution, bare);
+        HttpServerResponse response = request.response();
+        response.putHeader(HttpHeaders.ETAG, prepared.etag()).putHeader(VARIANT_HEADER, prepared.variant());
+        String ifNoneMatch = request.getHeader(HttpHeaders.IF_NONE_MATCH);
+        if (ifNoneMatch != null && ifNoneMatch.contentEquals(prepared.etag())) {
+            response.setStatusCode(304).end();
+        } else {
+            response.putHeader(HttpHeaders.CONTENT_TYPE, HttpResponses.JSON).end(prepared.body());
+        }
+        metrics.read(key, resolution.variant(), System.nanoTime() - started);
+    }
+
+    private void list(HttpServerRequest request) {
+        String prefix = request.getParam("prefix");
+        if (prefix == null) {
+            prefix = "";
+        }
+        if (prefix.length() > 200) {
+            HttpResponses.error(request, ErrorCode.BAD_REQUEST, "prefix is longer than a key can be (200 characters)");
+            return;
+        }
+        String unit = unit(request);
+        if (unit == null) {
+            return;
+        }
+        SettingsSnapshot snapshot = controller.current().snapshot();
+        ObjectNode doc = Json.MAPPER.createObjectNode();
+        doc.put("version", snapshot.version());
+        ObjectNode settings = doc.putObject("settings");
+        for (Setting s : snapshot.spec().settings().values()) {
+            if (s.key().startsWith(prefix)) {
+                Resolution r = snapshot.resolve(s.key(), unit);
+                settings.putObject(s.key()).put("variant", r.variant().wireName()).set("value", r.value());
+            }
+        }
+        HttpResponses.json(request, 200, doc);
+    }
+
+    /** The unit from {@code ?unit=} or the header, else the instance id; null after answering 400. */
+    private String unit(HttpServerRequest request) {
+        String unit = request.getParam("unit");
+        if (unit == null || unit.isEmpty()) {
+            unit = request.getHeader(UNIT_HEADER);
+        }
+        if (unit == null || unit.isEmpty()) {
+            return instanceId;
+        }
+        if (unit.length() > MAX_UNIT_BYTES || unit.getBytes(StandardCharsets.UTF_8).length > MAX_UNIT_BYTES) {
+            HttpResponses.error(request, ErrorCode.BAD_REQUEST, "unit is longer than " + MAX_UNIT_BYTES + " bytes");
+            return null;
+        }
+        return unit;
+    }
+
+    private static String abbreviate(String s) {
+        return s.length() > 80 ? s.substring(0, 77) + "..." : s;
+    }
+}

@@ -1,0 +1,57 @@
+package io.crossfade.sidecar.rollout;
+
+/** A requested change to one migration, by an operator, the guard or the ramp. */
+public sealed interface Change {
+
+    /** The audit log's name for this change. */
+    String action();
+
+    /** Set the percent (thousandths); takes a ramped migration off its ramp until {@code resume}. */
+    record SetPercent(int percent) implements Change {
+        public String action() {
+            return "set_percent";
+        }
+    }
+
+    /** Freeze the migration where it is (operator). */
+    record Pause() implements Change {
+        public String action() {
+            return "pause";
+        }
+    }
+
+    /** Continue a paused or halted migration, or put a manually set one back on its ramp. */
+    record Resume() implements Change {
+        public String action() {
+            return "resume";
+        }
+    }
+
+    /** Everyone back on the old value. */
+    record Rollback() implements Change {
+        public String action() {
+            return "rollback";
+        }
+    }
+
+    /** Everyone on the new value; allowed only at 100 %. */
+    record Complete() implements Change {
+        public String action() {
+            return "complete";
+        }
+    }
+
+    /** Freeze the percent because the new value misbehaves (guard). */
+    record Halt() implements Change {
+        public String action() {
+            return "halt";
+        }
+    }
+
+    /** Move the ramp from step {@code fromStep} to the next step (step scheduler). */
+    record AdvanceStep(int fromStep) implements Change {
+        public String action() {
+            return "step";
+        }
+    }
+}

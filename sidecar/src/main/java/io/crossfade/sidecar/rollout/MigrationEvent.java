@@ -1,0 +1,11 @@
+package io.crossfade.sidecar.rollout;
+
+import io.crossfade.sidecar.state.AuditEvent;
+
+/** Told after each durable change to a migration, on the rollout controller's thread; must not block. */
+@FunctionalInterface
+public interface MigrationEvent {
+
+    /** @param event the audit event just made durable */
+    void changed(AuditEvent event);
+}

@@ -1,0 +1,84 @@
+package io.crossfade.sidecar.state;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermission;
+import java.util.Set;
+
+/**
+ * Whole-file writes that survive a crash at any moment: the reader sees either the old file or the
+ * new one, never a torn mix, and once {@link #writeAtomically} returns the new content is on disk.
+ * Blocking; never call from an event loop.
+ */
+public final class DurableFiles {
+
+    private DurableFiles() {
+    }
+
+    /**
+     * Writes {@code content} to {@code target} via a temporary file in the same directory: write,
+     * fsync, atomic rename over the target, fsync of the directory.
+     *
+     * @param ownerOnly true to create the file with mode 0600 (secrets)
+     * @throws IOException when any step fails; the target then still holds its previous content
+     */
+    public static void writeAtomically(Path target, byte[] content, boolean ownerOnly) throws IOException {
+        Path dir = target.toAbsolutePath().getParent();
+        Path temp = dir.resolve("." + target.getFileName() + ".tmp");
+        try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.TRUNCATE_EXISTING)) {
+            if (ownerOnly) {
+                restrictToOwner(temp);
+            }
+            ByteBuffer buffer = ByteBuffer.wrap(content);
+            while (buffer.hasRemaining()) {
+                channel.write(buffer);
+            }
+            channel.force(true);
+        }
+        try {
+            Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (AtomicMoveNotSupportedException e) {
+            throw new IOException("the state directory's file system cannot rename atomically: " + dir, e);
+        }
+        syncDirectory(dir);
+    }
+
+    /** Makes a rename or a new file in {@code dir} durable (fsync of the directory). */
+    public static void syncDirectory(Path dir) throws IOException {
+        try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
+            channel.force(true);
+        } catch (IOException e) {
+            // Some platforms cannot open a directory as a channel; Linux can, and that is what we
+            // run on. Only swallow the platform limitation, not real I/O failures.
+            if (!System.getProperty("os.name", "").toLowerCase().contains("win")) {
+                throw e;
+            }
+        }
+    }
+
+    /** Creates {@code dir} (and parents) if missing, with mode 0700 when it is created. */
+    public static void ensureDirectory(Path dir) throws IOException {
+        if (!Files.isDirectory(dir)) {
+            Files.createDirectories(dir);
+            restrictToOwner(dir);
+        }
+    }
+
+    private static void restrictToOwner(Path path) throws IOException {
+        try {
+            Set<PosixFilePermission> perms = Files.isDirectory(path)
+                    ? Set.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE, PosixFilePermission.OWNER_EXECUTE)
+                    : Set.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE);
+            Files.setPosixFilePermissions(path, perms);
+        } catch (UnsupportedOperationException e) {
+            // not a POSIX file system: nothing finer to set
+        }
+    }
+}

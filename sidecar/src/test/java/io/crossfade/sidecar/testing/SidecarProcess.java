@@ -1,0 +1,261 @@
+package io.crossfade.sidecar.testing;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The real sidecar jar as a child process, for integration tests: started on port 0 for both
+ * listeners, with the bound addresses read from its first log lines, and helpers to talk HTTP to it.
+ * Close it (try-with-resources or {@code @AfterEach}) to stop it.
+ */
+public final class SidecarProcess implements AutoCloseable {
+
+    private static final Pattern LISTENING = Pattern.compile("listening read=(\\S+) ops=(\\S+)");
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    private final Process process;
+    private final List<String> output = new CopyOnWriteArrayList<>();
+    private final URI read;
+    private final URI ops;
+    private final Path settingsDir;
+    private final Path stateDir;
+
+    private SidecarProcess(Process process, URI read, URI ops, Path settingsDir, Path stateDir, List<String> lines) {
+        this.process = process;
+        this.read = read;
+        this.ops = ops;
+        this.settingsDir = settingsDir;
+        this.stateDir = stateDir;
+        this.output.addAll(lines);
+    }
+
+    /** The sidecar jar under test: system property {@code crossfade.jar}, else the module's build output. */
+    public static Path jar() {
+        String configured = System.getProperty("crossfade.jar");
+        Path jar = configured != null ? Path.of(configured) : Path.of("target", "crossfade-sidecar.jar");
+        if (!Files.isRegularFile(jar)) {
+            jar = Path.of("..", "sidecar", "target", "crossfade-sidecar.jar");
+        }
+        if (!Files.isRegularFile(jar)) {
+            throw new IllegalStateException("sidecar jar not found (" + jar.toAbsolutePath()
+                    + "); build it with ./mvnw package first");
+        }
+        return jar.toAbsolutePath();
+    }
+
+    /**
+     * Starts {@code java -jar crossfade-sidecar.jar serve} on port 0 with the given directories and
+     * extra arguments, and waits (up to 30 s) for it to report its addresses.
+     *
+     * @throws IllegalStateException with the process output when it exits or never reports
+     */
+    public static SidecarProcess start(Path settingsDir, Path stateDir, String... extraArgs) {
+        return start(settingsDir, stateDir, Map.of(), extraArgs);
+    }
+
+    /** As {@link #start(Path, Path, String...)}, with extra environment variables. */
+    public static SidecarProcess start(Path settingsDir, Path stateDir, Map<String, String> env, String... extraArgs) {
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.add("-Xmx256m");
+        command.add("-jar");
+        command.add(jar().toString());
+        command.add("serve");
+        command.add("--settings");
+        command.add(settingsDir.toString());
+        command.add("--state");
+        command.add(stateDir.toString());
+        command.add("--listen");
+        command.add("127.0.0.1:0");
+        command.add("--ops-listen");
+        command.add("127.0.0.1:0");
+        command.addAll(List.of(extraArgs));
+        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
+        pb.environment().remove("HOSTNAME");
+        pb.environment().putAll(env);
+        Process process;
+        try {
+            process = pb.start();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        List<String> lines = new CopyOnWriteArrayList<>();
+        BufferedReader reader = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        try {
+            String line;
+            while ((line = reader.readLine()) != null) {
+                lines.add(line);
+                Matcher m = LISTENING.matcher(line);
+                if (m.find()) {
+                    SidecarProcess sidecar = new SidecarProcess(process, URI.create("http://" + m.group(1)),
+                            URI.create("http://" + m.group(2)), settingsDir, stateDir, lines);
+                    sidecar.pump(reader);
+                    return sidecar;
+                }
+                if (System.nanoTime() > deadline) {
+                    break;
+                }
+            }
+        } catch (IOException e) {
+            // fall through: report what we have
+        }
+        process.destroyForcibly();
+        throw new IllegalStateException("sidecar did not start; exit " + exitCodeOf(process) + ", output:\n"
+                + String.join("\n", lines));
+    }
+
+    /**
+     * Runs the jar with {@code args} to completion (e.g. a start that must fail, or {@code ctl}).
+     *
+     * @return exit code and combined output
+     */
+    public static Result run(Duration timeout, String... args) {
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.add("-jar");
+        command.add(jar().toString());
+        command.addAll(List.of(args));
+        try {
+            Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+            byte[] out = p.getInputStream().readAllBytes();
+            if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                p.destroyForcibly();
+                throw new IllegalStateException("timed out: " + command);
+            }
+            return new Result(p.exitValue(), new String(out, StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Exit code and output of a finished run. */
+    public record Result(int exitCode, String output) {
+    }
+
+    private void pump(BufferedReader reader) {
+        Thread t = new Thread(() -> {
+            try {
+                String line;
+                while ((line = reader.readLine()) != null) {
+                    output.add(line);
+                }
+            } catch (IOException ignored) {
+                // process gone
+            }
+        }, "sidecar-output");
+        t.setDaemon(true);
+        t.start();
+    }
+
+    private static String exitCodeOf(Process p) {
+        try {
+            return p.waitFor(2, TimeUnit.SECONDS) ? String.valueOf(p.exitValue()) : "(still running)";
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "(interrupted)";
+        }
+    }
+
+    /** Base URI of the read listener, e.g. {@code http://127.0.0.1:40123}. */
+    public URI readUri() {
+        return read;
+    }
+
+    /** Base URI of the ops listener. */
+    public URI opsUri() {
+        return ops;
+    }
+
+    public Path settingsDir() {
+        return settingsDir;
+    }
+
+    public Path stateDir() {
+        return stateDir;
+    }
+
+    /** Everything the process printed so far. */
+    public List<String> output() {
+        return List.copyOf(output);
+    }
+
+    /** GET on the read listener. */
+    public HttpResponse<String> get(String pathAndQuery) {
+        return send(HttpRequest.newBuilder(read.resolve(pathAndQuery)).GET().build());
+    }
+
+    /** GET on the ops listener. */
+    public HttpResponse<String> getOps(String pathAndQuery) {
+        return send(HttpRequest.newBuilder(ops.resolve(pathAndQuery)).GET().build());
+    }
+
+    /** Sends any request (build it against {@link #readUri()} or {@link #opsUri()}). */
+    public static HttpResponse<String> send(HttpRequest request) {
+        try {
+            return HTTP.send(request, HttpResponse.BodyHandlers.ofString());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** True while the process runs. */
+    public boolean isAlive() {
+        return process.isAlive();
+    }
+
+    /** {@code kill -9}: no shutdown hooks, no flushing. Waits for the process to be gone. */
+    public void kill9() {
+        process.destroyForcibly();
+        try {
+            process.waitFor(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** SIGTERM and wait; returns the exit code. */
+    public int stop() {
+        process.destroy();
+        try {
+            if (!process.waitFor(15, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+                process.waitFor(5, TimeUnit.SECONDS);
+            }
+            return process.exitValue();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return -1;
+        }
+    }
+
+    @Override
+    public void close() {
+        if (process.isAlive()) {
+            stop();
+        }
+    }
+}
