@@ -1,0 +1,156 @@
+# Functions shared by bench/run.sh: tools, servers, measurements. Sourced, not run.
+# Every server started here is recorded in STARTED_PIDS and stopped by stop_all (run.sh traps EXIT).
+
+BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$BENCH_DIR/.." && pwd)"
+SIDECAR_JAR="$ROOT/sidecar/target/crossfade-sidecar.jar"
+BASELINE_JAR="$BENCH_DIR/baseline-server/target/baseline-server.jar"
+LOADGEN_JAR="$BENCH_DIR/loadgen/target/loadgen.jar"
+JMH_JAR="$BENCH_DIR/jmh/target/benchmarks.jar"
+STARTED_PIDS=()
+
+log() { printf '%s %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+# wrk, nginx and curl from Debian's packages when missing (we run as root on the bench machine).
+ensure_tools() {
+  local missing=()
+  command -v wrk >/dev/null || missing+=(wrk)
+  command -v nginx >/dev/null || missing+=(nginx-light)
+  command -v curl >/dev/null || missing+=(curl)
+  if [ ${#missing[@]} -gt 0 ]; then
+    log "installing ${missing[*]} with apt-get"
+    local sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+  fi
+}
+
+# The sidecar and the benchmark jars, in one reactor (no install).
+build_jars() {
+  log "building the sidecar and the bench modules (./mvnw -Pbench package)"
+  (cd "$ROOT" && ./mvnw -B -q -Pbench -DskipTests package) || die "build failed"
+}
+
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+require_ports_free() {
+  local p
+  for p in "$@"; do port_free "$p" || die "port $p is in use; set BENCH_PORT_BASE to another range"; done
+}
+
+# start_with_ready NAME READY_URL JAVA [ARGS...] -> prints "ready_ms=.. listening_ms=.. pid=.." and records the pid.
+# The load generator starts the process itself and polls READY_URL every millisecond.
+start_with_ready() {
+  local name="$1" url="$2"; shift 2
+  local line
+  line="$("$LOADGEN_JAVA" -jar "$LOADGEN_JAR" ready --url "$url" --timeout 120 --log "$WORK/$name.log" -- "$@")" \
+    || { tail -20 "$WORK/$name.log" >&2; die "$name did not become ready"; }
+  STARTED_PIDS+=("$(field pid "$line")")
+  echo "$line"
+}
+
+# start_sidecar NAME JAVA "JVM OPTS" PORT -> ready line. Also listens on $WORK/NAME.sock (Unix socket).
+start_sidecar() {
+  local name="$1" java="$2" opts="$3" port="$4"
+  local state="$WORK/state-$name-$RANDOM"
+  rm -f "$WORK/$name.sock"
+  # shellcheck disable=SC2086
+  start_with_ready "$name" "http://127.0.0.1:$port/ready" "$java" $opts -jar "$SIDECAR_JAR" serve \
+    --settings "$WORK/settings" --state "$state" --listen "127.0.0.1:$port" --ops-listen "127.0.0.1:$((port + 1))" \
+    --listen-unix "$WORK/$name.sock" --instance-id bench
+}
+
+# start_bare NAME JAVA "JVM OPTS" PORT -> ready line. Answers the bytes captured by capture_response.
+start_bare() {
+  local name="$1" java="$2" opts="$3" port="$4"
+  local headers=()
+  while IFS= read -r h; do headers+=(--header "$h"); done < "$WORK/response.headers"
+  # shellcheck disable=SC2086
+  start_with_ready "$name" "http://127.0.0.1:$port/ready" "$java" $opts -jar "$BASELINE_JAR" \
+    --listen "127.0.0.1:$port" --body "$WORK/response.json" "${headers[@]}"
+}
+
+# nginx serving response.json as a static file at the benchmarked path: one worker per core,
+# keep-alive without a request cap, no access log.
+start_nginx() {
+  local port="$1"
+  local root="$WORK/nginx"
+  mkdir -p "$root/www/v1/settings" "$root/tmp" "$root/logs"
+  cp "$WORK/response.json" "$root/www/v1/settings/$KEY"
+  chmod -R a+rX "$WORK"
+  cat > "$root/nginx.conf" <<EOF
+worker_processes $(nproc);
+pid $root/nginx.pid;
+error_log $root/logs/error.log warn;
+daemon off;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  sendfile on;
+  tcp_nopush on;
+  tcp_nodelay on;
+  keepalive_timeout 300s;
+  keepalive_requests 100000000;
+  open_file_cache max=16 inactive=60s;
+  client_body_temp_path $root/tmp/body;
+  proxy_temp_path $root/tmp/proxy;
+  fastcgi_temp_path $root/tmp/fastcgi;
+  uwsgi_temp_path $root/tmp/uwsgi;
+  scgi_temp_path $root/tmp/scgi;
+  types { }
+  default_type "application/json; charset=utf-8";
+  server {
+    listen 127.0.0.1:$port reuseport;
+    root $root/www;
+    location / { }
+  }
+}
+EOF
+  nginx -p "$root" -c "$root/nginx.conf" >"$root/logs/stdout.log" 2>&1 &
+  STARTED_PIDS+=("$!")
+  local i
+  for i in $(seq 1 100); do
+    curl -fs -o /dev/null "http://127.0.0.1:$port/v1/settings/$KEY" && return 0
+    sleep 0.05
+  done
+  cat "$root/logs/stdout.log" "$root/logs/error.log" >&2 2>/dev/null || true
+  die "nginx did not start"
+}
+
+stop_pid() {
+  local pid="$1" i
+  kill "$pid" 2>/dev/null || return 0
+  for i in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+  kill -9 "$pid" 2>/dev/null || true
+}
+
+stop_all() {
+  local pid
+  for pid in "${STARTED_PIDS[@]}"; do stop_pid "$pid"; done
+  STARTED_PIDS=()
+}
+
+# field NAME "a=1 b=2" -> value of NAME
+field() { tr ' ' '\n' <<<"$2" | sed -n "s/^$1=//p" | head -1; }
+
+# Resident set size of PID in MiB (VmRSS from /proc/PID/status).
+rss_mib() { awk '/^VmRSS:/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
+
+# wrk_rps URL SECONDS -> requests/s; fails on socket errors or non-2xx answers.
+wrk_rps() {
+  local url="$1" seconds="$2" out
+  out="$(BENCH_UNITS="$UNITS" wrk -t2 -c32 -d"${seconds}s" -s "$BENCH_DIR/reads.lua" "$url")" || die "wrk failed on $url"
+  if grep -q -E 'Non-2xx|Socket errors' <<<"$out"; then
+    echo "$out" >&2
+    die "wrk saw errors on $url"
+  fi
+  awk '/^Requests\/sec:/ { print $2 }' <<<"$out"
+}
+
+# record SECTION METRIC TARGET REP VALUE: one measurement, appended to results.tsv.
+record() { printf '%s\t%s\t%s\t%s\t%s\n' "$@" >> "$RESULTS"; }
+
+# ratio A B -> A/B with 3 decimals
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.3f", a / b; else print "nan" }'; }
