@@ -102,7 +102,12 @@ public final class Sidecar implements AutoCloseable {
         });
 
         vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
-        LOG.debug("transport: {}", vertx.isNativeTransportEnabled() ? "native" : "NIO");
+        if (vertx.isNativeTransportEnabled()) {
+            LOG.info("transport: native (epoll)");
+        } else {
+            LOG.info("transport: NIO, native transport unavailable: {}", vertx.unavailableNativeTransportCause() == null
+                    ? "unknown reason" : vertx.unavailableNativeTransportCause().toString());
+        }
 
         Handler<HttpServerRequest> read = new Dispatcher(readEndpoints());
         Handler<HttpServerRequest> ops = new Dispatcher(opsEndpoints());

@@ -8,6 +8,7 @@ import io.crossfade.config.SettingsSnapshot;
 import io.crossfade.sidecar.http.Endpoints;
 import io.crossfade.sidecar.http.ErrorCode;
 import io.crossfade.sidecar.http.HttpResponses;
+import io.crossfade.sidecar.http.QueryString;
 import io.crossfade.sidecar.http.RequestBodies;
 import io.crossfade.sidecar.metrics.CrossfadeMetrics;
 import io.crossfade.sidecar.rollout.RolloutController;
@@ -16,7 +17,6 @@ import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
-import java.nio.charset.StandardCharsets;
 
 /**
  * The read API: {@code GET /v1/settings/{key}}, {@code /v1/settings/{key}/value} and
@@ -85,7 +85,10 @@ public final class SettingsEndpoints implements Endpoints {
 
     private void read(HttpServerRequest request, String key, boolean bare) {
         long started = System.nanoTime();
-        if (!SettingKey.isValid(key)) {
+        SettingsSnapshot snapshot = controller.current().snapshot();
+        // A key with prepared answers is known, hence valid: the key rule is only checked on a miss.
+        PreparedSetting setting = cache.prepared(snapshot, key);
+        if (setting == null && !SettingKey.isValid(key)) {
             HttpResponses.error(request, ErrorCode.BAD_REQUEST, "invalid key '" + abbreviate(key) + "': " + SettingKey.rule());
             return;
         }
@@ -93,26 +96,31 @@ public final class SettingsEndpoints implements Endpoints {
         if (unit == null) {
             return;
         }
-        SettingsSnapshot snapshot = controller.current().snapshot();
-        Resolution resolution = snapshot.resolve(key, unit);
-        if (resolution == null) {
+        if (setting == null) {
             HttpResponses.error(request, ErrorCode.NOT_FOUND, "no setting named " + key);
             return;
         }
-        PreparedResponse prepared = cache.get(snapshot, resolution, bare);
+        PreparedResponse prepared = setting.response(unit, bare);
         HttpServerResponse response = request.response();
-        response.putHeader(HttpHeaders.ETAG, prepared.etag()).putHeader(VARIANT_HEADER, prepared.variant());
+        response.putHeader(HttpHeaders.ETAG, prepared.etag()).putHeader(VARIANT_HEADER, prepared.variantHeader());
         String ifNoneMatch = request.getHeader(HttpHeaders.IF_NONE_MATCH);
         if (ifNoneMatch != null && ifNoneMatch.contentEquals(prepared.etag())) {
             response.setStatusCode(304).end();
         } else {
             response.putHeader(HttpHeaders.CONTENT_TYPE, HttpResponses.JSON).end(prepared.body());
         }
-        metrics.read(key, resolution.variant(), System.nanoTime() - started);
+        metrics.read(key, prepared.variant(), System.nanoTime() - started);
     }
 
     private void list(HttpServerRequest request) {
-        String prefix = request.getParam("prefix");
+        String prefix;
+        try {
+            prefix = QueryString.first(request.query(), "prefix");
+        } catch (IllegalArgumentException e) {
+            HttpResponses.error(request, ErrorCode.BAD_REQUEST, "the query string is not valid percent-encoding: "
+                    + e.getMessage());
+            return;
+        }
         if (prefix == null) {
             prefix = "";
         }
@@ -139,18 +147,57 @@ public final class SettingsEndpoints implements Endpoints {
 
     /** The unit from {@code ?unit=} or the header, else the instance id; null after answering 400. */
     private String unit(HttpServerRequest request) {
-        String unit = request.getParam("unit");
+        String unit;
+        try {
+            unit = QueryString.first(request.query(), "unit");
+        } catch (IllegalArgumentException e) {
+            HttpResponses.error(request, ErrorCode.BAD_REQUEST, "the query string is not valid percent-encoding: "
+                    + e.getMessage());
+            return null;
+        }
         if (unit == null || unit.isEmpty()) {
             unit = request.getHeader(UNIT_HEADER);
         }
         if (unit == null || unit.isEmpty()) {
             return instanceId;
         }
-        if (unit.length() > MAX_UNIT_BYTES || unit.getBytes(StandardCharsets.UTF_8).length > MAX_UNIT_BYTES) {
+        if (overUnitLimit(unit)) {
             HttpResponses.error(request, ErrorCode.BAD_REQUEST, "unit is longer than " + MAX_UNIT_BYTES + " bytes");
             return null;
         }
         return unit;
+    }
+
+    /**
+     * True when {@code unit} takes more than {@link #MAX_UNIT_BYTES} bytes in UTF-8, counted as
+     * {@code String.getBytes(UTF_8)} would encode it (an unpaired surrogate is one byte) but without
+     * encoding it: this runs on every read.
+     */
+    static boolean overUnitLimit(String unit) {
+        int n = unit.length();
+        if (n > MAX_UNIT_BYTES) {
+            return true; // every char takes at least one byte
+        }
+        if (n * 3 <= MAX_UNIT_BYTES) {
+            return false; // no char takes more than three bytes (a pair takes four for two chars)
+        }
+        int bytes = 0;
+        for (int i = 0; i < n; i++) {
+            char c = unit.charAt(i);
+            if (c < 0x80) {
+                bytes += 1;
+            } else if (c < 0x800) {
+                bytes += 2;
+            } else if (Character.isHighSurrogate(c) && i + 1 < n && Character.isLowSurrogate(unit.charAt(i + 1))) {
+                bytes += 4;
+                i++;
+            } else if (Character.isSurrogate(c)) {
+                bytes += 1;
+            } else {
+                bytes += 3;
+            }
+        }
+        return bytes > MAX_UNIT_BYTES;
     }
 
     private static String abbreviate(String s) {

@@ -1,8 +1,6 @@
 package io.crossfade.sidecar.read;
 
 import io.crossfade.bench.jmh.SettingsFixture;
-import io.crossfade.config.Resolution;
-import io.crossfade.config.SettingKey;
 import io.crossfade.config.SettingsException;
 import io.crossfade.config.SettingsSnapshot;
 import java.util.concurrent.TimeUnit;
@@ -19,8 +17,8 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * The read path's work between the HTTP request and the response bytes, without the HTTP stack:
- * key check, snapshot lookup, bucketing and the prepared-response cache, for a key with a running
- * migration in a snapshot of 10 000 settings. Lives in the read package to reach its package-private
+ * the prepared-response cache lookup (version-checked) and the unit's bucketing, for a key with a
+ * running migration in a snapshot of 10 000 settings. Lives in the read package to reach its package-private
  * lookup, exactly as {@link SettingsEndpoints} calls it.
  */
 @State(Scope.Thread)
@@ -47,12 +45,9 @@ public class ReadPathBenchmark {
         }
     }
 
+    /** What {@link SettingsEndpoints} does per read between parsing the request and writing the answer. */
     @Benchmark
     public Object preparedResponse() {
-        if (!SettingKey.isValid(key)) {
-            throw new IllegalStateException();
-        }
-        Resolution r = snapshot.resolve(key, units[next++ & 1023]);
-        return cache.get(snapshot, r, false);
+        return cache.prepared(snapshot, key).response(units[next++ & 1023], false);
     }
 }

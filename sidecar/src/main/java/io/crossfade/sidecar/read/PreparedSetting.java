@@ -1,0 +1,97 @@
+package io.crossfade.sidecar.read;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.crossfade.config.ActiveMigration;
+import io.crossfade.config.Bucketing;
+import io.crossfade.config.Percent;
+import io.crossfade.config.Resolution;
+import io.crossfade.config.Setting;
+import io.crossfade.config.SettingsSnapshot;
+import io.crossfade.config.Variant;
+import io.crossfade.sidecar.Json;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpHeaders;
+import java.io.UncheckedIOException;
+
+/**
+ * Every answer one key can get in one snapshot, serialised up front: per variant the full document
+ * and the bare value. Answering a read is then bucketing the unit (for a migrated key) and an array
+ * index, with no allocation. Immutable; safe to share between event loops.
+ */
+final class PreparedSetting {
+
+    private final long version;
+    private final ActiveMigration migration;
+    /** Indexed by {@code variant.ordinal() * 2 + (bare ? 1 : 0)}; null for variants the key cannot have. */
+    private final PreparedResponse[] responses = new PreparedResponse[Variant.values().length * 2];
+
+    private PreparedSetting(SettingsSnapshot snapshot, Setting setting) {
+        this.version = snapshot.version();
+        this.migration = snapshot.migration(setting.key());
+        if (migration == null) {
+            prepare(snapshot, new Resolution(setting.key(), setting.value(), Variant.STATIC, null));
+        } else {
+            for (Variant v : new Variant[] {Variant.OLD, Variant.NEW}) {
+                prepare(snapshot, new Resolution(setting.key(), migration.valueOf(v), v, migration));
+            }
+        }
+    }
+
+    /** The prepared answers of {@code key} in {@code snapshot}, or null when it has no such setting. */
+    static PreparedSetting of(SettingsSnapshot snapshot, String key) {
+        Setting setting = snapshot.spec().settings().get(key);
+        return setting == null ? null : new PreparedSetting(snapshot, setting);
+    }
+
+    /** Version of the snapshot these answers were prepared from. */
+    long version() {
+        return version;
+    }
+
+    /**
+     * The answer for {@code unit}: the variant is decided exactly as {@link SettingsSnapshot#resolve}
+     * decides it ({@link ActiveMigration#variantFor}).
+     */
+    PreparedResponse response(String unit, boolean bare) {
+        Variant variant = migration == null ? Variant.STATIC : migration.variantFor(unit);
+        return responses[variant.ordinal() * 2 + (bare ? 1 : 0)];
+    }
+
+    private void prepare(SettingsSnapshot snapshot, Resolution r) {
+        CharSequence etag = HttpHeaders.createOptimized("\"" + snapshot.version() + "-" + r.variant().wireName() + "\"");
+        CharSequence variantHeader = HttpHeaders.createOptimized(r.variant().wireName());
+        int slot = r.variant().ordinal() * 2;
+        responses[slot] = new PreparedResponse(Buffer.buffer(document(snapshot, r)), etag, variantHeader, r.variant());
+        responses[slot + 1] = new PreparedResponse(Buffer.buffer(bare(r)), etag, variantHeader, r.variant());
+    }
+
+    private static byte[] document(SettingsSnapshot snapshot, Resolution r) {
+        ObjectNode doc = Json.MAPPER.createObjectNode();
+        doc.put("key", r.key());
+        doc.set("value", r.value());
+        doc.put("variant", r.variant().wireName());
+        doc.put("version", snapshot.version());
+        if (r.migration() == null) {
+            doc.putNull("migration");
+        } else {
+            ObjectNode m = doc.putObject("migration");
+            m.put("id", r.migration().id());
+            m.put("percent", Percent.toDecimal(r.migration().status().effectivePercent()));
+            m.put("state", r.migration().status().state().wireName());
+        }
+        return write(doc);
+    }
+
+    private static byte[] bare(Resolution r) {
+        return write(r.value());
+    }
+
+    private static byte[] write(Object value) {
+        try {
+            return Json.MAPPER.writeValueAsBytes(value);
+        } catch (JsonProcessingException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
