@@ -20,27 +20,42 @@ final class Murmur3Utf8 {
     /** The signed 32-bit murmur3_x86_32 of UTF-8({@code first + second}) with {@code seed}. */
     static int hash(String first, String second, int seed) {
         int h = seed;
-        int block = 0;   // pending bytes, little-endian
-        int shift = 0;   // bit position of the next pending byte: 0, 8, 16 or 24
-        int length = 0;  // bytes hashed
-        int firstLength = first.length();
-        int total = firstLength + second.length();
-        for (int i = 0; i < total; i++) {
-            char c = i < firstLength ? first.charAt(i) : second.charAt(i - firstLength);
+        int block = 0;   // pending bytes of the current 4-byte block, little-endian
+        int length = 0;  // bytes hashed so far; length & 3 bytes are pending in block
+        String s = first;
+        int n = s.length();
+        int i = 0;
+        boolean inFirst = true;
+        while (true) {
+            if (i >= n) {
+                if (!inFirst) {
+                    break;
+                }
+                inFirst = false;
+                s = second;
+                n = s.length();
+                i = 0;
+                continue;
+            }
+            if ((length & 3) == 0 && i + 4 <= n) {
+                // Fast path for keys and unit ids: four ASCII chars are one whole block.
+                char c0 = s.charAt(i);
+                char c1 = s.charAt(i + 1);
+                char c2 = s.charAt(i + 2);
+                char c3 = s.charAt(i + 3);
+                if ((c0 | c1 | c2 | c3) < 0x80) {
+                    h = mix(h, c0 | c1 << 8 | c2 << 16 | c3 << 24);
+                    i += 4;
+                    length += 4;
+                    continue;
+                }
+            }
+            char c = s.charAt(i++);
             int bytes;
             int count;
             if (c < 0x80) {
-                // ASCII, the common case for keys and unit ids: one byte, no further branching
-                block |= c << shift;
-                length++;
-                if (shift == 24) {
-                    h = mix(h, block);
-                    block = 0;
-                    shift = 0;
-                } else {
-                    shift += 8;
-                }
-                continue;
+                bytes = c;
+                count = 1;
             } else if (c < 0x800) {
                 bytes = (0xC0 | (c >> 6)) | (0x80 | (c & 0x3F)) << 8;
                 count = 2;
@@ -48,34 +63,45 @@ final class Murmur3Utf8 {
                 bytes = (0xE0 | (c >> 12)) | (0x80 | ((c >> 6) & 0x3F)) << 8 | (0x80 | (c & 0x3F)) << 16;
                 count = 3;
             } else {
+                // A high surrogate pairs with the next char, which may be the first of the second string.
                 char low = 0;
-                if (Character.isHighSurrogate(c) && i + 1 < total) {
-                    low = i + 1 < firstLength ? first.charAt(i + 1) : second.charAt(i + 1 - firstLength);
+                boolean lowStartsSecond = false;
+                if (Character.isHighSurrogate(c)) {
+                    if (i < n) {
+                        low = s.charAt(i);
+                    } else if (inFirst && !second.isEmpty()) {
+                        low = second.charAt(0);
+                        lowStartsSecond = true;
+                    }
                 }
                 if (Character.isLowSurrogate(low)) {
                     int cp = Character.toCodePoint(c, low);
                     bytes = (0xF0 | (cp >> 18)) | (0x80 | ((cp >> 12) & 0x3F)) << 8
                             | (0x80 | ((cp >> 6) & 0x3F)) << 16 | (0x80 | (cp & 0x3F)) << 24;
                     count = 4;
-                    i++;
+                    if (lowStartsSecond) {
+                        inFirst = false;
+                        s = second;
+                        n = s.length();
+                        i = 1;
+                    } else {
+                        i++;
+                    }
                 } else {
                     bytes = '?'; // what String.getBytes(UTF_8) writes for an unpaired surrogate
                     count = 1;
                 }
             }
             for (int k = 0; k < count; k++) {
-                block |= ((bytes >>> (k << 3)) & 0xFF) << shift;
+                block |= ((bytes >>> (k << 3)) & 0xFF) << ((length & 3) << 3);
                 length++;
-                if (shift == 24) {
+                if ((length & 3) == 0) {
                     h = mix(h, block);
                     block = 0;
-                    shift = 0;
-                } else {
-                    shift += 8;
                 }
             }
         }
-        if (shift != 0) {
+        if ((length & 3) != 0) {
             // 1-3 trailing bytes: mixed into k1 without the h rotation, as the reference does
             int k1 = block * C1;
             k1 = Integer.rotateLeft(k1, 15);
