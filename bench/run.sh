@@ -52,7 +52,7 @@ if [ "$SMOKE" = 1 ]; then
   REPS=1; WARM=1; DUR=2; LAT_WARM=1; LAT_DUR=2; FOOT_WARM=1; FOOT_LOAD=2; FLAG_REPS=1; JMH_REPS=1
   JMH_ARGS=(-f 1 -wi 1 -i 1 -w 200ms -r 200ms)
 else
-  WARM=10; DUR=10; LAT_WARM=5; LAT_DUR=15; FOOT_WARM=5; FOOT_LOAD=10; FLAG_REPS=3; JMH_REPS=3
+  WARM=10; DUR=10; LAT_WARM=5; LAT_DUR=10; FOOT_WARM=5; FOOT_LOAD=10; FLAG_REPS=3; JMH_REPS=3
   JMH_ARGS=(-f 1 -wi 3 -i 5 -w 1s -r 1s)
 fi
 
@@ -258,7 +258,8 @@ flag_candidates() {
   echo "parallel|$JDK17_JAVA|$c -XX:+UseParallelGC"
   echo "g1|$JDK17_JAVA|$c -XX:+UseG1GC"
   echo "serial-c1|$JDK17_JAVA|$c -XX:+UseSerialGC -XX:TieredStopAtLevel=1"
-  echo "serial-c1-xss|$JDK17_JAVA|$c -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xss512k"
+  # heap committed close to the live set, smaller thread stacks
+  echo "serial-c1-lean|$JDK17_JAVA|$c -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=30 -Xss256k"
   echo "serial-appcds|$JDK17_JAVA|$c -XX:+UseSerialGC -XX:SharedArchiveFile=$WORK/app-17.jsa"
   echo "serial-c1-appcds|$JDK17_JAVA|$c -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:SharedArchiveFile=$WORK/app-17.jsa"
   if [ "$HAVE_JDK25" = 1 ]; then
