@@ -272,7 +272,9 @@ flag_candidates() {
 train_appcds() {
   local port=$((PORT_BASE + 30)) line
   require_ports_free "$port" $((port + 1))
-  line="$(start_sidecar cds-training "$JDK17_JAVA" "-XX:ArchiveClassesAtExit=$WORK/app-17.jsa" "$port")"
+  # trained with the candidates' heap and GC flags: an archive only helps a JVM configured like its training run
+  line="$(start_sidecar cds-training "$JDK17_JAVA" \
+    "-XX:MaxRAM=192m -XX:MaxRAMPercentage=50 -XX:+UseSerialGC -XX:ArchiveClassesAtExit=$WORK/app-17.jsa" "$port")"
   wrk_rps "http://127.0.0.1:$port/v1/settings/$KEY" 1 >/dev/null
   curl -fsS "http://127.0.0.1:$((port + 1))/metrics" >/dev/null
   stop_pid "$(field pid "$line")"
@@ -297,6 +299,8 @@ section_jmh() {
   local rep jar name csv
   for rep in $(seq 1 "$JMH_REPS"); do
     for jar in "$BENCH_DIR"/*/target/*benchmarks.jar; do
+      # the shade plugin keeps the previous jar as original-*.jar: not a benchmark jar of this build
+      case "$(basename "$jar")" in original-*) continue ;; esac
       name="$(basename "$(dirname "$(dirname "$jar")")")"
       csv="$OUT/jmh-$name-$rep.csv"
       log "jmh $name rep $rep"
