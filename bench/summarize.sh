@@ -46,6 +46,8 @@ throughput rps_loadgen sidecar17-uds sidecar17-tcp
 latency p99_us sidecar17 bare17
 latency p99_us sidecar17-uds sidecar17
 latency p99_us sidecar25 bare25
+footprint rps sidecar17 bare17
+footprint rps sidecar25 bare25
 footprint rss_warm_mib sidecar17 bare17
 footprint rss_load_mib sidecar17 bare17
 footprint ready_ms sidecar17 bare17
