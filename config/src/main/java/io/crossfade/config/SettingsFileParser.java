@@ -245,12 +245,37 @@ public final class SettingsFileParser {
         if (ctx.problems.size() > before) {
             return d;
         }
+        int minSamples = (int) Math.min(Integer.MAX_VALUE, minSamplesD);
+        // GuardSpec's constructor stops at the first bad value and cannot say which field it was, so
+        // check each value on its own (the others at their valid defaults): every bad field is then
+        // reported, at its own line and as guard.<field>.
+        Duration w0 = window;
+        guardField(ctx, key, at, "maxErrorRate",
+                () -> new GuardSpec(maxErrorRate, d.maxRatio(), d.minSamples(), d.window(), d.confidence(), d.action()));
+        guardField(ctx, key, at, "maxRatio",
+                () -> new GuardSpec(d.maxErrorRate(), maxRatio, d.minSamples(), d.window(), d.confidence(), d.action()));
+        guardField(ctx, key, at, "minSamples",
+                () -> new GuardSpec(d.maxErrorRate(), d.maxRatio(), minSamples, d.window(), d.confidence(), d.action()));
+        guardField(ctx, key, at, "window",
+                () -> new GuardSpec(d.maxErrorRate(), d.maxRatio(), d.minSamples(), w0, d.confidence(), d.action()));
+        guardField(ctx, key, at, "confidence",
+                () -> new GuardSpec(d.maxErrorRate(), d.maxRatio(), d.minSamples(), d.window(), confidence, d.action()));
+        if (ctx.problems.size() > before) {
+            return d;
+        }
         try {
-            return new GuardSpec(maxErrorRate, maxRatio, (int) Math.min(Integer.MAX_VALUE, minSamplesD), window,
-                    confidence, action);
+            return new GuardSpec(maxErrorRate, maxRatio, minSamples, window, confidence, action);
         } catch (IllegalArgumentException e) {
             ctx.problem(ctx.loc.lineOf(at), key, "guard", e.getMessage());
             return d;
+        }
+    }
+
+    private static void guardField(Context ctx, String key, String[] at, String name, Runnable check) {
+        try {
+            check.run();
+        } catch (IllegalArgumentException e) {
+            ctx.problem(ctx.loc.lineOf(append(at, name)), key, "guard." + name, e.getMessage());
         }
     }
 

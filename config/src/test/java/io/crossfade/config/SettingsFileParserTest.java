@@ -559,6 +559,51 @@ class SettingsFileParserTest {
         assertProblem(p, "a.yaml", 8, "db.pool.size", "guard.maxRatio", "must be a number, found text 'lots'");
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"0", "-0.1", "1.5"})
+    void guardMaxErrorRateOutsideZeroToOneIsRefusedAtItsField(String rate) {
+        SettingsProblem p = onlyProblem("a.yaml", migrationWith("guard:", "  maxRatio: 2", "  maxErrorRate: " + rate));
+        assertProblem(p, "a.yaml", 9, "db.pool.size", "guard.maxErrorRate", "must be in (0, 1]");
+    }
+
+    @Test
+    void guardMaxRatioBelowOneIsRefusedAtItsField() {
+        SettingsProblem p = onlyProblem("a.yaml", migrationWith("guard:", "  maxRatio: 0.5"));
+        assertProblem(p, "a.yaml", 8, "db.pool.size", "guard.maxRatio", "at least 1");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"0", "-5"})
+    void guardMinSamplesBelowOneIsRefusedAtItsField(String minSamples) {
+        SettingsProblem p = onlyProblem("a.yaml", migrationWith("guard:", "  minSamples: " + minSamples));
+        assertProblem(p, "a.yaml", 8, "db.pool.size", "guard.minSamples", "at least 1");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"0s", "500ms", "2h"})
+    void guardWindowOutsideOneSecondToOneHourIsRefusedAtItsField(String window) {
+        SettingsProblem p = onlyProblem("a.yaml", migrationWith("guard:", "  window: " + window));
+        assertProblem(p, "a.yaml", 8, "db.pool.size", "guard.window", "between 1s and 1h");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"1", "0.4"})
+    void guardConfidenceOutsideItsRangeIsRefusedAtItsField(String confidence) {
+        SettingsProblem p = onlyProblem("a.yaml", migrationWith("guard:", "  confidence: " + confidence));
+        assertProblem(p, "a.yaml", 8, "db.pool.size", "guard.confidence", "[0.5, 1)");
+    }
+
+    @Test
+    void everyBadGuardFieldIsReportedNotJustTheFirst() {
+        List<SettingsProblem> ps = problems("a.yaml", migrationWith(
+                "guard:", "  maxErrorRate: 0", "  maxRatio: 0.5", "  minSamples: 0", "  window: 2h"));
+        assertThat(ps).extracting(SettingsProblem::line, SettingsProblem::field).containsExactlyInAnyOrder(
+                org.assertj.core.groups.Tuple.tuple(8, "guard.maxErrorRate"),
+                org.assertj.core.groups.Tuple.tuple(9, "guard.maxRatio"),
+                org.assertj.core.groups.Tuple.tuple(10, "guard.minSamples"),
+                org.assertj.core.groups.Tuple.tuple(11, "guard.window"));
+    }
+
     @Test
     void guardThatIsNotAMappingIsRefused() {
         SettingsProblem p = onlyProblem("a.yaml", migrationWith("guard: strict"));
