@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import org.yaml.snakeyaml.LoaderOptions;
 
 /**
  * Parses and validates one settings file (YAML or JSON). Every problem found is collected with
@@ -36,8 +37,18 @@ public final class SettingsFileParser {
             Set.of("maxErrorRate", "maxRatio", "minSamples", "window", "confidence", "action");
     private static final Set<String> STEP_FIELDS = Set.of("percent", "hold");
 
-    private final ObjectMapper yaml = configure(new ObjectMapper(new YAMLFactory()));
+    private final ObjectMapper yaml = configure(new ObjectMapper(newYamlFactory()));
     private final ObjectMapper json = configure(new ObjectMapper());
+
+    private static YAMLFactory newYamlFactory() {
+        // SnakeYAML refuses documents over 3 MiB of code points by default; files up to
+        // MAX_FILE_BYTES must parse, and UTF-8 never has more code points than bytes.
+        LoaderOptions options = new LoaderOptions();
+        options.setCodePointLimit((int) MAX_FILE_BYTES);
+        // rebuild() keeps the factory's default features (YAMLFactory.builder() would drop some,
+        // e.g. EMPTY_STRING_AS_NULL, so that 'value:' read as "" instead of null).
+        return new YAMLFactory().rebuild().loaderOptions(options).build();
+    }
 
     private static ObjectMapper configure(ObjectMapper mapper) {
         mapper.enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);

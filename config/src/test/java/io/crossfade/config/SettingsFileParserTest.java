@@ -703,6 +703,27 @@ class SettingsFileParserTest {
         assertThat(SettingsFileParser.MAX_FILE_BYTES).isEqualTo(4 * 1024 * 1024);
     }
 
+    /** A valid settings file of exactly {@code size} bytes: many settings, padded with a comment. */
+    static String validFileOfSize(int size) {
+        StringBuilder sb = new StringBuilder("settings:\n");
+        String filler = "x".repeat(200);
+        for (int i = 0; sb.length() < size - 1_000; i++) {
+            sb.append("  key-").append(i).append(":\n    value: ").append(filler).append('\n');
+        }
+        sb.append('#');
+        sb.append("#".repeat(size - sb.length() - 1)).append('\n');
+        assertThat(sb.toString().getBytes(StandardCharsets.UTF_8)).hasSize(size);
+        return sb.toString();
+    }
+
+    @Test
+    void yamlFileOfExactlyFourMebibytesIsAccepted() throws Exception {
+        // SnakeYAML's own default limit is 3 MiB of code points; the design's limit is 4 MiB.
+        String content = validFileOfSize((int) SettingsFileParser.MAX_FILE_BYTES);
+        SettingsFileParser.ParsedFile parsed = parse("big.yaml", content);
+        assertThat(parsed.settings()).hasSizeGreaterThan(15_000).containsKey("key-0");
+    }
+
     @Test
     void problemDescribeNamesFileLineKeyAndField() {
         assertThat(new SettingsProblem("a.yaml", 12, "db.pool.size", "percent", "too big").describe())
