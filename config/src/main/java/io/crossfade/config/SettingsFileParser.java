@@ -3,6 +3,7 @@ package io.crossfade.config;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -87,13 +88,26 @@ public final class SettingsFileParser {
                     "file is " + content.length + " bytes, over the 4 MiB limit"));
         }
         ObjectMapper mapper = fileName.toLowerCase(Locale.ROOT).endsWith(".json") ? json : yaml;
+        String format = mapper == json ? "JSON" : "YAML";
         JsonNode root;
-        try {
-            root = mapper.readTree(content);
+        try (JsonParser p = mapper.createParser(content)) {
+            root = mapper.readTree(p);
+            // readTree stops after the first value: a second YAML document, a second JSON value or
+            // stray text after it would otherwise be dropped without a word. Empty YAML documents
+            // (a trailing '---') declare nothing and are fine.
+            JsonToken extra = p.nextToken();
+            while (extra == JsonToken.VALUE_NULL && mapper == yaml) {
+                extra = p.nextToken();
+            }
+            if (extra != null) {
+                throw new SettingsException(new SettingsProblem(fileName, Math.max(p.currentTokenLocation().getLineNr(), 0),
+                        null, null, "not valid " + format + ": found more content after the end of the first "
+                        + (mapper == json ? "value" : "document") + "; a settings file holds exactly one"));
+            }
         } catch (JsonProcessingException e) {
             int line = e.getLocation() == null ? 0 : e.getLocation().getLineNr();
             throw new SettingsException(new SettingsProblem(fileName, Math.max(line, 0), null, null,
-                    "not valid " + (mapper == json ? "JSON" : "YAML") + ": " + e.getOriginalMessage()));
+                    "not valid " + format + ": " + e.getOriginalMessage()));
         } catch (IOException e) {
             throw new SettingsException(new SettingsProblem(fileName, 0, null, null, "cannot be read: " + e.getMessage()));
         }

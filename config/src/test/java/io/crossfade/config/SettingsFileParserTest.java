@@ -292,6 +292,40 @@ class SettingsFileParserTest {
     }
 
     @Test
+    void contentAfterTheJsonValueIsRefusedNotIgnored() {
+        assertProblem(onlyProblem("a.json", "{\"settings\": {\"a\": {\"value\": 1}}}\n}\n"), "a.json", 2, null, null,
+                "not valid JSON");
+        SettingsProblem p = onlyProblem("a.json",
+                "{\"settings\": {\"a\": {\"value\": 1}}}\n{\"settings\": {\"b\": {\"value\": 2}}}\n");
+        assertProblem(p, "a.json", 2, null, null, "after the end of the first");
+    }
+
+    @Test
+    void secondYamlDocumentIsRefusedNotIgnored() {
+        SettingsProblem p = onlyProblem("a.yaml", """
+                settings:
+                  a: {value: 1}
+                ---
+                settings:
+                  b: {value: 2}
+                """);
+        assertProblem(p, "a.yaml", 4, null, null, "after the end of the first");
+    }
+
+    @Test
+    void emptyYamlDocumentsAfterTheFirstAreFine() throws Exception {
+        assertThat(spec("a.yaml", "---\nsettings:\n  a: {value: 1}\n---\n# nothing\n---\n").settings()).containsOnlyKeys("a");
+        assertThat(spec("a.yaml", "settings:\n  a: {value: 1}\n...\n").settings()).containsOnlyKeys("a");
+    }
+
+    @Test
+    void badlyIndentedYamlIsASyntaxErrorNotATruncatedFile() {
+        // SnakeYAML ends the first document at the dedent; what follows must not be dropped silently.
+        SettingsProblem p = onlyProblem("a.yaml", "  settings:\n    a: {value: 1}\n b: {value: 2}\n");
+        assertProblem(p, "a.yaml", 3, null, null, "not valid YAML");
+    }
+
+    @Test
     void duplicateKeyInOneYamlFileIsASyntaxErrorAtTheSecondOne() {
         SettingsProblem p = onlyProblem("a.yaml", """
                 settings:
