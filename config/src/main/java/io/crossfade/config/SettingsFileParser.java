@@ -19,6 +19,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.error.MarkedYAMLException;
 
 /**
  * Parses and validates one settings file (YAML or JSON). Every problem found is collected with
@@ -105,7 +106,7 @@ public final class SettingsFileParser {
                         + (mapper == json ? "value" : "document") + "; a settings file holds exactly one"));
             }
         } catch (JsonProcessingException e) {
-            int line = e.getLocation() == null ? 0 : e.getLocation().getLineNr();
+            int line = syntaxErrorLine(e);
             throw new SettingsException(new SettingsProblem(fileName, Math.max(line, 0), null, null,
                     "not valid " + format + ": " + e.getOriginalMessage()));
         } catch (IOException e) {
@@ -157,6 +158,20 @@ public final class SettingsFileParser {
         }
         ctx.throwIfAny();
         return new ParsedFile(fileName, settings, settingLines, migrations);
+    }
+
+    /**
+     * The line of a syntax error. For YAML, Jackson's location is that of the last token it read,
+     * which can be lines before the fault (a tab after blank lines, say); SnakeYAML's problem mark
+     * is where the fault is.
+     */
+    private static int syntaxErrorLine(JsonProcessingException e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof MarkedYAMLException marked && marked.getProblemMark() != null) {
+                return marked.getProblemMark().getLine() + 1;
+            }
+        }
+        return e.getLocation() == null ? 0 : e.getLocation().getLineNr();
     }
 
     private Setting parseSetting(Context ctx, String key, JsonNode node) {

@@ -292,6 +292,16 @@ class SettingsFileParserTest {
     }
 
     @Test
+    void yamlSyntaxErrorPointsAtTheLineSnakeYamlBlames() {
+        // A tab cannot indent YAML; the error is on line 5, whatever token Jackson read last.
+        SettingsProblem p = onlyProblem("a.yaml", "settings:\n  a:\n    value: 1\n\n\tb: 2\n");
+        assertProblem(p, "a.yaml", 5, null, null, "not valid YAML");
+        assertThat(p.reason()).contains("TAB");
+        SettingsProblem q = onlyProblem("a.yaml", "settings:\n  a:\n    value: 1\n    owner: x: y\n");
+        assertProblem(q, "a.yaml", 4, null, null, "mapping values are not allowed here");
+    }
+
+    @Test
     void contentAfterTheJsonValueIsRefusedNotIgnored() {
         assertProblem(onlyProblem("a.json", "{\"settings\": {\"a\": {\"value\": 1}}}\n}\n"), "a.json", 2, null, null,
                 "not valid JSON");
