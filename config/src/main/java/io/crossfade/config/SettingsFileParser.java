@@ -7,6 +7,7 @@ import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.cfg.JsonNodeFeature;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import java.io.IOException;
 import java.math.BigDecimal;
@@ -56,6 +57,9 @@ public final class SettingsFileParser {
         mapper.enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
         // Keep decimals exact: 0.1 stays 0.1 when served back, and percents can be checked for 3 decimals.
         mapper.enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS);
+        // ... and as written: Jackson would strip trailing zeros, so 1.0 was served as 1 (an int to
+        // a Python client) and 100.0 as 1E+2.
+        mapper.configure(JsonNodeFeature.STRIP_TRAILING_BIGDECIMAL_ZEROES, false);
         return mapper;
     }
 

@@ -171,7 +171,7 @@ class SettingsFileParserTest {
                   b.text: {value: "hello"}
                   c.flag: {value: true}
                   d.object: {value: {hosts: [a, b], port: 5432}}
-                  e.list: {value: [1, 2.5, "x"]}
+                  e.list: {value: [1, 2.50, "x"]}
                   f.big: {value: 12345678901234567890}
                   g.empty-text: {value: ""}
                 """);
@@ -180,9 +180,30 @@ class SettingsFileParserTest {
         assertThat(spec.settings().get("b.text").value()).isEqualTo(TextNode.valueOf("hello"));
         assertThat(spec.settings().get("c.flag").value()).isEqualTo(BooleanNode.TRUE);
         assertThat(spec.settings().get("d.object").value().toString()).isEqualTo("{\"hosts\":[\"a\",\"b\"],\"port\":5432}");
-        assertThat(spec.settings().get("e.list").value().toString()).isEqualTo("[1,2.5,\"x\"]");
+        assertThat(spec.settings().get("e.list").value().toString()).isEqualTo("[1,2.50,\"x\"]");
         assertThat(spec.settings().get("f.big").value().bigIntegerValue()).hasToString("12345678901234567890");
         assertThat(spec.settings().get("g.empty-text").value()).isEqualTo(TextNode.valueOf(""));
+    }
+
+    @Test
+    void decimalValuesAreServedBackAsWrittenWithTheirTrailingZeros() throws Exception {
+        com.fasterxml.jackson.databind.ObjectMapper plain = new com.fasterxml.jackson.databind.ObjectMapper();
+        SettingsSpec yaml = spec("a.yaml", "settings:\n  a: {value: 100.0}\n  b: {value: 1.0}\n  c: {value: [2.50, 0.000]}\n");
+        // A Python service must keep reading a float: 1.0, not 1, and 100.0, not 1E+2.
+        assertThat(plain.writeValueAsString(yaml.settings().get("a").value())).isEqualTo("100.0");
+        assertThat(plain.writeValueAsString(yaml.settings().get("b").value())).isEqualTo("1.0");
+        assertThat(plain.writeValueAsString(yaml.settings().get("c").value())).isEqualTo("[2.50,0.000]");
+        SettingsSpec json = spec("a.json", "{\"settings\": {\"a\": {\"value\": 100.0}, \"b\": {\"value\": 1.0}}}");
+        assertThat(plain.writeValueAsString(json.settings().get("a").value())).isEqualTo("100.0");
+        assertThat(plain.writeValueAsString(json.settings().get("b").value())).isEqualTo("1.0");
+    }
+
+    @Test
+    void decimalPercentsWithTrailingZerosAreStillRead() throws Exception {
+        assertThat(spec("a.yaml", migrationWith("percent: 10.000")).migrations().get("db.pool.size").initialPercent())
+                .isEqualTo(10_000);
+        assertThat(spec("a.yaml", migrationWith("percent: 12.3450")).migrations().get("db.pool.size").initialPercent())
+                .isEqualTo(12_345);
     }
 
     @Test
