@@ -344,12 +344,15 @@ public final class SettingsFileParser {
                 continue;
             }
             unknownFields(ctx, step, STEP_FIELDS, key, field + ".", stepAt);
+            // A block-style step spans lines: point at the field itself (the step's line when absent).
+            int percentLine = ctx.loc.lineOf(append(stepAt, "percent"));
+            int holdLine = ctx.loc.lineOf(append(stepAt, "hold"));
             JsonNode p = step.get("percent");
             Integer percent = null;
             if (p == null) {
                 ctx.problem(line, key, field + ".percent", "is required");
             } else {
-                percent = percent(ctx, p, key, field + ".percent", line);
+                percent = percent(ctx, p, key, field + ".percent", percentLine);
             }
             Duration hold = null;
             JsonNode h = step.get("hold");
@@ -359,14 +362,14 @@ public final class SettingsFileParser {
                     ctx.problem(line, key, field + ".hold", "is required on every step but the last");
                 }
             } else {
-                hold = duration(ctx, h, key, field + ".hold", line, null);
+                hold = duration(ctx, h, key, field + ".hold", holdLine, null);
                 if (hold != null && (hold.isZero() || hold.isNegative())) {
-                    ctx.problem(line, key, field + ".hold", "must be longer than zero");
+                    ctx.problem(holdLine, key, field + ".hold", "must be longer than zero");
                 }
             }
             if (percent != null) {
                 if (percent <= previous) {
-                    ctx.problem(line, key, field + ".percent", "steps must raise the percent; "
+                    ctx.problem(percentLine, key, field + ".percent", "steps must raise the percent; "
                             + Percent.format(percent) + " does not exceed the step before (" + Percent.format(previous) + ")");
                 }
                 previous = percent;

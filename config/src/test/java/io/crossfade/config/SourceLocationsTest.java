@@ -146,4 +146,22 @@ class SourceLocationsTest {
         assertThat(loc.lineOf("settings", "a", "value")).isEqualTo(3);
         assertThat(loc.lineOf("settings", "b")).isEqualTo(4);
     }
+
+    @Test
+    void stepProblemsPointAtTheOffendingFieldsLine() {
+        SettingsFileParserTest t = new SettingsFileParserTest();
+        java.util.List<SettingsProblem> ps = t.problems("a.yaml", SettingsFileParserTest.migrationWith(
+                "steps:",
+                "  - hold: 5m",
+                "    percent: 200",
+                "  - percent: 10",
+                "    hold: forever",
+                "  - percent: 5",
+                "    hold: 1m",
+                "  - percent: 100"));
+        assertThat(ps).extracting(SettingsProblem::line, SettingsProblem::field).containsExactly(
+                org.assertj.core.groups.Tuple.tuple(9, "steps[0].percent"),
+                org.assertj.core.groups.Tuple.tuple(11, "steps[1].hold"),
+                org.assertj.core.groups.Tuple.tuple(12, "steps[2].percent"));
+    }
 }
