@@ -19,6 +19,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -114,7 +115,7 @@ public final class Guard implements AutoCloseable {
         SettingsSnapshot snapshot = state.snapshot();
         long accepted = 0;
         long dropped = 0;
-        MigrationWatch previous = null;
+        List<MigrationWatch> touched = new ArrayList<>(2);
         for (Outcome outcome : outcomes) {
             long ok;
             long errors;
@@ -141,11 +142,12 @@ public final class Guard implements AutoCloseable {
             watch.record(variant, ok, errors);
             metrics.outcomes(outcome.key(), variant, ok, errors);
             accepted += ok + errors;
-            if (watch != previous) {
-                requestEvaluation(watch);
-                previous = watch;
+            if (!touched.contains(watch)) {
+                touched.add(watch);
             }
         }
+        // judged once the whole batch is in, so that a decision never rests on half of it
+        touched.forEach(this::requestEvaluation);
         return new Recorded(accepted, dropped);
     }
 
