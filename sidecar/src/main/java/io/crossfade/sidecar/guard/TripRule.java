@@ -64,19 +64,18 @@ public final class TripRule {
         }
         TwoProportionTest.Result test = TwoProportionTest.newWorseThanOld(newErrors, newTotal, oldErrors, oldTotal,
                 spec.confidence());
-        String ratioText = oldErrors == 0 ? "the old variant had no errors"
-                : String.format(Locale.ROOT, "%.1fx the old variant's", (double) newErrors * oldTotal
-                        / ((double) oldErrors * newTotal));
+        String ratioText = oldErrors == 0
+                ? "the new variant has errors and the old one none, above any maxRatio"
+                : String.format(Locale.ROOT, "the new variant's error rate is %.1fx the old one's, above maxRatio %s",
+                        (double) newErrors * oldTotal / ((double) oldErrors * newTotal), ratio(spec.maxRatio()));
         if (test.significant()) {
             return new Verdict(Verdict.Kind.TRIP_RATIO, counts, test, String.format(Locale.ROOT,
-                    "new variant's error rate is above maxRatio %s x the old one's (%s), and significantly so "
-                    + "(%s, one-sided at %s confidence): %s in the last %s", ratio(spec.maxRatio()), ratioText,
+                    "%s, and significantly so (%s, one-sided at %s confidence): %s in the last %s", ratioText,
                     test.describe(), percent(spec.confidence()), rates, window(spec)));
         }
         return new Verdict(Verdict.Kind.HEALTHY, counts, test, String.format(Locale.ROOT,
-                "healthy: %s in the last %s; above maxRatio %s (%s) but not significant (%s, one-sided at %s "
-                + "confidence)", rates, window(spec), ratio(spec.maxRatio()), ratioText, test.describe(),
-                percent(spec.confidence())));
+                "healthy: %s in the last %s; %s, but not significantly so (%s, one-sided at %s confidence)", rates,
+                window(spec), ratioText, test.describe(), percent(spec.confidence())));
     }
 
     /** "new 30.00 % (60 of 200) vs old 1.00 % (10 of 1000)". */

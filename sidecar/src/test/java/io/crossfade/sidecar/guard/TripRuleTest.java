@@ -65,8 +65,18 @@ class TripRuleTest {
         Verdict v = TripRule.evaluate(GuardSpec.DEFAULT, new WindowCounts(996, 4, 480, 20));
         assertThat(v.kind()).isEqualTo(Verdict.Kind.TRIP_RATIO);
         assertThat(v.test().method()).isEqualTo(TwoProportionTest.Method.Z);
-        assertThat(v.explanation()).contains("10.0x the old variant's", "z = 5.24 > 2.33", "99 % confidence",
-                "new 4.00 % (20 of 500) vs old 0.40 % (4 of 1000)");
+        assertThat(v.explanation()).isEqualTo("the new variant's error rate is 10.0x the old one's, above maxRatio 2, "
+                + "and significantly so (z = 5.24 > 2.33, one-sided at 99 % confidence): "
+                + "new 4.00 % (20 of 500) vs old 0.40 % (4 of 1000) in the last 1m");
+    }
+
+    @Test
+    void aStrayErrorAgainstAnErrorFreeOldVariantIsExplainedAsNotSignificant() {
+        Verdict v = TripRule.evaluate(GuardSpec.DEFAULT, new WindowCounts(10_000, 0, 199, 1));
+        assertThat(v.kind()).isEqualTo(Verdict.Kind.HEALTHY);
+        assertThat(v.explanation()).isEqualTo("healthy: new 0.50 % (1 of 200) vs old 0.00 % (0 of 10000) in the last 1m; "
+                + "the new variant has errors and the old one none, above any maxRatio, but not significantly so "
+                + "(Fisher's exact p = 0.0196 >= 0.0100, one-sided at 99 % confidence)");
     }
 
     @Test
