@@ -7,6 +7,7 @@ import io.crossfade.config.GuardAction;
 import io.crossfade.config.GuardSpec;
 import io.crossfade.config.MigrationSpec;
 import io.crossfade.config.MigrationState;
+import io.crossfade.config.Percent;
 import io.crossfade.config.SettingsSnapshot;
 import io.crossfade.config.Variant;
 import io.crossfade.sidecar.Json;
@@ -18,7 +19,6 @@ import io.crossfade.sidecar.state.MigrationRecord;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -220,7 +220,7 @@ public final class Guard implements AutoCloseable {
             node.put("phase", ramp.phase().wireName());
             node.put("step", ramp.step());
             node.put("steps", ramp.steps());
-            node.put("percent", io.crossfade.config.Percent.toDecimal(ramp.percent()));
+            node.put("percent", Percent.toDecimal(ramp.percent()));
             if (ramp.hold() == null) {
                 node.putNull("holdMillis");
             } else {

@@ -1,5 +1,6 @@
 package io.crossfade.sidecar.guard;
 
+import io.crossfade.config.Durations;
 import io.crossfade.config.GuardSpec;
 import io.crossfade.config.Variant;
 import java.math.BigDecimal;
@@ -100,7 +101,7 @@ public final class TripRule {
     }
 
     private static String window(GuardSpec spec) {
-        return io.crossfade.config.Durations.format(spec.window());
+        return Durations.format(spec.window());
     }
 
     private static BigDecimal decimal(long value) {
