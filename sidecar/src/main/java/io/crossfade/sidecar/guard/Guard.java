@@ -115,7 +115,10 @@ public final class Guard implements AutoCloseable {
         SettingsSnapshot snapshot = state.snapshot();
         long accepted = 0;
         long dropped = 0;
+        // Summed per migration first and added to each window in one step, so that an evaluation
+        // running meanwhile (the timer's) never judges half a batch.
         List<MigrationWatch> touched = new ArrayList<>(2);
+        List<long[]> sums = new ArrayList<>(2);
         for (Outcome outcome : outcomes) {
             long ok;
             long errors;
@@ -139,15 +142,25 @@ public final class Guard implements AutoCloseable {
             Variant variant = outcome instanceof Outcome.PerUnit unit ? migration.variantFor(unit.unit())
                     : ((Outcome.Aggregated) outcome).variant();
             MigrationWatch watch = watchFor(migration, state);
-            watch.record(variant, ok, errors);
-            metrics.outcomes(outcome.key(), variant, ok, errors);
-            accepted += ok + errors;
-            if (!touched.contains(watch)) {
+            int index = touched.indexOf(watch);
+            if (index < 0) {
+                index = touched.size();
                 touched.add(watch);
+                sums.add(new long[4]);
             }
+            long[] sum = sums.get(index);
+            int offset = variant == Variant.NEW ? 2 : 0;
+            sum[offset] += ok;
+            sum[offset + 1] += errors;
+            accepted += ok + errors;
         }
-        // judged once the whole batch is in, so that a decision never rests on half of it
-        touched.forEach(this::requestEvaluation);
+        for (int i = 0; i < touched.size(); i++) {
+            MigrationWatch watch = touched.get(i);
+            long[] sum = sums.get(i);
+            watch.record(sum[0], sum[1], sum[2], sum[3]);
+            metrics.outcomes(watch.key, sum[0], sum[1], sum[2], sum[3]);
+            requestEvaluation(watch);
+        }
         return new Recorded(accepted, dropped);
     }
 

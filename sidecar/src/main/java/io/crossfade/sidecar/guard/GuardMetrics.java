@@ -1,7 +1,6 @@
 package io.crossfade.sidecar.guard;
 
 import io.crossfade.config.GuardAction;
-import io.crossfade.config.Variant;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.EnumMap;
@@ -34,20 +33,23 @@ final class GuardMetrics {
         }
     }
 
-    /** Counts outcomes of a running migration's {@code variant}. */
-    void outcomes(String key, Variant variant, long ok, long errors) {
+    /** Counts one batch's outcomes of a running migration. */
+    void outcomes(String key, long oldOk, long oldErrors, long newOk, long newErrors) {
         Counter[] c = outcomes.get(key);
         if (c == null) {
             c = outcomes.computeIfAbsent(key, k -> new Counter[] {
                 outcome(k, "old", "ok"), outcome(k, "old", "error"), outcome(k, "new", "ok"), outcome(k, "new", "error")
             });
         }
-        boolean isNew = variant == Variant.NEW;
-        if (ok > 0) {
-            c[isNew ? NEW_OK : OLD_OK].increment(ok);
-        }
-        if (errors > 0) {
-            c[isNew ? NEW_ERROR : OLD_ERROR].increment(errors);
+        add(c[OLD_OK], oldOk);
+        add(c[OLD_ERROR], oldErrors);
+        add(c[NEW_OK], newOk);
+        add(c[NEW_ERROR], newErrors);
+    }
+
+    private static void add(Counter counter, long n) {
+        if (n > 0) {
+            counter.increment(n);
         }
     }
 

@@ -1,7 +1,6 @@
 package io.crossfade.sidecar.guard;
 
 import io.crossfade.config.MigrationState;
-import io.crossfade.config.Variant;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -54,11 +53,11 @@ final class MigrationWatch {
         this.status = state == MigrationState.RUNNING ? GuardStatus.WAITING_FOR_SAMPLES : GuardStatus.IDLE;
     }
 
-    /** Adds outcomes of {@code variant}: to the window, and to the hold's tally when they are new-variant ones. */
-    void record(Variant variant, long ok, long errors) {
-        window.record(variant, ok, errors);
-        if (variant == Variant.NEW) {
-            hold.newOutcomes.add(ok + errors);
+    /** Adds one batch's outcomes of this migration: to the window, and the new-variant ones to the hold's tally. */
+    void record(long oldOk, long oldErrors, long newOk, long newErrors) {
+        window.record(oldOk, oldErrors, newOk, newErrors);
+        if (newOk + newErrors > 0) {
+            hold.newOutcomes.add(newOk + newErrors);
         }
     }
 

@@ -116,16 +116,33 @@ public final class OutcomeWindow {
         if (variant == Variant.STATIC || variant == null) {
             throw new IllegalArgumentException("outcomes belong to the old or the new variant, not " + variant);
         }
-        if (ok < 0 || errors < 0) {
+        if (variant == Variant.NEW) {
+            record(0, 0, ok, errors);
+        } else {
+            record(ok, errors, 0, 0);
+        }
+    }
+
+    /**
+     * Adds counts of both variants at once, into the same bucket, so that a reader sees a batch of
+     * outcomes whole (short of a race of a few nanoseconds) rather than one variant before the other.
+     *
+     * @throws IllegalArgumentException for negative counts
+     */
+    public void record(long oldOk, long oldErrors, long newOk, long newErrors) {
+        if (oldOk < 0 || oldErrors < 0 || newOk < 0 || newErrors < 0) {
             throw new IllegalArgumentException("counts cannot be negative");
         }
         Bucket bucket = current();
-        boolean isNew = variant == Variant.NEW;
-        if (ok > 0) {
-            bucket.counts[isNew ? NEW_OK : OLD_OK].add(ok);
-        }
-        if (errors > 0) {
-            bucket.counts[isNew ? NEW_ERRORS : OLD_ERRORS].add(errors);
+        add(bucket.counts[OLD_OK], oldOk);
+        add(bucket.counts[OLD_ERRORS], oldErrors);
+        add(bucket.counts[NEW_OK], newOk);
+        add(bucket.counts[NEW_ERRORS], newErrors);
+    }
+
+    private static void add(LongAdder adder, long n) {
+        if (n > 0) {
+            adder.add(n);
         }
     }
 

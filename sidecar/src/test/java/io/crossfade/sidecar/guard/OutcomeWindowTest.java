@@ -24,6 +24,13 @@ class OutcomeWindowTest {
     }
 
     @Test
+    void aBatchOfBothVariantsGoesInAtOnce() {
+        window.record(990, 10, 70, 30);
+        assertThat(window.counts()).isEqualTo(new WindowCounts(990, 10, 70, 30));
+        assertThatThrownBy(() -> window.record(1, -1, 0, 0)).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
     void anEmptyWindowCountsNothing() {
         assertThat(window.counts()).isEqualTo(WindowCounts.EMPTY);
     }
