@@ -1,6 +1,8 @@
 package io.crossfade.sidecar;
 
 import io.crossfade.config.SettingsException;
+import io.crossfade.sidecar.guard.Guard;
+import io.crossfade.sidecar.guard.OutcomesEndpoint;
 import io.crossfade.sidecar.health.HealthEndpoints;
 import io.crossfade.sidecar.http.Dispatcher;
 import io.crossfade.sidecar.http.Endpoints;
@@ -53,6 +55,7 @@ public final class Sidecar implements AutoCloseable {
     private CrossfadeMetrics metrics;
     private SettingsDirectorySource source;
     private ResponseCache responses;
+    private Guard guard;
     private String instanceId;
     private HostPort readAddress;
     private HostPort opsAddress;
@@ -101,6 +104,10 @@ public final class Sidecar implements AutoCloseable {
             metrics.published(current);
         });
 
+        guard = new Guard(controller, metrics.registry(), clock);
+        closeables.add(guard);
+        guard.start();
+
         vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
         LOG.debug("transport: {}", vertx.isNativeTransportEnabled() ? "native" : "NIO");
 
@@ -129,15 +136,16 @@ public final class Sidecar implements AutoCloseable {
     /** Endpoints of the read listener, in the order they are offered requests. */
     private List<Endpoints> readEndpoints() {
         List<Endpoints> list = new ArrayList<>();
-        list.add(new HealthEndpoints(controller));
+        list.add(new HealthEndpoints(controller, guard::describe));
         list.add(new SettingsEndpoints(controller, responses, metrics, instanceId));
+        list.add(new OutcomesEndpoint(vertx, guard));
         return list;
     }
 
     /** Endpoints of the ops listener. */
     private List<Endpoints> opsEndpoints() {
         List<Endpoints> list = new ArrayList<>();
-        list.add(new HealthEndpoints(controller));
+        list.add(new HealthEndpoints(controller, guard::describe));
         list.add(new MetricsEndpoint(vertx, metrics));
         return list;
     }

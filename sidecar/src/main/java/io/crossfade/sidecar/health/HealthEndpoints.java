@@ -13,6 +13,8 @@ import io.crossfade.sidecar.rollout.SourceStatus;
 import io.crossfade.sidecar.state.MigrationRecord;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
+import java.util.Optional;
+import java.util.function.Function;
 
 /**
  * {@code GET /health} (liveness: 200 while the process can answer) and {@code GET /ready} (200 once
@@ -23,9 +25,19 @@ import io.vertx.core.http.HttpServerRequest;
 public final class HealthEndpoints implements Endpoints {
 
     private final RolloutController controller;
+    private final Function<String, Optional<ObjectNode>> migrationDetails;
 
     public HealthEndpoints(RolloutController controller) {
+        this(controller, key -> Optional.empty());
+    }
+
+    /**
+     * @param migrationDetails more fields for a migration's {@code /ready} entry, by setting key
+     *     (e.g. the guard's view); called on the event loop, so it must be cheap and must not block
+     */
+    public HealthEndpoints(RolloutController controller, Function<String, Optional<ObjectNode>> migrationDetails) {
         this.controller = controller;
+        this.migrationDetails = migrationDetails;
     }
 
     @Override
@@ -82,6 +94,7 @@ public final class HealthEndpoints implements Endpoints {
             if (record != null && record.reason() != null) {
                 node.put("reason", record.reason());
             }
+            migrationDetails.apply(m.spec().key()).ifPresent(node::setAll);
         }
         HttpResponses.json(request, 200, doc);
     }

@@ -210,6 +210,12 @@ public final class SidecarProcess implements AutoCloseable {
         return send(HttpRequest.newBuilder(ops.resolve(pathAndQuery)).GET().build());
     }
 
+    /** POST of a JSON body on the read listener. */
+    public HttpResponse<String> post(String pathAndQuery, String json) {
+        return send(HttpRequest.newBuilder(read.resolve(pathAndQuery)).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(json)).build());
+    }
+
     /** Sends any request (build it against {@link #readUri()} or {@link #opsUri()}). */
     public static HttpResponse<String> send(HttpRequest request) {
         try {
