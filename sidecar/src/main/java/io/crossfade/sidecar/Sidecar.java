@@ -1,6 +1,9 @@
 package io.crossfade.sidecar;
 
 import io.crossfade.config.SettingsException;
+import io.crossfade.sidecar.admin.AdminEndpoints;
+import io.crossfade.sidecar.admin.AdminTokens;
+import io.crossfade.sidecar.admin.MigrationHealth;
 import io.crossfade.sidecar.health.HealthEndpoints;
 import io.crossfade.sidecar.http.Dispatcher;
 import io.crossfade.sidecar.http.Endpoints;
@@ -56,6 +59,9 @@ public final class Sidecar implements AutoCloseable {
     private String instanceId;
     private HostPort readAddress;
     private HostPort opsAddress;
+    private AdminTokens adminTokens;
+    // Per-variant outcomes in the admin views; the guard replaces this when it is wired.
+    private MigrationHealth migrationHealth = MigrationHealth.NONE;
 
     private Sidecar(SidecarOptions options) {
         this.options = options;
@@ -90,6 +96,12 @@ public final class Sidecar implements AutoCloseable {
         controller = new RolloutController(new StateStore(stateDir), AuditLog.open(stateDir), clock);
         closeables.add(controller);
         controller.start(initial.spec(), initial.status());
+
+        adminTokens = AdminTokens.load(options.adminTokenFile(), stateDir);
+        LOG.info("{}", adminTokens.describe());
+        if (adminTokens.readableByOthers()) {
+            LOG.warn("{} can be read by other users; chmod 600 it", adminTokens.file());
+        }
 
         metrics = new CrossfadeMetrics();
         closeables.add(metrics);
@@ -139,6 +151,7 @@ public final class Sidecar implements AutoCloseable {
         List<Endpoints> list = new ArrayList<>();
         list.add(new HealthEndpoints(controller));
         list.add(new MetricsEndpoint(vertx, metrics));
+        list.add(new AdminEndpoints(controller, adminTokens, migrationHealth, clock));
         return list;
     }
 
