@@ -14,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Semaphore;
 
 /**
  * Reads one setting over HTTP for many units quickly: requests are pipelined on one HTTP/1.1
@@ -21,6 +22,10 @@ import java.util.concurrent.CompletableFuture;
  * a second or two rather than a minute. Each answer's {@code X-Crossfade-Variant} header is kept.
  */
 public final class VariantSweep {
+
+    // Requests in flight at once. The sidecar's HTTP server resets a connection that receives about
+    // 30 KB of pipelined requests in one go, so the window stays well below that (~8 KB).
+    private static final int PIPELINE_DEPTH = 128;
 
     private VariantSweep() {
     }
@@ -38,21 +43,30 @@ public final class VariantSweep {
             socket.setTcpNoDelay(true);
             String host = readUri.getHost() + ":" + readUri.getPort();
             OutputStream out = new BufferedOutputStream(socket.getOutputStream(), 64 * 1024);
+            Semaphore window = new Semaphore(PIPELINE_DEPTH);
             CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> {
                 try {
                     for (String unit : units) {
+                        if (!window.tryAcquire()) {
+                            out.flush();
+                            window.acquire();
+                        }
                         out.write(("GET /v1/settings/" + key + "/value?unit=" + unit + " HTTP/1.1\r\nHost: " + host
                                 + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
                     }
                     out.flush();
                 } catch (IOException e) {
                     throw new UncheckedIOException(e);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException(e);
                 }
             });
             InputStream in = new BufferedInputStream(socket.getInputStream(), 64 * 1024);
             String[] variants = new String[units.size()];
             for (int i = 0; i < variants.length; i++) {
                 variants[i] = readAnswer(in, units.get(i));
+                window.release();
             }
             writer.join();
             return variants;
