@@ -135,6 +135,9 @@ public final class SidecarProcess implements AutoCloseable {
     public static Result run(Duration timeout, Map<String, String> env, String... args) {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        // Short-lived runs: start fast rather than run fast (as bin/crossfade does for ctl).
+        command.add("-XX:TieredStopAtLevel=1");
+        command.add("-XX:+UseSerialGC");
         command.add("-jar");
         command.add(jar().toString());
         command.addAll(List.of(args));
