@@ -331,13 +331,19 @@ public final class CtlCommand implements Runnable {
         int limit;
 
         @Override
-        int run(AdminClient client) throws AdminClient.Refused {
+        public Integer call() {
+            // Usage errors first (exit 2), before the token or the sidecar are looked at.
             if (limit < 1 || limit > 1000) {
                 throw new ParameterException(spec.commandLine(), "--limit must be from 1 to 1000, got " + limit);
             }
             if (since < 0) {
                 throw new ParameterException(spec.commandLine(), "--since must be 0 or more, got " + since);
             }
+            return super.call();
+        }
+
+        @Override
+        int run(AdminClient client) throws AdminClient.Refused {
             String query = "/admin/v1/events?since=" + since + "&limit=" + limit
                     + (key == null ? "" : "&key=" + URLEncoder.encode(key, StandardCharsets.UTF_8));
             AdminClient.Answer answer = client.get(query);
