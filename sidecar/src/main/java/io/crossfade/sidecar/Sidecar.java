@@ -88,6 +88,12 @@ public final class Sidecar implements AutoCloseable {
         Path stateDir = options.stateDir();
         DurableFiles.ensureDirectory(stateDir);
         instanceId = resolveInstanceId(options.instanceId(), stateDir);
+        // Before any state is touched: a broken token file stops the start with nothing changed.
+        adminTokens = AdminTokens.load(options.adminTokenFile(), stateDir);
+        LOG.info("{}", adminTokens.describe());
+        if (adminTokens.readableByOthers()) {
+            LOG.warn("{} can be read by other users; chmod 600 it", adminTokens.file());
+        }
 
         source = new SettingsDirectorySource(options.settingsDir(), new LastKnownGood(stateDir), clock);
         closeables.add(source);
@@ -96,12 +102,6 @@ public final class Sidecar implements AutoCloseable {
         controller = new RolloutController(new StateStore(stateDir), AuditLog.open(stateDir), clock);
         closeables.add(controller);
         controller.start(initial.spec(), initial.status());
-
-        adminTokens = AdminTokens.load(options.adminTokenFile(), stateDir);
-        LOG.info("{}", adminTokens.describe());
-        if (adminTokens.readableByOthers()) {
-            LOG.warn("{} can be read by other users; chmod 600 it", adminTokens.file());
-        }
 
         metrics = new CrossfadeMetrics();
         closeables.add(metrics);

@@ -76,6 +76,8 @@ class AdminTokenIT {
         assertThat(r.exitCode()).as(r.output()).isEqualTo(1);
         assertThat(r.output()).contains("crossfade: cannot start: " + tokens + " line 1: the token of 'alice' must be"
                 + " at least 16 printable characters");
+        assertThat(stateDir.resolve("audit.jsonl")).as("nothing changed").doesNotExist();
+        assertThat(stateDir.resolve("state.json")).as("nothing changed").doesNotExist();
 
         SidecarProcess.Result missing = SidecarProcess.run(Duration.ofSeconds(60), "serve", "--settings",
                 settingsDir.toString(), "--state", stateDir.toString(), "--listen", "127.0.0.1:0", "--ops-listen",
