@@ -1,6 +1,9 @@
 package io.crossfade.sidecar;
 
 import io.crossfade.config.SettingsException;
+import io.crossfade.sidecar.admin.AdminEndpoints;
+import io.crossfade.sidecar.admin.AdminTokens;
+import io.crossfade.sidecar.admin.MigrationHealth;
 import io.crossfade.sidecar.guard.Guard;
 import io.crossfade.sidecar.guard.OutcomesEndpoint;
 import io.crossfade.sidecar.health.HealthEndpoints;
@@ -59,6 +62,7 @@ public final class Sidecar implements AutoCloseable {
     private String instanceId;
     private HostPort readAddress;
     private HostPort opsAddress;
+    private AdminTokens adminTokens;
 
     private Sidecar(SidecarOptions options) {
         this.options = options;
@@ -85,6 +89,12 @@ public final class Sidecar implements AutoCloseable {
         Path stateDir = options.stateDir();
         DurableFiles.ensureDirectory(stateDir);
         instanceId = resolveInstanceId(options.instanceId(), stateDir);
+        // Before any state is touched: a broken token file stops the start with nothing changed.
+        adminTokens = AdminTokens.load(options.adminTokenFile(), stateDir);
+        LOG.info("{}", adminTokens.describe());
+        if (adminTokens.readableByOthers()) {
+            LOG.warn("{} can be read by other users; chmod 600 it", adminTokens.file());
+        }
 
         source = new SettingsDirectorySource(options.settingsDir(), new LastKnownGood(stateDir), clock);
         closeables.add(source);
@@ -147,6 +157,8 @@ public final class Sidecar implements AutoCloseable {
         List<Endpoints> list = new ArrayList<>();
         list.add(new HealthEndpoints(controller, guard::describe));
         list.add(new MetricsEndpoint(vertx, metrics));
+        MigrationHealth health = key -> guard.describe(key).map(doc -> doc);
+        list.add(new AdminEndpoints(controller, adminTokens, health, clock));
         return list;
     }
 

@@ -128,13 +128,24 @@ public final class SidecarProcess implements AutoCloseable {
      * @return exit code and combined output
      */
     public static Result run(Duration timeout, String... args) {
+        return run(timeout, Map.of(), args);
+    }
+
+    /** As {@link #run(Duration, String...)}, with extra environment variables. */
+    public static Result run(Duration timeout, Map<String, String> env, String... args) {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        // Short-lived runs: start fast rather than run fast (as bin/crossfade does for ctl).
+        command.add("-XX:TieredStopAtLevel=1");
+        command.add("-XX:+UseSerialGC");
         command.add("-jar");
         command.add(jar().toString());
         command.addAll(List.of(args));
         try {
-            Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+            ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
+            pb.environment().keySet().removeIf(name -> name.startsWith("CROSSFADE_"));
+            pb.environment().putAll(env);
+            Process p = pb.start();
             byte[] out = p.getInputStream().readAllBytes();
             if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
                 p.destroyForcibly();
@@ -226,6 +237,42 @@ public final class SidecarProcess implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
         }
+    }
+
+    /** The admin token the sidecar generated into its state directory. */
+    public String adminToken() {
+        try {
+            return Files.readString(stateDir.resolve("admin.token"), StandardCharsets.UTF_8).strip();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** GET on the admin API with the generated token. */
+    public HttpResponse<String> adminGet(String pathAndQuery) {
+        return send(HttpRequest.newBuilder(ops.resolve(pathAndQuery))
+                .header("Authorization", "Bearer " + adminToken()).GET().build());
+    }
+
+    /** POST of {@code json} on the admin API with the generated token. */
+    public HttpResponse<String> adminPost(String path, String json) {
+        return send(HttpRequest.newBuilder(ops.resolve(path)).header("Authorization", "Bearer " + adminToken())
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(json)).build());
+    }
+
+    /**
+     * Runs {@code crossfade ctl ARGS --ops <this sidecar> --state <its state dir>} as a separate
+     * process and returns its exit code and output.
+     */
+    public Result ctl(String... args) {
+        List<String> all = new ArrayList<>();
+        all.add("ctl");
+        all.addAll(List.of(args));
+        all.add("--ops");
+        all.add(ops.toString());
+        all.add("--state");
+        all.add(stateDir.toString());
+        return run(Duration.ofSeconds(60), all.toArray(String[]::new));
     }
 
     /** True while the process runs. */
