@@ -14,7 +14,9 @@ import java.util.Objects;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -64,7 +66,12 @@ public final class CrossfadeClient implements AutoCloseable {
         this.endpoint = b.endpoint;
         this.defaultUnit = b.defaultUnit;
         this.httpThreads = Executors.newCachedThreadPool(daemon("crossfade-client-http"));
-        this.scheduler = Executors.newSingleThreadScheduledExecutor(daemon("crossfade-client"));
+        ScheduledThreadPoolExecutor single = new ScheduledThreadPoolExecutor(1, daemon("crossfade-client"));
+        // on close, pending retries and periodic checks are dropped, not waited for
+        single.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
+        single.setContinueExistingPeriodicTasksAfterShutdownPolicy(false);
+        single.setRemoveOnCancelPolicy(true);
+        this.scheduler = single;
         HttpClient http = HttpClient.newBuilder()
                 .version(HttpClient.Version.HTTP_1_1)
                 .connectTimeout(b.connectTimeout)
@@ -72,7 +79,7 @@ public final class CrossfadeClient implements AutoCloseable {
                 .build();
         this.values = new TypedValues(b.cacheSize);
         this.follower = new SnapshotFollower(http, endpoint, b.requestTimeout, scheduler, b.initialBackoff,
-                b.maxBackoff, next -> values.invalidateAll());
+                b.maxBackoff, SnapshotFollower.SILENCE_LIMIT, next -> values.invalidateAll());
         this.outcomes = new OutcomeReporter(http, endpoint, b.requestTimeout, b.outcomeQueueCapacity,
                 OutcomeReporter.MAX_BATCH, b.outcomeAttempts, b.outcomeInterval);
         follower.start();
@@ -296,8 +303,16 @@ public final class CrossfadeClient implements AutoCloseable {
     @Override
     public void close() {
         follower.close();
+        scheduler.shutdown(); // runs the follower's close (which cancels the stream) before stopping
         outcomes.close();
-        scheduler.shutdownNow();
+        try {
+            if (!scheduler.awaitTermination(1, TimeUnit.SECONDS)) {
+                scheduler.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            scheduler.shutdownNow();
+        }
         httpThreads.shutdown();
     }
 

@@ -42,9 +42,11 @@ final class FakeSidecar implements AutoCloseable {
     final List<JsonNode> outcomeBatches = new CopyOnWriteArrayList<>();
     final AtomicInteger outcomeRequests = new AtomicInteger();
     final AtomicInteger snapshotRequests = new AtomicInteger();
+    final AtomicInteger watchRequests = new AtomicInteger();
     volatile int outcomesStatus = 202;
     volatile boolean watchAvailable = true;
     private volatile SnapshotDocument document;
+    private volatile String raw;
 
     FakeSidecar() throws IOException {
         server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
@@ -86,6 +88,11 @@ final class FakeSidecar implements AutoCloseable {
         }
     }
 
+    /** Serves {@code body} as the snapshot document from now on, whatever it is. */
+    void serveRaw(String body) {
+        raw = body;
+    }
+
     /** Serves {@code doc} from now on without telling anyone (a stream that missed it). */
     void replaceSilently(SnapshotDocument doc) {
         document = doc;
@@ -97,6 +104,10 @@ final class FakeSidecar implements AutoCloseable {
 
     private void snapshot(HttpExchange exchange) throws IOException {
         snapshotRequests.incrementAndGet();
+        if (raw != null) {
+            respond(exchange, 200, raw);
+            return;
+        }
         SnapshotDocument doc = document;
         if (doc == null) {
             respond(exchange, 503, "{\"error\":\"unavailable\",\"message\":\"no snapshot\"}");
@@ -113,6 +124,7 @@ final class FakeSidecar implements AutoCloseable {
     }
 
     private void watch(HttpExchange exchange) throws IOException {
+        watchRequests.incrementAndGet();
         if (!watchAvailable) {
             respond(exchange, 404, "{\"error\":\"not_found\",\"message\":\"nothing at /v1/watch\"}");
             return;

@@ -22,8 +22,8 @@ import java.util.function.Consumer;
  * {@code GET /v1/snapshot} on every change event (and whenever the stream opens, so nothing published
  * while it was down is missed). When the stream cannot be had or drops, it polls the snapshot and
  * retries the stream with a bounded, jittered exponential {@link Backoff} until the stream is back.
- * A stream silent for longer than {@link #SILENCE_LIMIT} (the sidecar heartbeats every 15 s) counts
- * as dropped.
+ * A stream silent for longer than the silence limit ({@link #SILENCE_LIMIT}: the sidecar heartbeats
+ * every 15 s) counts as dropped, so a half-open connection cannot leave the client deaf.
  *
  * <p>Threading: all decisions run on one scheduler thread, which alone mutates this object's state;
  * HTTP callbacks hop onto it. Readers only do a volatile read of {@link #current()}. Nothing here
@@ -33,6 +33,8 @@ public final class SnapshotFollower {
 
     /** How long a watch stream may stay silent before it is considered dead: three missed heartbeats. */
     public static final Duration SILENCE_LIMIT = Duration.ofSeconds(45);
+
+    private final Duration silenceLimit;
 
     private static final System.Logger LOG = System.getLogger(SnapshotFollower.class.getName());
 
@@ -65,23 +67,25 @@ public final class SnapshotFollower {
      * @param scheduler the single thread that runs this follower
      * @param initialBackoff first retry delay while the stream is down
      * @param maxBackoff cap on retry delays
+     * @param silenceLimit how long the stream may be silent before it counts as dropped
      * @param onSwap told (on the scheduler thread) each newly served snapshot, before readers see it
      */
     public SnapshotFollower(HttpClient http, URI endpoint, Duration requestTimeout, ScheduledExecutorService scheduler,
-            Duration initialBackoff, Duration maxBackoff, Consumer<SnapshotDocument> onSwap) {
+            Duration initialBackoff, Duration maxBackoff, Duration silenceLimit, Consumer<SnapshotDocument> onSwap) {
         this.http = http;
         this.snapshotUri = endpoint.resolve("/v1/snapshot");
         this.watchUri = endpoint.resolve("/v1/watch");
         this.requestTimeout = requestTimeout;
         this.scheduler = scheduler;
         this.backoff = new Backoff(initialBackoff, maxBackoff, () -> ThreadLocalRandom.current().nextDouble());
+        this.silenceLimit = silenceLimit;
         this.onSwap = onSwap;
     }
 
     /** Starts following in the background; returns at once. */
     public void start() {
         run(this::connect);
-        long period = Math.max(1, SILENCE_LIMIT.toMillis() / 3);
+        long period = Math.max(1, silenceLimit.toMillis() / 3);
         scheduler.scheduleWithFixedDelay(this::checkSilence, period, period, TimeUnit.MILLISECONDS);
     }
 
@@ -187,8 +191,8 @@ public final class SnapshotFollower {
     }
 
     private void checkSilence() {
-        if (streaming && System.nanoTime() - lastStreamActivity > SILENCE_LIMIT.toNanos()) {
-            dropped(generation, "the watch stream was silent for " + SILENCE_LIMIT.toSeconds() + " s");
+        if (streaming && System.nanoTime() - lastStreamActivity > silenceLimit.toNanos()) {
+            dropped(generation, "the watch stream was silent for over " + silenceLimit.toMillis() + " ms");
         }
     }
 
@@ -287,8 +291,11 @@ public final class SnapshotFollower {
             try {
                 swap(SnapshotDocument.read(TypedValues.MAPPER.readTree(response.body())));
             } catch (Exception e) {
-                lastProblem = "GET /v1/snapshot answered a document this client cannot read: " + e.getMessage();
-                LOG.log(Level.WARNING, "crossfade: {0}", lastProblem);
+                String problem = "GET /v1/snapshot answered a document this client cannot read: " + e.getMessage();
+                if (!problem.equals(lastProblem)) { // once per distinct problem, not once per poll
+                    LOG.log(Level.WARNING, "crossfade: {0}; keeping the last snapshot", problem);
+                }
+                lastProblem = problem;
             }
         } else if (response.statusCode() != 304) {
             lastProblem = "GET /v1/snapshot answered " + response.statusCode();

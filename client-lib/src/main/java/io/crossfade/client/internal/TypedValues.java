@@ -52,7 +52,7 @@ public final class TypedValues {
     /** The wrapper class of a primitive type, else {@code type} itself. */
     public static <T> Class<T> boxed(Class<T> type) {
         @SuppressWarnings("unchecked")
-        Class<T> box = (Class<T>) BOXES.getOrDefault(type, type);
+        Class<T> box = type.isPrimitive() ? (Class<T>) BOXES.getOrDefault(type, type) : type;
         return box;
     }
 
@@ -61,8 +61,10 @@ public final class TypedValues {
      * first use in snapshot {@code version}.
      */
     public Conversion get(long version, Resolution resolution, Class<?> type) {
-        return cache.get(new Key(version, resolution.key(), resolution.variant(), type),
-                k -> convert(resolution.value(), type));
+        Key key = new Key(version, resolution.key(), resolution.variant(), type);
+        Conversion hit = cache.getIfPresent(key);
+        // the hit path allocates no mapping function
+        return hit != null ? hit : cache.get(key, k -> convert(resolution.value(), type));
     }
 
     /** Drops every cached conversion (after a new snapshot, old entries are dead weight). */
