@@ -81,7 +81,10 @@ public final class CrossfadeClient implements AutoCloseable {
         this.follower = new SnapshotFollower(http, endpoint, b.requestTimeout, scheduler, b.initialBackoff,
                 b.maxBackoff, SnapshotFollower.SILENCE_LIMIT, next -> values.invalidateAll());
         this.outcomes = new OutcomeReporter(http, endpoint, b.requestTimeout, b.outcomeQueueCapacity,
-                OutcomeReporter.MAX_BATCH, b.outcomeAttempts, b.outcomeInterval);
+                OutcomeReporter.MAX_BATCH, b.outcomeAttempts, b.outcomeInterval, () -> {
+                    SnapshotDocument doc = follower.current();
+                    return doc == null ? null : doc.instanceId();
+                });
         follower.start();
     }
 
@@ -246,7 +249,8 @@ public final class CrossfadeClient implements AutoCloseable {
      * {@link #close()}. Returns false, and counts a drop, when the bounded queue is full, the client is
      * closed, or the key or unit could never be accepted (see {@link #outcomes()}).
      *
-     * @param unit the unit the value was read for; null or empty for the default unit
+     * @param unit the unit the value was read for; null or empty for the default unit (else the sidecar's
+     *     instance id, as for reads; such outcomes count as failed if the sidecar was never reached)
      */
     public boolean recordOutcome(String key, String unit, boolean ok) {
         String u = unit != null && !unit.isEmpty() ? unit : defaultUnit;

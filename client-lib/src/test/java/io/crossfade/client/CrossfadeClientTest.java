@@ -240,6 +240,16 @@ class CrossfadeClientTest {
     }
 
     @Test
+    void outcomesWithoutAnyUnitGoAsTheSidecarsInstanceId() {
+        sidecar.publish(FakeSidecar.document(1, SETTINGS));
+        CrossfadeClient c = connect(CrossfadeClient.builder());
+        c.recordOutcome("pool", "", true);
+        c.close();
+        assertThat(sidecar.outcomeBatches.get(0).toString()).isEqualTo(
+                "{\"outcomes\":[{\"key\":\"pool\",\"unit\":\"fake-instance\",\"ok\":true}]}");
+    }
+
+    @Test
     void theBuilderRefusesOptionsThatCannotWork() {
         assertThatThrownBy(() -> CrossfadeClient.builder().endpoint(URI.create("localhost:7070")).build())
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("endpoint");

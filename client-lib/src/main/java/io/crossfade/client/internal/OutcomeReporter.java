@@ -21,6 +21,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Supplier;
 
 /**
  * Sends recorded outcomes to the sidecar's {@code POST /v1/outcomes}, in the design's per-unit form
@@ -41,12 +42,13 @@ public final class OutcomeReporter implements AutoCloseable {
 
     private static final System.Logger LOG = System.getLogger(OutcomeReporter.class.getName());
 
-    /** One outcome; {@code unit} null means "the sidecar's instance id". */
+    /** One outcome; {@code unit} null means "the sidecar's instance id", filled in when sent. */
     record Outcome(String key, String unit, boolean ok) {
     }
 
     private final HttpClient http;
     private final URI uri;
+    private final Supplier<String> instanceId;
     private final Duration requestTimeout;
     private final int batchSize;
     private final int maxAttempts;
@@ -72,9 +74,11 @@ public final class OutcomeReporter implements AutoCloseable {
      * @param batchSize outcomes per request, 1 to {@link #MAX_BATCH}
      * @param maxAttempts sends of one batch before it is given up, at least 1
      * @param interval time between flushes
+     * @param instanceId the sidecar's instance id, the unit of outcomes recorded without one; null while
+     *     unknown (the sidecar has not been reached yet)
      */
     public OutcomeReporter(HttpClient http, URI endpoint, Duration requestTimeout, int capacity, int batchSize,
-            int maxAttempts, Duration interval) {
+            int maxAttempts, Duration interval, Supplier<String> instanceId) {
         if (capacity < 1) {
             throw new IllegalArgumentException("outcome queue capacity must be at least 1, got " + capacity);
         }
@@ -86,6 +90,7 @@ public final class OutcomeReporter implements AutoCloseable {
         }
         this.http = http;
         this.uri = endpoint.resolve("/v1/outcomes");
+        this.instanceId = instanceId;
         this.requestTimeout = requestTimeout;
         this.batchSize = batchSize;
         this.maxAttempts = maxAttempts;
@@ -144,6 +149,10 @@ public final class OutcomeReporter implements AutoCloseable {
                     if (batch.isEmpty()) {
                         return;
                     }
+                    batch = withUnits(batch);
+                    if (batch.isEmpty()) {
+                        continue;
+                    }
                     pending = batch;
                     pendingCount = batch.size();
                     attempts = 0;
@@ -155,6 +164,30 @@ public final class OutcomeReporter implements AutoCloseable {
         } catch (RuntimeException e) {
             LOG.log(Level.WARNING, "crossfade: sending outcomes failed unexpectedly", e);
         }
+    }
+
+    /**
+     * The batch with every missing unit set to the sidecar's instance id (the sidecar wants a unit on
+     * each outcome). While that id is unknown, such outcomes cannot be attributed: they count as failed.
+     */
+    private List<Outcome> withUnits(List<Outcome> batch) {
+        String fallback = null;
+        List<Outcome> out = new ArrayList<>(batch.size());
+        for (Outcome o : batch) {
+            if (o.unit() != null) {
+                out.add(o);
+                continue;
+            }
+            if (fallback == null) {
+                fallback = instanceId.get();
+                if (fallback == null) {
+                    failed.increment();
+                    continue;
+                }
+            }
+            out.add(new Outcome(o.key(), fallback, o.ok()));
+        }
+        return out;
     }
 
     /** One attempt at the pending batch; true when it is settled (sent or given up) and the next may go. */
@@ -203,11 +236,7 @@ public final class OutcomeReporter implements AutoCloseable {
         ObjectNode doc = TypedValues.MAPPER.createObjectNode();
         ArrayNode outcomes = doc.putArray("outcomes");
         for (Outcome o : batch) {
-            ObjectNode node = outcomes.addObject().put("key", o.key());
-            if (o.unit() != null) {
-                node.put("unit", o.unit());
-            }
-            node.put("ok", o.ok());
+            outcomes.addObject().put("key", o.key()).put("unit", o.unit()).put("ok", o.ok());
         }
         return doc.toString().getBytes(StandardCharsets.UTF_8);
     }

@@ -28,6 +28,7 @@ class OutcomeReporterTest {
     private final List<JsonNode> batches = new CopyOnWriteArrayList<>();
     private final AtomicInteger requests = new AtomicInteger();
     private volatile int status = 202;
+    private volatile String instanceId = "host-a";
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
     private OutcomeReporter reporter;
 
@@ -63,7 +64,7 @@ class OutcomeReporterTest {
 
     private OutcomeReporter reporter(int capacity, int attempts, Duration interval) {
         reporter = new OutcomeReporter(http, endpoint(), Duration.ofSeconds(2), capacity, OutcomeReporter.MAX_BATCH,
-                attempts, interval);
+                attempts, interval, () -> instanceId);
         return reporter;
     }
 
@@ -97,7 +98,8 @@ class OutcomeReporterTest {
 
     @Test
     void queuedOutcomesAreSentAtLeastOnceASecond() {
-        OutcomeReporter r = new OutcomeReporter(http, endpoint(), Duration.ofSeconds(2), 100, 1000, 3, Duration.ofSeconds(1));
+        OutcomeReporter r = new OutcomeReporter(http, endpoint(), Duration.ofSeconds(2), 100, 1000, 3, Duration.ofSeconds(1),
+                () -> instanceId);
         reporter = r;
         long start = System.nanoTime();
         r.record("a", "u1", true);
@@ -105,7 +107,19 @@ class OutcomeReporterTest {
         await().atMost(Duration.ofSeconds(3)).until(() -> received() == 2);
         assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofMillis(2_500));
         assertThat(batches.get(0).get("outcomes").get(1).toString())
-                .as("no unit means the sidecar's instance id").isEqualTo("{\"key\":\"a\",\"ok\":false}");
+                .as("no unit means the sidecar's instance id").isEqualTo("{\"key\":\"a\",\"unit\":\"host-a\",\"ok\":false}");
+    }
+
+    @Test
+    void outcomesWithoutAUnitFailWhileTheInstanceIdIsUnknownAndTheOthersStillGo() {
+        instanceId = null;
+        OutcomeReporter r = reporter(100, 3, NEVER);
+        r.record("a", null, true);
+        r.record("a", "u1", true);
+        r.close(Duration.ofSeconds(5));
+        assertThat(batches).hasSize(1);
+        assertThat(batches.get(0).toString()).isEqualTo("{\"outcomes\":[{\"key\":\"a\",\"unit\":\"u1\",\"ok\":true}]}");
+        assertThat(r.counts()).isEqualTo(new OutcomeCounts(2, 1, 0, 1, 0));
     }
 
     @Test
