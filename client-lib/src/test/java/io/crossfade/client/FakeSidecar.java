@@ -45,6 +45,7 @@ final class FakeSidecar implements AutoCloseable {
     final AtomicInteger watchRequests = new AtomicInteger();
     volatile int outcomesStatus = 202;
     volatile boolean watchAvailable = true;
+    volatile boolean watchHangs;
     private volatile SnapshotDocument document;
     private volatile String raw;
 
@@ -125,6 +126,14 @@ final class FakeSidecar implements AutoCloseable {
 
     private void watch(HttpExchange exchange) throws IOException {
         watchRequests.incrementAndGet();
+        if (watchHangs) { // takes the request, never answers
+            try {
+                closing.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return;
+        }
         if (!watchAvailable) {
             respond(exchange, 404, "{\"error\":\"not_found\",\"message\":\"nothing at /v1/watch\"}");
             return;

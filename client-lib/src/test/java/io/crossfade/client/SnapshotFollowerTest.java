@@ -45,6 +45,22 @@ class SnapshotFollowerTest {
     }
 
     @Test
+    void aWatchRequestThatIsNeverAnsweredIsAbandonedAndTheSnapshotStillLoads() throws Exception {
+        sidecar = new FakeSidecar();
+        sidecar.watchHangs = true;
+        sidecar.publish(FakeSidecar.document(1, "settings: { a: { value: 1 } }"));
+        follower = new SnapshotFollower(HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build(), sidecar.uri(),
+                Duration.ofMillis(300), scheduler, Duration.ofMillis(10), Duration.ofMillis(50), Duration.ofSeconds(45),
+                doc -> { });
+        follower.start();
+        assertThat(follower.awaitReady(Duration.ofSeconds(5))).as("loaded without the stream").isTrue();
+        await().atMost(Duration.ofSeconds(5)).until(() -> sidecar.watchRequests.get() >= 2);
+        assertThat(follower.lastProblem()).contains("GET /v1/watch did not answer within 300 ms");
+        sidecar.publish(FakeSidecar.document(2, "settings: { a: { value: 2 } }"));
+        await().atMost(Duration.ofSeconds(5)).until(() -> follower.current().snapshot().version() == 2);
+    }
+
+    @Test
     void aDocumentTheClientCannotReadKeepsTheLastGoodSnapshot() throws Exception {
         sidecar = new FakeSidecar();
         sidecar.watchAvailable = false;

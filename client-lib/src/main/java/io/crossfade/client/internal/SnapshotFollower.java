@@ -9,6 +9,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpResponse.BodySubscribers;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Flow;
 import java.util.concurrent.RejectedExecutionException;
@@ -54,6 +55,8 @@ public final class SnapshotFollower {
 
     // Scheduler-thread state.
     private long generation;
+    private CompletableFuture<?> connecting;
+    private long connectStarted;
     private Flow.Subscription stream;
     private boolean refreshing;
     private boolean refreshAgain;
@@ -84,8 +87,12 @@ public final class SnapshotFollower {
 
     /** Starts following in the background; returns at once. */
     public void start() {
-        run(this::connect);
-        long period = Math.max(1, silenceLimit.toMillis() / 3);
+        run(() -> {
+            // the first load does not wait for the stream: a sidecar that never answers /v1/watch still serves
+            refresh();
+            connect();
+        });
+        long period = Math.max(1, Math.min(silenceLimit.toMillis(), requestTimeout.toMillis()) / 3);
         scheduler.scheduleWithFixedDelay(this::checkSilence, period, period, TimeUnit.MILLISECONDS);
     }
 
@@ -134,7 +141,8 @@ public final class SnapshotFollower {
         }
         long gen = ++generation;
         HttpRequest request = HttpRequest.newBuilder(watchUri).header("Accept", "text/event-stream").GET().build();
-        http.sendAsync(request, info -> {
+        connectStarted = System.nanoTime();
+        connecting = http.sendAsync(request, info -> {
             if (info.statusCode() != 200) {
                 return BodySubscribers.replacing(null);
             }
@@ -152,6 +160,7 @@ public final class SnapshotFollower {
         if (gen != generation || closed) {
             return;
         }
+        connecting = null;
         streaming = true;
         lastStreamActivity = System.nanoTime();
         backoff.reset();
@@ -190,13 +199,21 @@ public final class SnapshotFollower {
         }, backoff.next().toMillis(), TimeUnit.MILLISECONDS);
     }
 
+    /** A stream that went quiet, or a sidecar that took the connection but never answered, counts as dropped. */
     private void checkSilence() {
-        if (streaming && System.nanoTime() - lastStreamActivity > silenceLimit.toNanos()) {
+        long now = System.nanoTime();
+        if (streaming && now - lastStreamActivity > silenceLimit.toNanos()) {
             dropped(generation, "the watch stream was silent for over " + silenceLimit.toMillis() + " ms");
+        } else if (connecting != null && now - connectStarted > requestTimeout.toNanos()) {
+            dropped(generation, "GET /v1/watch did not answer within " + requestTimeout.toMillis() + " ms");
         }
     }
 
     private void cancelStream() {
+        if (connecting != null) {
+            connecting.cancel(true);
+            connecting = null;
+        }
         if (stream != null) {
             stream.cancel();
             stream = null;
