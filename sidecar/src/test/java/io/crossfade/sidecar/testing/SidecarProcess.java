@@ -72,6 +72,35 @@ public final class SidecarProcess implements AutoCloseable {
 
     /** As {@link #start(Path, Path, String...)}, with extra environment variables. */
     public static SidecarProcess start(Path settingsDir, Path stateDir, Map<String, String> env, String... extraArgs) {
+        return start(settingsDir, stateDir, 0, env, extraArgs);
+    }
+
+    /**
+     * As {@link #start(Path, Path, Map, String...)}, with the read listener on {@code readPort} (0: any
+     * free port), e.g. to bring a sidecar back on the address its clients know.
+     */
+    public static SidecarProcess start(Path settingsDir, Path stateDir, int readPort, Map<String, String> env,
+            String... extraArgs) {
+        SidecarProcess started = launch(settingsDir, stateDir, readPort, env, extraArgs);
+        started.env = Map.copyOf(env);
+        started.extraArgs = extraArgs.clone();
+        return started;
+    }
+
+    /**
+     * Stops this process (SIGTERM) if it still runs, and starts a new one with the same directories,
+     * environment and arguments, its read listener on the same port.
+     */
+    public SidecarProcess restart() {
+        close();
+        return start(settingsDir, stateDir, read.getPort(), env, extraArgs);
+    }
+
+    private Map<String, String> env = Map.of();
+    private String[] extraArgs = new String[0];
+
+    private static SidecarProcess launch(Path settingsDir, Path stateDir, int readPort, Map<String, String> env,
+            String... extraArgs) {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.add("-Xmx256m");
@@ -83,7 +112,7 @@ public final class SidecarProcess implements AutoCloseable {
         command.add("--state");
         command.add(stateDir.toString());
         command.add("--listen");
-        command.add("127.0.0.1:0");
+        command.add("127.0.0.1:" + readPort);
         command.add("--ops-listen");
         command.add("127.0.0.1:0");
         command.addAll(List.of(extraArgs));
