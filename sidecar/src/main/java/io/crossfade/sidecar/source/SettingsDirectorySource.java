@@ -196,24 +196,28 @@ public final class SettingsDirectorySource implements AutoCloseable {
             scheduleCheck(SETTLE_MILLIS - settledMillis);
             return;
         }
-        SortedMap<String, byte[]> files;
+        SortedMap<String, byte[]> files = null;
+        SettingsException unreadable = null;
         try {
             files = loader.read(dir);
         } catch (SettingsException e) {
-            fingerprint = now;
-            pending = null;
-            rejected(e.problems());
-            return;
+            unreadable = e;
         }
         if (!fingerprint().equals(now)) {
-            // Changed again while being read: what was read may mix two versions. Start settling over.
+            // Changed again while being read (a file may even have vanished mid-swap): what was read
+            // may mix two versions. Start settling over rather than load or reject it.
             pending = null;
             thread.execute(this::checkSafely);
             return;
         }
         fingerprint = now;
         pending = null;
-        String version = contentVersion(files);
+        if (unreadable != null) {
+            rejected(unreadable.problems());
+            return;
+        }
+        SortedMap<String, byte[]> loaded = files;
+        String version = contentVersion(loaded);
         if (version.equals(appliedVersion)) {
             // Same content as what is served (a touch, an editor's probe file, a ConfigMap swap that
             // changed nothing): a new snapshot would only churn versions and ETags.
@@ -221,12 +225,12 @@ public final class SettingsDirectorySource implements AutoCloseable {
         }
         SettingsSpec spec;
         try {
-            spec = loader.parse(files);
+            spec = loader.parse(loaded);
         } catch (SettingsException e) {
             rejected(e.problems());
             return;
         }
-        SourceStatus status = status(files, false);
+        SourceStatus status = status(loaded, false);
         appliedVersion = null;
         controller.applySpec(spec, status).whenComplete((published, failure) -> {
             if (failure != null) {
@@ -236,7 +240,7 @@ public final class SettingsDirectorySource implements AutoCloseable {
                 reloadCounter.accept(true);
                 LOG.info("settings reloaded from {}: version {} ({} settings, {} migrations)", dir,
                         status.version(), spec.settings().size(), spec.migrations().size());
-                thread.execute(() -> saveLastKnownGood(files));
+                thread.execute(() -> saveLastKnownGood(loaded));
             }
         });
     }
