@@ -3,6 +3,8 @@ package io.crossfade.sidecar.distribution;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.crossfade.config.Bucketing;
+import io.crossfade.config.Variant;
 import io.crossfade.sidecar.testing.ApiAnswers;
 import io.crossfade.sidecar.testing.SettingsFiles;
 import io.crossfade.sidecar.testing.SidecarProcess;
@@ -141,8 +143,9 @@ class DockerfileIT {
 
     /**
      * The image's ENTRYPOINT and CMD, run through {@code sh} as Docker would, with the image's
-     * environment (its paths and ports swapped for temporary ones): the sidecar starts from the
-     * environment alone, and its log lines are JSON that still say where it listens.
+     * environment (its paths and ports swapped for temporary ones) and a pod's {@code HOSTNAME}: the
+     * sidecar starts from the environment alone, takes the host name as its instance id, and its
+     * log lines are JSON that still say where it listens.
      */
     @Test
     void theEntrypointStartsTheSidecarFromTheEnvironmentLoggingJsonLines() throws Exception {
@@ -160,10 +163,15 @@ class DockerfileIT {
         env.put("CROSSFADE_STATE", state.toString());
         env.put("CROSSFADE_LISTEN", "127.0.0.1:0");
         env.put("CROSSFADE_OPS_LISTEN", "127.0.0.1:0");
-        SettingsFiles.write(settings, "app.yaml", "settings:\n  app.limit:\n    value: 5\n");
+        // In a pod HOSTNAME is the pod's name: the unit of reads without one. Pick one on the new side.
+        String pod = firstOnNewSide();
+        env.put("HOSTNAME", pod);
+        SettingsFiles.write(settings, "app.yaml",
+                "settings:\n  app.limit:\n    value: 5\nmigrations:\n  app.limit:\n    to: 6\n    percent: 50\n");
 
         try (SidecarProcess sidecar = SidecarProcess.startCommand(command, env, settings, state)) {
-            assertThat(sidecar.get("/v1/settings/app.limit/value").body()).isEqualTo("5");
+            assertThat(sidecar.get("/v1/settings/app.limit/value").body()).as("the pod's own side").isEqualTo("6");
+            assertThat(sidecar.get("/v1/settings/app.limit/value?unit=" + firstOnOldSide()).body()).isEqualTo("5");
             assertThat(sidecar.getOps("/health").statusCode()).isEqualTo(200);
             SettingsFiles.write(settings, "app.yaml", "settings:\n  app.limit:\n    valu: 5\n");
             org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(2))
@@ -182,6 +190,25 @@ class DockerfileIT {
                 assertThat(line.path("level").asText()).isEqualTo("ERROR");
                 assertThat(line.path("formattedMessage").asText()).contains("app.yaml:3: app.limit.valu");
             });
+            assertThat(lines).anySatisfy(line -> {
+                assertThat(line.path("formattedMessage").asText()).contains("instance id " + pod);
+            });
+        }
+    }
+
+    private static String firstOnNewSide() {
+        for (int i = 0; ; i++) {
+            if (Bucketing.variant("app.limit", "checkout-7d9f-" + i, 50_000) == Variant.NEW) {
+                return "checkout-7d9f-" + i;
+            }
+        }
+    }
+
+    private static String firstOnOldSide() {
+        for (int i = 0; ; i++) {
+            if (Bucketing.variant("app.limit", "user-" + i, 50_000) == Variant.OLD) {
+                return "user-" + i;
+            }
         }
     }
 
