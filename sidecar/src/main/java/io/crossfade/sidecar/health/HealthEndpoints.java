@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.crossfade.config.ActiveMigration;
 import io.crossfade.config.Percent;
+import io.crossfade.config.SettingsProblem;
 import io.crossfade.sidecar.Json;
 import io.crossfade.sidecar.http.Endpoints;
 import io.crossfade.sidecar.http.HttpResponses;
@@ -19,7 +20,8 @@ import java.util.function.Function;
 /**
  * {@code GET /health} (liveness: 200 while the process can answer) and {@code GET /ready} (200 once
  * a snapshot is served; the body names the source, its version, any reload error and each
- * migration's state). A rejected reload or a halted migration keeps {@code /ready} at 200: the
+ * migration's state). A reload error lists every problem as {@code {"file", "line", "key", "field",
+ * "reason", "message"}} (null where unknown), so scripts need not parse the message. A rejected reload or a halted migration keeps {@code /ready} at 200: the
  * instance still serves correct values.
  */
 public final class HealthEndpoints implements Endpoints {
@@ -81,7 +83,19 @@ public final class HealthEndpoints implements Endpoints {
             ObjectNode err = src.putObject("reloadError");
             err.put("at", source.lastErrorAt() == null ? null : source.lastErrorAt().toString());
             ArrayNode problems = err.putArray("problems");
-            source.lastError().forEach(problems::add);
+            for (SettingsProblem p : source.lastError()) {
+                ObjectNode problem = problems.addObject();
+                problem.put("file", p.file());
+                if (p.line() > 0) {
+                    problem.put("line", p.line());
+                } else {
+                    problem.putNull("line");
+                }
+                problem.put("key", p.key());
+                problem.put("field", p.field());
+                problem.put("reason", p.reason());
+                problem.put("message", p.describe());
+            }
         }
         doc.put("settings", state.snapshot().spec().settings().size());
         ObjectNode migrations = doc.putObject("migrations");

@@ -8,7 +8,6 @@ import io.crossfade.config.SettingsSnapshot;
 import io.crossfade.sidecar.http.Endpoints;
 import io.crossfade.sidecar.http.ErrorCode;
 import io.crossfade.sidecar.http.HttpResponses;
-import io.crossfade.sidecar.http.RequestBodies;
 import io.crossfade.sidecar.metrics.CrossfadeMetrics;
 import io.crossfade.sidecar.rollout.RolloutController;
 import io.crossfade.sidecar.Json;
@@ -76,10 +75,6 @@ public final class SettingsEndpoints implements Endpoints {
             HttpResponses.methodNotAllowed(request, "GET, HEAD");
             return false;
         }
-        if (RequestBodies.declaredTooLarge(request)) {
-            HttpResponses.error(request, ErrorCode.PAYLOAD_TOO_LARGE, "request body is over the 64 KiB limit");
-            return false;
-        }
         return true;
     }
 
@@ -102,11 +97,11 @@ public final class SettingsEndpoints implements Endpoints {
         PreparedResponse prepared = cache.get(snapshot, resolution, bare);
         HttpServerResponse response = request.response();
         response.putHeader(HttpHeaders.ETAG, prepared.etag()).putHeader(VARIANT_HEADER, prepared.variant());
-        String ifNoneMatch = request.getHeader(HttpHeaders.IF_NONE_MATCH);
-        if (ifNoneMatch != null && ifNoneMatch.contentEquals(prepared.etag())) {
+        if (EntityTags.noneMatch(request.getHeader(HttpHeaders.IF_NONE_MATCH), prepared.etag())) {
             response.setStatusCode(304).end();
         } else {
-            response.putHeader(HttpHeaders.CONTENT_TYPE, HttpResponses.JSON).end(prepared.body());
+            response.putHeader(HttpHeaders.CONTENT_TYPE, HttpResponses.JSON);
+            HttpResponses.end(request, prepared.body());
         }
         metrics.read(key, resolution.variant(), System.nanoTime() - started);
     }
@@ -141,7 +136,7 @@ public final class SettingsEndpoints implements Endpoints {
     private String unit(HttpServerRequest request) {
         String unit = request.getParam("unit");
         if (unit == null || unit.isEmpty()) {
-            unit = request.getHeader(UNIT_HEADER);
+            unit = headerAsUtf8(request.getHeader(UNIT_HEADER));
         }
         if (unit == null || unit.isEmpty()) {
             return instanceId;
@@ -151,6 +146,23 @@ public final class SettingsEndpoints implements Endpoints {
             return null;
         }
         return unit;
+    }
+
+    /**
+     * A header value as the UTF-8 text the client sent. The HTTP decoder hands header bytes over one
+     * char per byte (ISO-8859-1), while {@code ?unit=} is percent-decoded as UTF-8; without this a
+     * non-ASCII unit would bucket differently depending on how it was passed.
+     */
+    private static String headerAsUtf8(String value) {
+        if (value == null) {
+            return null;
+        }
+        for (int i = 0; i < value.length(); i++) {
+            if (value.charAt(i) > 0x7F) {
+                return new String(value.getBytes(StandardCharsets.ISO_8859_1), StandardCharsets.UTF_8);
+            }
+        }
+        return value;
     }
 
     private static String abbreviate(String s) {

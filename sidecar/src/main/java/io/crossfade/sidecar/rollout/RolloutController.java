@@ -6,6 +6,7 @@ import io.crossfade.config.ActiveMigration;
 import io.crossfade.config.MigrationSpec;
 import io.crossfade.config.Percent;
 import io.crossfade.config.Setting;
+import io.crossfade.config.SettingsProblem;
 import io.crossfade.config.SettingsSnapshot;
 import io.crossfade.config.SettingsSpec;
 import io.crossfade.sidecar.Json;
@@ -147,7 +148,7 @@ public final class RolloutController implements AutoCloseable {
     }
 
     /** Records a failed reload: the snapshot keeps serving, {@code /ready} shows the problems. */
-    public CompletableFuture<PublishedState> reloadFailed(List<String> problems) {
+    public CompletableFuture<PublishedState> reloadFailed(List<SettingsProblem> problems) {
         return submit(() -> {
             PublishedState now = current;
             PublishedState next = new PublishedState(now.snapshot(), now.records(),

@@ -27,7 +27,8 @@ import java.util.regex.Pattern;
  */
 public final class SidecarProcess implements AutoCloseable {
 
-    private static final Pattern LISTENING = Pattern.compile("listening read=(\\S+) ops=(\\S+)");
+    // Addresses end at whitespace or, in a JSON log line, at the closing quote of the message.
+    private static final Pattern LISTENING = Pattern.compile("listening read=([^\\s\"]+) ops=([^\\s\"]+)");
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     private final Process process;
@@ -81,7 +82,7 @@ public final class SidecarProcess implements AutoCloseable {
      */
     public static SidecarProcess start(Path settingsDir, Path stateDir, int readPort, Map<String, String> env,
             String... extraArgs) {
-        SidecarProcess started = launch(settingsDir, stateDir, readPort, env, extraArgs);
+        SidecarProcess started = launch(settingsDir, stateDir, readPort, List.of(), env, extraArgs);
         started.env = Map.copyOf(env);
         started.extraArgs = extraArgs.clone();
         return started;
@@ -99,11 +100,22 @@ public final class SidecarProcess implements AutoCloseable {
     private Map<String, String> env = Map.of();
     private String[] extraArgs = new String[0];
 
-    private static SidecarProcess launch(Path settingsDir, Path stateDir, int readPort, Map<String, String> env,
+    /**
+     * As {@link #start(Path, Path, Map, String...)}, with JVM options (e.g. the Dockerfile's
+     * {@code JAVA_OPTS}) placed before {@code -jar}; they come after this harness's own
+     * {@code -Xmx256m}, so they may override it.
+     */
+    public static SidecarProcess start(Path settingsDir, Path stateDir, List<String> jvmOptions, Map<String, String> env,
             String... extraArgs) {
+        return launch(settingsDir, stateDir, 0, jvmOptions, env, extraArgs);
+    }
+
+    private static SidecarProcess launch(Path settingsDir, Path stateDir, int readPort, List<String> jvmOptions,
+            Map<String, String> env, String... extraArgs) {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.add("-Xmx256m");
+        command.addAll(jvmOptions);
         command.add("-jar");
         command.add(jar().toString());
         command.add("serve");
@@ -116,6 +128,20 @@ public final class SidecarProcess implements AutoCloseable {
         command.add("--ops-listen");
         command.add("127.0.0.1:0");
         command.addAll(List.of(extraArgs));
+        return startCommand(command, env, settingsDir, stateDir);
+    }
+
+    /**
+     * Starts any command that runs the sidecar (e.g. the image's entrypoint through {@code sh}) and
+     * waits (up to 30 s) for it to report its addresses. {@code HOSTNAME} is removed from the
+     * environment unless {@code env} sets it.
+     *
+     * @param settingsDir and {@code stateDir}: what the command serves, for {@link #settingsDir()} and
+     *     {@link #stateDir()}
+     * @throws IllegalStateException with the process output when it exits or never reports
+     */
+    public static SidecarProcess startCommand(List<String> command, Map<String, String> env, Path settingsDir,
+            Path stateDir) {
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
         pb.environment().remove("HOSTNAME");
         pb.environment().putAll(env);
