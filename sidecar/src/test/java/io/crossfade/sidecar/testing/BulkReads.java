@@ -1,5 +1,6 @@
 package io.crossfade.sidecar.testing;
 
+import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.http.HttpClient;
@@ -36,6 +37,7 @@ public final class BulkReads implements AutoCloseable {
 
     private final Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1).setWorkerPoolSize(1));
     private final HttpClient client;
+    private final Context context = vertx.getOrCreateContext();
 
     public BulkReads(URI base) {
         client = vertx.createHttpClient(new HttpClientOptions().setDefaultHost(base.getHost())
@@ -56,7 +58,10 @@ public final class BulkReads implements AutoCloseable {
             inFlight.acquire();
             int index = i;
             String path = pathOf.apply(i);
-            client.request(HttpMethod.GET, path)
+            // Issued on the client's own event-loop context: requests made from a foreign thread get
+            // their future callbacks on whichever thread completes them first, and a response body
+            // handler attached from the test thread can miss data the event loop already delivered.
+            context.runOnContext(v -> client.request(HttpMethod.GET, path)
                     .compose(request -> request.send())
                     .compose(response -> response.body().map(body -> new Answer(index, response.statusCode(),
                             response.getHeader("X-Crossfade-Variant"), body.toString())))
@@ -71,7 +76,7 @@ public final class BulkReads implements AutoCloseable {
                             inFlight.release();
                             done.countDown();
                         }
-                    });
+                    }));
         }
         if (!done.await(2, TimeUnit.MINUTES)) {
             throw new IllegalStateException("bulk reads did not finish");
