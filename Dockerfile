@@ -6,6 +6,7 @@ COPY .mvn/ .mvn/
 COPY mvnw pom.xml ./
 COPY config/ config/
 COPY sidecar/ sidecar/
+COPY client-lib/ client-lib/
 RUN ./mvnw -B -DskipTests package
 
 FROM eclipse-temurin:17-jre

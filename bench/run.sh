@@ -108,6 +108,7 @@ prepare() {
   require_ports_free "$port" $((port + 1))
   local line
   line="$(start_sidecar capture "$JDK17_JAVA" "$BENCH_JAVA_OPTS" "$port")"
+  STARTED_PIDS+=("$(field pid "$line")")
   curl -fsS -D "$WORK/raw.headers" -o "$WORK/response.json" "http://127.0.0.1:$port/v1/settings/$KEY?unit=u-0"
   grep -i -E '^(etag|x-crossfade-variant):' "$WORK/raw.headers" | tr -d '\r' > "$WORK/response.headers"
   stop_pid "$(field pid "$line")"
@@ -218,6 +219,7 @@ footprint_run() {
     line="$(start_bare "fp-$target" "$java" "$opts" "$port")"
   fi
   pid="$(field pid "$line")"
+  STARTED_PIDS+=("$pid")  # recorded in this shell too: start_* ran in a command substitution
   url="http://127.0.0.1:$port/v1/settings/$KEY"
   record "$section" ready_ms "$target" "$rep" "$(field ready_ms "$line")"
   wrk_rps "$url" "$FOOT_WARM" >/dev/null
@@ -275,6 +277,7 @@ train_appcds() {
   # trained with the candidates' heap and GC flags: an archive only helps a JVM configured like its training run
   line="$(start_sidecar cds-training "$JDK17_JAVA" \
     "-XX:MaxRAM=192m -XX:MaxRAMPercentage=50 -XX:+UseSerialGC -XX:ArchiveClassesAtExit=$WORK/app-17.jsa" "$port")"
+  STARTED_PIDS+=("$(field pid "$line")")
   wrk_rps "http://127.0.0.1:$port/v1/settings/$KEY" 1 >/dev/null
   curl -fsS "http://127.0.0.1:$((port + 1))/metrics" >/dev/null
   stop_pid "$(field pid "$line")"
@@ -293,15 +296,17 @@ section_flags() {
   done
 }
 
-# Every JMH jar the bench profile builds (bench/*/target/*benchmarks.jar) runs here, so a module that
-# adds one (e.g. the client library's getter benchmark) is measured without changing this script.
+# Every JMH jar the bench profile builds (bench/target/benchmarks.jar: the client library's getter;
+# bench/*/target/*benchmarks.jar: the sidecar's) runs here, so a module that adds one is measured
+# without changing this script.
 section_jmh() {
   local rep jar name csv
   for rep in $(seq 1 "$JMH_REPS"); do
-    for jar in "$BENCH_DIR"/*/target/*benchmarks.jar; do
+    for jar in "$BENCH_DIR"/target/*benchmarks.jar "$BENCH_DIR"/*/target/*benchmarks.jar; do
+      [ -f "$jar" ] || continue
       # the shade plugin keeps the previous jar as original-*.jar: not a benchmark jar of this build
       case "$(basename "$jar")" in original-*) continue ;; esac
-      name="$(basename "$(dirname "$(dirname "$jar")")")"
+      name="$(basename "$(dirname "$(dirname "$jar")")")"  # bench (the client getter) or jmh
       csv="$OUT/jmh-$name-$rep.csv"
       log "jmh $name rep $rep"
       "$JDK17_JAVA" -jar "$jar" "${JMH_ARGS[@]}" -prof gc -rf csv -rff "$csv" > "$OUT/jmh-$name-$rep.txt" 2>&1 \

@@ -3,9 +3,11 @@ package io.crossfade.config;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.cfg.JsonNodeFeature;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import java.io.IOException;
 import java.math.BigDecimal;
@@ -17,6 +19,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.error.MarkedYAMLException;
 
 /**
  * Parses and validates one settings file (YAML or JSON). Every problem found is collected with
@@ -36,13 +40,26 @@ public final class SettingsFileParser {
             Set.of("maxErrorRate", "maxRatio", "minSamples", "window", "confidence", "action");
     private static final Set<String> STEP_FIELDS = Set.of("percent", "hold");
 
-    private final ObjectMapper yaml = configure(new ObjectMapper(new YAMLFactory()));
+    private final ObjectMapper yaml = configure(new ObjectMapper(newYamlFactory()));
     private final ObjectMapper json = configure(new ObjectMapper());
+
+    private static YAMLFactory newYamlFactory() {
+        // SnakeYAML refuses documents over 3 MiB of code points by default; files up to
+        // MAX_FILE_BYTES must parse, and UTF-8 never has more code points than bytes.
+        LoaderOptions options = new LoaderOptions();
+        options.setCodePointLimit((int) MAX_FILE_BYTES);
+        // rebuild() keeps the factory's default features (YAMLFactory.builder() would drop some,
+        // e.g. EMPTY_STRING_AS_NULL, so that 'value:' read as "" instead of null).
+        return new YAMLFactory().rebuild().loaderOptions(options).build();
+    }
 
     private static ObjectMapper configure(ObjectMapper mapper) {
         mapper.enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
         // Keep decimals exact: 0.1 stays 0.1 when served back, and percents can be checked for 3 decimals.
         mapper.enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS);
+        // ... and as written: Jackson would strip trailing zeros, so 1.0 was served as 1 (an int to
+        // a Python client) and 100.0 as 1E+2.
+        mapper.configure(JsonNodeFeature.STRIP_TRAILING_BIGDECIMAL_ZEROES, false);
         return mapper;
     }
 
@@ -76,13 +93,26 @@ public final class SettingsFileParser {
                     "file is " + content.length + " bytes, over the 4 MiB limit"));
         }
         ObjectMapper mapper = fileName.toLowerCase(Locale.ROOT).endsWith(".json") ? json : yaml;
+        String format = mapper == json ? "JSON" : "YAML";
         JsonNode root;
-        try {
-            root = mapper.readTree(content);
+        try (JsonParser p = mapper.createParser(content)) {
+            root = mapper.readTree(p);
+            // readTree stops after the first value: a second YAML document, a second JSON value or
+            // stray text after it would otherwise be dropped without a word. Empty YAML documents
+            // (a trailing '---') declare nothing and are fine.
+            JsonToken extra = p.nextToken();
+            while (extra == JsonToken.VALUE_NULL && mapper == yaml) {
+                extra = p.nextToken();
+            }
+            if (extra != null) {
+                throw new SettingsException(new SettingsProblem(fileName, Math.max(p.currentTokenLocation().getLineNr(), 0),
+                        null, null, "not valid " + format + ": found more content after the end of the first "
+                        + (mapper == json ? "value" : "document") + "; a settings file holds exactly one"));
+            }
         } catch (JsonProcessingException e) {
-            int line = e.getLocation() == null ? 0 : e.getLocation().getLineNr();
+            int line = syntaxErrorLine(e);
             throw new SettingsException(new SettingsProblem(fileName, Math.max(line, 0), null, null,
-                    "not valid " + (mapper == json ? "JSON" : "YAML") + ": " + e.getOriginalMessage()));
+                    "not valid " + format + ": " + e.getOriginalMessage()));
         } catch (IOException e) {
             throw new SettingsException(new SettingsProblem(fileName, 0, null, null, "cannot be read: " + e.getMessage()));
         }
@@ -132,6 +162,20 @@ public final class SettingsFileParser {
         }
         ctx.throwIfAny();
         return new ParsedFile(fileName, settings, settingLines, migrations);
+    }
+
+    /**
+     * The line of a syntax error. For YAML, Jackson's location is that of the last token it read,
+     * which can be lines before the fault (a tab after blank lines, say); SnakeYAML's problem mark
+     * is where the fault is.
+     */
+    private static int syntaxErrorLine(JsonProcessingException e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof MarkedYAMLException marked && marked.getProblemMark() != null) {
+                return marked.getProblemMark().getLine() + 1;
+            }
+        }
+        return e.getLocation() == null ? 0 : e.getLocation().getLineNr();
     }
 
     private Setting parseSetting(Context ctx, String key, JsonNode node) {
@@ -245,12 +289,37 @@ public final class SettingsFileParser {
         if (ctx.problems.size() > before) {
             return d;
         }
+        int minSamples = (int) Math.min(Integer.MAX_VALUE, minSamplesD);
+        // GuardSpec's constructor stops at the first bad value and cannot say which field it was, so
+        // check each value on its own (the others at their valid defaults): every bad field is then
+        // reported, at its own line and as guard.<field>.
+        Duration w0 = window;
+        guardField(ctx, key, at, "maxErrorRate",
+                () -> new GuardSpec(maxErrorRate, d.maxRatio(), d.minSamples(), d.window(), d.confidence(), d.action()));
+        guardField(ctx, key, at, "maxRatio",
+                () -> new GuardSpec(d.maxErrorRate(), maxRatio, d.minSamples(), d.window(), d.confidence(), d.action()));
+        guardField(ctx, key, at, "minSamples",
+                () -> new GuardSpec(d.maxErrorRate(), d.maxRatio(), minSamples, d.window(), d.confidence(), d.action()));
+        guardField(ctx, key, at, "window",
+                () -> new GuardSpec(d.maxErrorRate(), d.maxRatio(), d.minSamples(), w0, d.confidence(), d.action()));
+        guardField(ctx, key, at, "confidence",
+                () -> new GuardSpec(d.maxErrorRate(), d.maxRatio(), d.minSamples(), d.window(), confidence, d.action()));
+        if (ctx.problems.size() > before) {
+            return d;
+        }
         try {
-            return new GuardSpec(maxErrorRate, maxRatio, (int) Math.min(Integer.MAX_VALUE, minSamplesD), window,
-                    confidence, action);
+            return new GuardSpec(maxErrorRate, maxRatio, minSamples, window, confidence, action);
         } catch (IllegalArgumentException e) {
             ctx.problem(ctx.loc.lineOf(at), key, "guard", e.getMessage());
             return d;
+        }
+    }
+
+    private static void guardField(Context ctx, String key, String[] at, String name, Runnable check) {
+        try {
+            check.run();
+        } catch (IllegalArgumentException e) {
+            ctx.problem(ctx.loc.lineOf(append(at, name)), key, "guard." + name, e.getMessage());
         }
     }
 
@@ -275,12 +344,15 @@ public final class SettingsFileParser {
                 continue;
             }
             unknownFields(ctx, step, STEP_FIELDS, key, field + ".", stepAt);
+            // A block-style step spans lines: point at the field itself (the step's line when absent).
+            int percentLine = ctx.loc.lineOf(append(stepAt, "percent"));
+            int holdLine = ctx.loc.lineOf(append(stepAt, "hold"));
             JsonNode p = step.get("percent");
             Integer percent = null;
             if (p == null) {
                 ctx.problem(line, key, field + ".percent", "is required");
             } else {
-                percent = percent(ctx, p, key, field + ".percent", line);
+                percent = percent(ctx, p, key, field + ".percent", percentLine);
             }
             Duration hold = null;
             JsonNode h = step.get("hold");
@@ -290,14 +362,14 @@ public final class SettingsFileParser {
                     ctx.problem(line, key, field + ".hold", "is required on every step but the last");
                 }
             } else {
-                hold = duration(ctx, h, key, field + ".hold", line, null);
+                hold = duration(ctx, h, key, field + ".hold", holdLine, null);
                 if (hold != null && (hold.isZero() || hold.isNegative())) {
-                    ctx.problem(line, key, field + ".hold", "must be longer than zero");
+                    ctx.problem(holdLine, key, field + ".hold", "must be longer than zero");
                 }
             }
             if (percent != null) {
                 if (percent <= previous) {
-                    ctx.problem(line, key, field + ".percent", "steps must raise the percent; "
+                    ctx.problem(percentLine, key, field + ".percent", "steps must raise the percent; "
                             + Percent.format(percent) + " does not exceed the step before (" + Percent.format(previous) + ")");
                 }
                 previous = percent;

@@ -1,6 +1,11 @@
 package io.crossfade.sidecar;
 
 import io.crossfade.config.SettingsException;
+import io.crossfade.sidecar.admin.AdminEndpoints;
+import io.crossfade.sidecar.admin.AdminTokens;
+import io.crossfade.sidecar.admin.MigrationHealth;
+import io.crossfade.sidecar.guard.Guard;
+import io.crossfade.sidecar.guard.OutcomesEndpoint;
 import io.crossfade.sidecar.health.HealthEndpoints;
 import io.crossfade.sidecar.http.Dispatcher;
 import io.crossfade.sidecar.http.Endpoints;
@@ -9,12 +14,14 @@ import io.crossfade.sidecar.metrics.CrossfadeMetrics;
 import io.crossfade.sidecar.metrics.MetricsEndpoint;
 import io.crossfade.sidecar.read.ResponseCache;
 import io.crossfade.sidecar.read.SettingsEndpoints;
+import io.crossfade.sidecar.read.SnapshotEndpoint;
 import io.crossfade.sidecar.rollout.RolloutController;
 import io.crossfade.sidecar.source.SettingsDirectorySource;
 import io.crossfade.sidecar.state.AuditLog;
 import io.crossfade.sidecar.state.DurableFiles;
 import io.crossfade.sidecar.state.LastKnownGood;
 import io.crossfade.sidecar.state.StateStore;
+import io.crossfade.sidecar.watch.WatchEndpoint;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -53,9 +60,11 @@ public final class Sidecar implements AutoCloseable {
     private CrossfadeMetrics metrics;
     private SettingsDirectorySource source;
     private ResponseCache responses;
+    private Guard guard;
     private String instanceId;
     private HostPort readAddress;
     private HostPort opsAddress;
+    private AdminTokens adminTokens;
 
     private Sidecar(SidecarOptions options) {
         this.options = options;
@@ -82,6 +91,12 @@ public final class Sidecar implements AutoCloseable {
         Path stateDir = options.stateDir();
         DurableFiles.ensureDirectory(stateDir);
         instanceId = resolveInstanceId(options.instanceId(), stateDir);
+        // Before any state is touched: a broken token file stops the start with nothing changed.
+        adminTokens = AdminTokens.load(options.adminTokenFile(), stateDir);
+        LOG.info("{}", adminTokens.describe());
+        if (adminTokens.readableByOthers()) {
+            LOG.warn("{} can be read by other users; chmod 600 it", adminTokens.file());
+        }
 
         source = new SettingsDirectorySource(options.settingsDir(), new LastKnownGood(stateDir), clock);
         closeables.add(source);
@@ -100,6 +115,10 @@ public final class Sidecar implements AutoCloseable {
             responses.invalidateAll();
             metrics.published(current);
         });
+
+        guard = new Guard(controller, metrics.registry(), clock);
+        closeables.add(guard);
+        guard.start();
 
         vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
         if (vertx.isNativeTransportEnabled()) {
@@ -134,16 +153,21 @@ public final class Sidecar implements AutoCloseable {
     /** Endpoints of the read listener, in the order they are offered requests. */
     private List<Endpoints> readEndpoints() {
         List<Endpoints> list = new ArrayList<>();
-        list.add(new HealthEndpoints(controller));
+        list.add(new HealthEndpoints(controller, guard::describe));
         list.add(new SettingsEndpoints(controller, responses, metrics, instanceId));
+        list.add(new OutcomesEndpoint(vertx, guard));
+        list.add(new SnapshotEndpoint(controller, instanceId));
+        list.add(new WatchEndpoint(controller, WatchEndpoint.HEARTBEAT, WatchEndpoint.MAX_WATCHERS));
         return list;
     }
 
     /** Endpoints of the ops listener. */
     private List<Endpoints> opsEndpoints() {
         List<Endpoints> list = new ArrayList<>();
-        list.add(new HealthEndpoints(controller));
+        list.add(new HealthEndpoints(controller, guard::describe));
         list.add(new MetricsEndpoint(vertx, metrics));
+        MigrationHealth health = key -> guard.describe(key).map(doc -> doc);
+        list.add(new AdminEndpoints(controller, adminTokens, health, clock));
         return list;
     }
 

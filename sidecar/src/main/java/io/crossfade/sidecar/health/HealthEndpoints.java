@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.crossfade.config.ActiveMigration;
 import io.crossfade.config.Percent;
+import io.crossfade.config.SettingsProblem;
 import io.crossfade.sidecar.Json;
 import io.crossfade.sidecar.http.Endpoints;
 import io.crossfade.sidecar.http.HttpResponses;
@@ -13,19 +14,32 @@ import io.crossfade.sidecar.rollout.SourceStatus;
 import io.crossfade.sidecar.state.MigrationRecord;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
+import java.util.Optional;
+import java.util.function.Function;
 
 /**
  * {@code GET /health} (liveness: 200 while the process can answer) and {@code GET /ready} (200 once
  * a snapshot is served; the body names the source, its version, any reload error and each
- * migration's state). A rejected reload or a halted migration keeps {@code /ready} at 200: the
+ * migration's state). A reload error lists every problem as {@code {"file", "line", "key", "field",
+ * "reason", "message"}} (null where unknown), so scripts need not parse the message. A rejected reload or a halted migration keeps {@code /ready} at 200: the
  * instance still serves correct values.
  */
 public final class HealthEndpoints implements Endpoints {
 
     private final RolloutController controller;
+    private final Function<String, Optional<ObjectNode>> migrationDetails;
 
     public HealthEndpoints(RolloutController controller) {
+        this(controller, key -> Optional.empty());
+    }
+
+    /**
+     * @param migrationDetails more fields for a migration's {@code /ready} entry, by setting key
+     *     (e.g. the guard's view); called on the event loop, so it must be cheap and must not block
+     */
+    public HealthEndpoints(RolloutController controller, Function<String, Optional<ObjectNode>> migrationDetails) {
         this.controller = controller;
+        this.migrationDetails = migrationDetails;
     }
 
     @Override
@@ -69,7 +83,19 @@ public final class HealthEndpoints implements Endpoints {
             ObjectNode err = src.putObject("reloadError");
             err.put("at", source.lastErrorAt() == null ? null : source.lastErrorAt().toString());
             ArrayNode problems = err.putArray("problems");
-            source.lastError().forEach(problems::add);
+            for (SettingsProblem p : source.lastError()) {
+                ObjectNode problem = problems.addObject();
+                problem.put("file", p.file());
+                if (p.line() > 0) {
+                    problem.put("line", p.line());
+                } else {
+                    problem.putNull("line");
+                }
+                problem.put("key", p.key());
+                problem.put("field", p.field());
+                problem.put("reason", p.reason());
+                problem.put("message", p.describe());
+            }
         }
         doc.put("settings", state.snapshot().spec().settings().size());
         ObjectNode migrations = doc.putObject("migrations");
@@ -82,6 +108,7 @@ public final class HealthEndpoints implements Endpoints {
             if (record != null && record.reason() != null) {
                 node.put("reason", record.reason());
             }
+            migrationDetails.apply(m.spec().key()).ifPresent(node::setAll);
         }
         HttpResponses.json(request, 200, doc);
     }

@@ -9,6 +9,10 @@ public enum ErrorCode {
     CONFLICT("conflict", 409),
     PRECONDITION_FAILED("precondition_failed", 412),
     PAYLOAD_TOO_LARGE("payload_too_large", 413),
+    /** A request line over the listener's limit: the contract's {@code bad_request}, with HTTP's own status. */
+    URI_TOO_LONG("bad_request", 414),
+    /** Request headers over the listener's limit: the contract's {@code bad_request}, with HTTP's own status. */
+    HEADERS_TOO_LARGE("bad_request", 431),
     INTERNAL("internal", 500),
     UNAVAILABLE("unavailable", 503);
 

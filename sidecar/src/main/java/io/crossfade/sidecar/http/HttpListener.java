@@ -1,8 +1,11 @@
 package io.crossfade.sidecar.http;
 
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
@@ -13,6 +16,11 @@ import io.vertx.core.net.SocketAddress;
  * the listening socket, so a listener scales over event loops.
  */
 public final class HttpListener extends VerticleBase {
+
+    /** Longest request line accepted (method, path with query, version). */
+    public static final int MAX_INITIAL_LINE_BYTES = 8192;
+    /** Largest total of request headers accepted. */
+    public static final int MAX_HEADER_BYTES = 16384;
 
     private final SocketAddress address;
     private final HttpServerOptions options;
@@ -28,15 +36,48 @@ public final class HttpListener extends VerticleBase {
     /** Options every listener uses: small request limits, compression off (local traffic). */
     public static HttpServerOptions defaultOptions() {
         return new HttpServerOptions()
-                .setMaxInitialLineLength(8192)
-                .setMaxHeaderSize(16384)
+                .setMaxInitialLineLength(MAX_INITIAL_LINE_BYTES)
+                .setMaxHeaderSize(MAX_HEADER_BYTES)
                 .setCompressionSupported(false)
                 .setIdleTimeout(0);
     }
 
     @Override
     public Future<?> start() {
-        return vertx.createHttpServer(options).requestHandler(handler).listen(address).onSuccess(s -> server = s);
+        return vertx.createHttpServer(options)
+                .requestHandler(handler)
+                .invalidRequestHandler(HttpListener::invalidRequest)
+                .listen(address)
+                .onSuccess(s -> server = s);
+    }
+
+    /**
+     * Answers a request the HTTP decoder rejected (line or headers over the limits, malformed
+     * syntax) in the contract's error shape rather than Vert.x's empty default, then closes the
+     * connection, whose byte stream can no longer be trusted.
+     */
+    static void invalidRequest(HttpServerRequest request) {
+        Throwable cause = request.decoderResult().cause();
+        ErrorCode code;
+        String message;
+        if (cause instanceof TooLongHttpLineException) {
+            code = ErrorCode.URI_TOO_LONG;
+            message = "the request line is over " + MAX_INITIAL_LINE_BYTES + " bytes";
+        } else if (cause instanceof TooLongHttpHeaderException) {
+            code = ErrorCode.HEADERS_TOO_LARGE;
+            message = "the request headers are over " + MAX_HEADER_BYTES + " bytes";
+        } else {
+            code = ErrorCode.BAD_REQUEST;
+            message = "malformed HTTP request" + (cause == null || cause.getMessage() == null ? ""
+                    : ": " + abbreviate(cause.getMessage()));
+        }
+        request.response().putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE);
+        HttpResponses.error(request, code, message);
+        request.connection().close();
+    }
+
+    private static String abbreviate(String s) {
+        return s.length() > 200 ? s.substring(0, 197) + "..." : s;
     }
 
     /** The bound port, once started (for TCP listeners). */

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import io.crossfade.sidecar.Json;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import org.slf4j.Logger;
@@ -39,7 +40,21 @@ public final class HttpResponses {
         if (response.ended() || response.closed()) {
             return;
         }
-        response.setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, JSON).end(body);
+        response.setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, JSON);
+        end(request, body);
+    }
+
+    /**
+     * Ends the response with {@code body}, except that a HEAD answer gets the body's length and no
+     * body: Vert.x leaves that to the handler on HTTP/2 (h2c), where it would otherwise send the body.
+     */
+    public static void end(HttpServerRequest request, Buffer body) {
+        HttpServerResponse response = request.response();
+        if (request.method() == HttpMethod.HEAD) {
+            response.putHeader(HttpHeaders.CONTENT_LENGTH, String.valueOf(body.length())).end();
+        } else {
+            response.end(body);
+        }
     }
 
     /** Answers with the error shape and the code's status. */
@@ -53,8 +68,8 @@ public final class HttpResponses {
             // the rest of the body is not wanted: do not keep the connection for it
             response.putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE);
         }
-        response.setStatusCode(code.status()).putHeader(HttpHeaders.CONTENT_TYPE, JSON)
-                .end(Buffer.buffer(body.toString()));
+        response.setStatusCode(code.status()).putHeader(HttpHeaders.CONTENT_TYPE, JSON);
+        end(request, Buffer.buffer(body.toString()));
     }
 
     /** 405 naming the methods the path accepts, with the {@code Allow} header. */

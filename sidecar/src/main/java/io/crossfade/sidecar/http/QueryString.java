@@ -4,14 +4,18 @@ import io.netty.handler.codec.http.QueryStringDecoder;
 import java.nio.charset.StandardCharsets;
 
 /**
- * Reads one parameter from a raw query string without decoding the others, so a read request does
- * not build Vert.x's parameter map. Same rules as {@code HttpServerRequest.getParam}: names match
- * ignoring ASCII case, the first occurrence wins, {@code +} and {@code %XX} are decoded as UTF-8,
- * {@code &} separates parameters ({@code ;} does not), a name without {@code =} has the empty value.
- * Unlike {@code getParam}, a malformed escape is reported as {@link IllegalArgumentException} for
- * the caller to answer 400, rather than escaping as a server error. Pure; safe on any thread.
+ * Reads a raw query string the way Vert.x's {@code HttpServerRequest.params()} does, without building
+ * the parameter map, so that a read request allocates nothing for its query but the value it needs.
+ * Same rules as Vert.x (Netty's {@link QueryStringDecoder} as Vert.x configures it): {@code &}
+ * separates parameters ({@code ;} does not), {@code #} ends the query, leading {@code =} of a
+ * parameter are skipped, a name without {@code =} has the empty value, at most 1024 parameters are
+ * read, {@code +} and {@code %XX} are decoded as UTF-8, and names match ignoring ASCII case with the
+ * first occurrence winning. Pure; safe on any thread.
  */
 public final class QueryString {
+
+    /** Netty's and so Vert.x's limit: parameters after the 1024th are not decoded. */
+    private static final int MAX_PARAMS = 1024;
 
     private QueryString() {
     }
@@ -20,35 +24,112 @@ public final class QueryString {
      * The decoded value of the first parameter called {@code name} in {@code query} (the part after
      * {@code ?}, undecoded; may be null), or null when there is none.
      *
-     * @throws IllegalArgumentException when the name or value of a parameter up to the one found is
-     *     not valid percent-encoding
+     * @throws IllegalArgumentException when a name or value up to the one found is not valid
+     *     percent-encoding; {@link #malformation} tells that beforehand
      */
     public static String first(String query, String name) {
-        if (query == null || query.isEmpty()) {
+        if (query == null) {
             return null;
         }
         int length = query.length();
-        int start = 0;
-        while (start <= length) {
-            int end = query.indexOf('&', start);
-            if (end < 0) {
-                end = length;
-            }
-            if (end > start) {
-                int equals = query.indexOf('=', start);
-                int nameEnd = equals >= 0 && equals < end ? equals : end;
-                if (nameMatches(query, start, nameEnd, name)) {
-                    return nameEnd == end ? "" : decode(query.substring(nameEnd + 1, end));
+        int nameStart = 0;
+        int valueStart = -1;
+        int params = 0;
+        for (int i = 0; i <= length; i++) {
+            char c = i < length ? query.charAt(i) : '&';
+            if (c == '=') {
+                if (nameStart == i) {
+                    nameStart = i + 1;
+                } else if (valueStart < nameStart) {
+                    valueStart = i + 1;
                 }
+            } else if (c == '&' || c == '#') {
+                if (nameStart < i) {
+                    int nameEnd = valueStart > nameStart ? valueStart - 1 : i;
+                    if (nameMatches(query, nameStart, nameEnd, name)) {
+                        return valueStart > nameStart ? decode(query, valueStart, i) : "";
+                    }
+                    if (++params == MAX_PARAMS) {
+                        return null;
+                    }
+                }
+                if (c == '#') {
+                    return null;
+                }
+                nameStart = i + 1;
             }
-            start = end + 1;
         }
         return null;
     }
 
+    /**
+     * Why {@code query} cannot be decoded (a {@code %} not followed by two hex digits within its name
+     * or value, in a parameter Vert.x would decode), or null when it can. After a null, neither
+     * {@link #first} nor Vert.x's {@code params()} throws for this query.
+     */
+    public static String malformation(String query) {
+        if (query == null) {
+            return null;
+        }
+        int length = query.length();
+        int nameStart = 0;
+        int valueStart = -1;
+        int params = 0;
+        for (int i = 0; i <= length; i++) {
+            char c = i < length ? query.charAt(i) : '&';
+            if (c == '=') {
+                if (nameStart == i) {
+                    nameStart = i + 1;
+                } else if (valueStart < nameStart) {
+                    valueStart = i + 1;
+                }
+            } else if (c == '&' || c == '#') {
+                if (nameStart < i) {
+                    boolean hasValue = valueStart > nameStart;
+                    String problem = escapeProblem(query, nameStart, hasValue ? valueStart - 1 : i);
+                    if (problem == null && hasValue) {
+                        problem = escapeProblem(query, valueStart, i);
+                    }
+                    if (problem != null) {
+                        return problem;
+                    }
+                    if (++params == MAX_PARAMS) {
+                        return null;
+                    }
+                }
+                if (c == '#') {
+                    return null;
+                }
+                nameStart = i + 1;
+            }
+        }
+        return null;
+    }
+
+    private static String escapeProblem(String s, int from, int to) {
+        for (int i = from; i < to; i++) {
+            if (s.charAt(i) == '%') {
+                if (i + 3 > to) {
+                    return "unterminated escape sequence at index " + i + " of '" + s.substring(from, to) + "'";
+                }
+                if (!isHex(s.charAt(i + 1)) || !isHex(s.charAt(i + 2))) {
+                    return "invalid hex byte '" + s.substring(i + 1, i + 3) + "' at index " + i + " of '"
+                            + s.substring(from, to) + "'";
+                }
+                i += 2;
+            }
+        }
+        return null;
+    }
+
+    /** ASCII hex digits only, as Netty's decoder accepts (not Unicode digits). */
+    private static boolean isHex(char c) {
+        return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+    }
+
     private static boolean nameMatches(String query, int start, int end, String name) {
         if (needsDecoding(query, start, end)) {
-            String decoded = decode(query.substring(start, end));
+            String decoded = decode(query, start, end);
             return equalsIgnoringAsciiCase(decoded, 0, decoded.length(), name);
         }
         return equalsIgnoringAsciiCase(query, start, end, name);
@@ -62,7 +143,7 @@ public final class QueryString {
         for (int i = 0; i < name.length(); i++) {
             char a = s.charAt(start + i);
             char b = name.charAt(i);
-            if (a != b && (lowerAscii(a) != lowerAscii(b))) {
+            if (a != b && lowerAscii(a) != lowerAscii(b)) {
                 return false;
             }
         }
@@ -83,8 +164,9 @@ public final class QueryString {
         return false;
     }
 
-    private static String decode(String component) {
-        return needsDecoding(component, 0, component.length())
+    private static String decode(String s, int start, int end) {
+        String component = s.substring(start, end);
+        return needsDecoding(s, start, end)
                 ? QueryStringDecoder.decodeComponent(component, StandardCharsets.UTF_8)
                 : component;
     }

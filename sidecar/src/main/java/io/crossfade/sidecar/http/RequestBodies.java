@@ -12,10 +12,13 @@ public final class RequestBodies {
     /** The largest body any endpoint accepts: 64 KiB. */
     public static final int MAX_BYTES = 64 * 1024;
 
+    /** The message of every 413 answer. */
+    public static final String TOO_LARGE_MESSAGE = "request body is over the 64 KiB limit";
+
     /** A body over the limit. */
     public static final class TooLarge extends RuntimeException {
         TooLarge() {
-            super("request body is over the 64 KiB limit", null, false, false);
+            super(TOO_LARGE_MESSAGE, null, false, false);
         }
     }
 

@@ -26,6 +26,7 @@ import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
  * The sidecar's Prometheus metrics (names as the design lists them). Meters used on the read path
@@ -35,7 +36,7 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class CrossfadeMetrics implements AutoCloseable {
 
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    private final ConcurrentHashMap<String, Counter[]> reads = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, AtomicReferenceArray<Counter>> reads = new ConcurrentHashMap<>();
     private final Timer readDuration;
     private final Counter reloadSuccess;
     private final Counter reloadFailure;
@@ -75,20 +76,24 @@ public final class CrossfadeMetrics implements AutoCloseable {
         return registry;
     }
 
-    /** Counts one read of {@code key} that got {@code variant}, answered in {@code nanos}. */
+    /**
+     * Counts one read of {@code key} that got {@code variant}, answered in {@code nanos}. A
+     * (key, variant) series appears with its first read, so a scrape lists only variants that were
+     * served (a migrated key has no {@code static} series, an unmigrated one no {@code old}/{@code new}).
+     */
     public void read(String key, Variant variant, long nanos) {
-        Counter[] counters = reads.get(key);
+        AtomicReferenceArray<Counter> counters = reads.get(key);
         if (counters == null) {
-            counters = reads.computeIfAbsent(key, k -> {
-                Counter[] c = new Counter[Variant.values().length];
-                for (Variant v : Variant.values()) {
-                    c[v.ordinal()] = Counter.builder("crossfade.reads").tags("key", k, "variant", v.wireName())
-                            .description("settings reads, by key and variant").register(registry);
-                }
-                return c;
-            });
+            counters = reads.computeIfAbsent(key, k -> new AtomicReferenceArray<>(Variant.values().length));
         }
-        counters[variant.ordinal()].increment();
+        Counter counter = counters.get(variant.ordinal());
+        if (counter == null) {
+            // Racing threads may both register: the registry hands both the same meter.
+            counter = Counter.builder("crossfade.reads").tags("key", key, "variant", variant.wireName())
+                    .description("settings reads, by key and variant").register(registry);
+            counters.set(variant.ordinal(), counter);
+        }
+        counter.increment();
         readDuration.record(nanos, TimeUnit.NANOSECONDS);
     }
 

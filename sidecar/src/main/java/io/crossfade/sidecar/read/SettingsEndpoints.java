@@ -9,7 +9,6 @@ import io.crossfade.sidecar.http.Endpoints;
 import io.crossfade.sidecar.http.ErrorCode;
 import io.crossfade.sidecar.http.HttpResponses;
 import io.crossfade.sidecar.http.QueryString;
-import io.crossfade.sidecar.http.RequestBodies;
 import io.crossfade.sidecar.metrics.CrossfadeMetrics;
 import io.crossfade.sidecar.rollout.RolloutController;
 import io.crossfade.sidecar.Json;
@@ -17,6 +16,7 @@ import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
+import java.nio.charset.StandardCharsets;
 
 /**
  * The read API: {@code GET /v1/settings/{key}}, {@code /v1/settings/{key}/value} and
@@ -76,10 +76,6 @@ public final class SettingsEndpoints implements Endpoints {
             HttpResponses.methodNotAllowed(request, "GET, HEAD");
             return false;
         }
-        if (RequestBodies.declaredTooLarge(request)) {
-            HttpResponses.error(request, ErrorCode.PAYLOAD_TOO_LARGE, "request body is over the 64 KiB limit");
-            return false;
-        }
         return true;
     }
 
@@ -103,24 +99,18 @@ public final class SettingsEndpoints implements Endpoints {
         PreparedResponse prepared = setting.response(unit, bare);
         HttpServerResponse response = request.response();
         response.putHeader(HttpHeaders.ETAG, prepared.etag()).putHeader(VARIANT_HEADER, prepared.variantHeader());
-        String ifNoneMatch = request.getHeader(HttpHeaders.IF_NONE_MATCH);
-        if (ifNoneMatch != null && ifNoneMatch.contentEquals(prepared.etag())) {
+        if (EntityTags.noneMatch(request.getHeader(HttpHeaders.IF_NONE_MATCH), prepared.etag())) {
             response.setStatusCode(304).end();
         } else {
-            response.putHeader(HttpHeaders.CONTENT_TYPE, HttpResponses.JSON).end(prepared.body());
+            response.putHeader(HttpHeaders.CONTENT_TYPE, HttpResponses.JSON);
+            HttpResponses.end(request, prepared.body());
         }
         metrics.read(key, prepared.variant(), System.nanoTime() - started);
     }
 
     private void list(HttpServerRequest request) {
-        String prefix;
-        try {
-            prefix = QueryString.first(request.query(), "prefix");
-        } catch (IllegalArgumentException e) {
-            HttpResponses.error(request, ErrorCode.BAD_REQUEST, "the query string is not valid percent-encoding: "
-                    + e.getMessage());
-            return;
-        }
+        // the Dispatcher has answered 400 for a query that cannot be decoded
+        String prefix = QueryString.first(request.query(), "prefix");
         if (prefix == null) {
             prefix = "";
         }
@@ -147,16 +137,9 @@ public final class SettingsEndpoints implements Endpoints {
 
     /** The unit from {@code ?unit=} or the header, else the instance id; null after answering 400. */
     private String unit(HttpServerRequest request) {
-        String unit;
-        try {
-            unit = QueryString.first(request.query(), "unit");
-        } catch (IllegalArgumentException e) {
-            HttpResponses.error(request, ErrorCode.BAD_REQUEST, "the query string is not valid percent-encoding: "
-                    + e.getMessage());
-            return null;
-        }
+        String unit = QueryString.first(request.query(), "unit"); // decodable: the Dispatcher checked
         if (unit == null || unit.isEmpty()) {
-            unit = request.getHeader(UNIT_HEADER);
+            unit = headerAsUtf8(request.getHeader(UNIT_HEADER));
         }
         if (unit == null || unit.isEmpty()) {
             return instanceId;
@@ -198,6 +181,23 @@ public final class SettingsEndpoints implements Endpoints {
             }
         }
         return bytes > MAX_UNIT_BYTES;
+    }
+
+    /**
+     * A header value as the UTF-8 text the client sent. The HTTP decoder hands header bytes over one
+     * char per byte (ISO-8859-1), while {@code ?unit=} is percent-decoded as UTF-8; without this a
+     * non-ASCII unit would bucket differently depending on how it was passed.
+     */
+    private static String headerAsUtf8(String value) {
+        if (value == null) {
+            return null;
+        }
+        for (int i = 0; i < value.length(); i++) {
+            if (value.charAt(i) > 0x7F) {
+                return new String(value.getBytes(StandardCharsets.ISO_8859_1), StandardCharsets.UTF_8);
+            }
+        }
+        return value;
     }
 
     private static String abbreviate(String s) {

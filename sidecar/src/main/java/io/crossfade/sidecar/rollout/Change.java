@@ -8,6 +8,14 @@ public sealed interface Change {
 
     /** Set the percent (thousandths); takes a ramped migration off its ramp until {@code resume}. */
     record SetPercent(int percent) implements Change {
+
+        /** @throws IllegalArgumentException when {@code percent} is outside 0..100 000 thousandths */
+        public SetPercent {
+            if (percent < 0 || percent > io.crossfade.config.Percent.FULL) {
+                throw new IllegalArgumentException("percent must be 0..100000 thousandths, got " + percent);
+            }
+        }
+
         public String action() {
             return "set_percent";
         }

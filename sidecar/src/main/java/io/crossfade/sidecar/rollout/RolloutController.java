@@ -6,6 +6,7 @@ import io.crossfade.config.ActiveMigration;
 import io.crossfade.config.MigrationSpec;
 import io.crossfade.config.Percent;
 import io.crossfade.config.Setting;
+import io.crossfade.config.SettingsProblem;
 import io.crossfade.config.SettingsSnapshot;
 import io.crossfade.config.SettingsSpec;
 import io.crossfade.sidecar.Json;
@@ -62,6 +63,9 @@ public final class RolloutController implements AutoCloseable {
     private Map<String, MigrationRecord> records;
     private long lastSeqInState;
 
+    // Audit events made durable but not yet told to migration listeners (they hear after the publish).
+    private final List<AuditEvent> pendingEvents = new ArrayList<>();
+
     private volatile PublishedState current;
     private volatile long version;
 
@@ -104,8 +108,11 @@ public final class RolloutController implements AutoCloseable {
             LOG.info("recovered {} change(s) from the audit log that the state file did not have yet",
                     lastSeq - persisted.lastSeq());
         }
+        // Numbers the state file refers to (revisions) must never be handed out again.
+        audit.continueAfter(persisted.lastSeq());
         this.records = recovered;
-        this.lastSeqInState = persisted.lastSeq();
+        // The first save below writes the replayed records, so it covers the replayed events too.
+        this.lastSeqInState = lastSeq;
         this.version = Math.max(clock.millis(), persisted.snapshotVersion() + 1);
         this.spec = SettingsSpec.EMPTY;
         reconcileAndPublish(initialSpec, source, true);
@@ -141,7 +148,7 @@ public final class RolloutController implements AutoCloseable {
     }
 
     /** Records a failed reload: the snapshot keeps serving, {@code /ready} shows the problems. */
-    public CompletableFuture<PublishedState> reloadFailed(List<String> problems) {
+    public CompletableFuture<PublishedState> reloadFailed(List<SettingsProblem> problems) {
         return submit(() -> {
             PublishedState now = current;
             PublishedState next = new PublishedState(now.snapshot(), now.records(),
@@ -164,6 +171,9 @@ public final class RolloutController implements AutoCloseable {
      */
     public CompletableFuture<MigrationRecord> change(String key, Change change, String actor, String reason,
             Long expectedRevision) {
+        Objects.requireNonNull(key, "key");
+        Objects.requireNonNull(change, "change");
+        Objects.requireNonNull(actor, "actor");
         return submit(() -> {
             MigrationSpec migration = spec.migrations().get(key);
             MigrationRecord before = records.get(key);
@@ -180,7 +190,7 @@ public final class RolloutController implements AutoCloseable {
             MigrationRecord after = Transitions.apply(before, migration, change, now);
             AuditEvent event = new AuditEvent(0, now, actor, key, before.id(), change.action(), summary(before),
                     summary(after), reason, after);
-            AuditEvent written = persist(List.of(event), withRecord(records, key, after));
+            persist(List.of(event), withRecord(records, key, after));
             publish(spec, current.source());
             return records.get(key);
         });
@@ -229,30 +239,38 @@ public final class RolloutController implements AutoCloseable {
         return publish(newSpec, source);
     }
 
-    /** Appends events to the audit log, then writes the state file; only then swaps in-memory records. */
-    private AuditEvent persist(List<AuditEvent> events, Map<String, MigrationRecord> next) throws IOException {
+    /**
+     * Appends events to the audit log (one fsync), then writes the state file; only then swaps the
+     * in-memory records. When the state file cannot be written the events are taken back out of the
+     * log, so a refused change leaves no trace there; the caller sees the IOException.
+     */
+    private void persist(List<AuditEvent> events, Map<String, MigrationRecord> next) throws IOException {
+        List<AuditEvent> written = audit.appendAll(events);
         Map<String, MigrationRecord> stamped = new TreeMap<>(next);
-        AuditEvent last = null;
-        List<AuditEvent> written = new ArrayList<>();
-        for (AuditEvent e : events) {
-            last = audit.append(e);
-            written.add(last);
-            if (last.record() != null) {
-                stamped.put(last.key(), last.record());
+        for (AuditEvent e : written) {
+            if (e.record() != null) {
+                stamped.put(e.key(), e.record());
             }
         }
-        long lastSeq = last == null ? lastSeqInState : last.seq();
-        store.save(new PersistedState(PersistedState.FORMAT, lastSeq, version + 1, stamped));
+        long lastSeq = written.isEmpty() ? lastSeqInState : written.get(written.size() - 1).seq();
+        try {
+            store.save(new PersistedState(PersistedState.FORMAT, lastSeq, version + 1, stamped));
+        } catch (IOException e) {
+            try {
+                audit.discardLastAppend();
+            } catch (IOException undo) {
+                LOG.error("the audit log keeps {} event(s) of a change that was refused ({}); they will be"
+                        + " replayed at the next start", written.size(), undo.getMessage());
+            }
+            throw e;
+        }
         lastSeqInState = lastSeq;
         records = stamped;
         for (AuditEvent e : written) {
             LOG.info("{} {} by {}: {} -> {} ({})", e.action(), e.key(), e.actor(), e.from(), e.to(), e.reason());
         }
         pendingEvents.addAll(written);
-        return last;
     }
-
-    private final List<AuditEvent> pendingEvents = new ArrayList<>();
 
     private PublishedState publish(SettingsSpec newSpec, SourceStatus source) {
         Map<String, ActiveMigration> migrations = new HashMap<>();

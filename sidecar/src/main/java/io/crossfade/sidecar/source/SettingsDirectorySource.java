@@ -49,6 +49,12 @@ public final class SettingsDirectorySource implements AutoCloseable {
     /** How often the fingerprint poll runs; bounds how late a change is noticed when inotify misses it. */
     static final long POLL_MILLIS = 250;
 
+    /**
+     * How long a change must stay unchanged before it is loaded. With {@link #POLL_MILLIS} and the
+     * load itself this keeps a change visible well within the documented second.
+     */
+    static final long SETTLE_MILLIS = 100;
+
     private final Path dir;
     private final LastKnownGood lastKnownGood;
     private final Clock clock;
@@ -57,7 +63,12 @@ public final class SettingsDirectorySource implements AutoCloseable {
     private RolloutController controller;
     private Consumer<Boolean> reloadCounter = ok -> { };
     private WatchService watcher;
+    // Owned by the source thread (loadInitial runs before it starts).
     private String fingerprint;
+    private String pending;
+    private long pendingSince;
+    /** Content version of the files served as they are in the directory; null after a failure or from a saved copy. */
+    private volatile String appliedVersion;
     private volatile boolean closed;
 
     /** The result of the initial load. */
@@ -87,6 +98,7 @@ public final class SettingsDirectorySource implements AutoCloseable {
             SortedMap<String, byte[]> files = loader.read(dir);
             SettingsSpec spec = loader.parse(files);
             saveLastKnownGood(files);
+            appliedVersion = contentVersion(files);
             return new Initial(spec, status(files, false));
         } catch (SettingsException e) {
             java.util.Optional<LastKnownGood.Saved> saved;
@@ -106,10 +118,9 @@ public final class SettingsDirectorySource implements AutoCloseable {
                 LOG.error("the last-known-good copy is not valid either: {}", lkgBroken.getMessage());
                 throw e;
             }
-            List<String> problems = describe(e);
             LOG.error("settings directory {} is invalid; serving the last-known-good copy saved {}: {}", dir,
-                    saved.get().savedAt(), String.join("; ", problems));
-            return new Initial(spec, status(saved.get().files(), true).failed(problems, clock.instant()));
+                    saved.get().savedAt(), describe(e.problems()));
+            return new Initial(spec, status(saved.get().files(), true).failed(e.problems(), clock.instant()));
         }
     }
 
@@ -144,6 +155,8 @@ public final class SettingsDirectorySource implements AutoCloseable {
                 thread.execute(this::checkSafely);
             } catch (InterruptedException | ClosedWatchServiceException e) {
                 return;
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                return; // closing
             }
         }
     }
@@ -156,38 +169,94 @@ public final class SettingsDirectorySource implements AutoCloseable {
         }
     }
 
-    /** Reloads when the directory's fingerprint changed since the last load attempt. */
+    /**
+     * Reloads once the directory has changed since the last load attempt and then stayed unchanged
+     * for {@link #SETTLE_MILLIS}. Waiting for it to settle keeps a file that is being rewritten in
+     * place (truncated, then written) from being loaded half-written: an empty file is valid, and
+     * would briefly take its settings away. Runs on this source's thread only.
+     */
     private void check() {
         if (closed) {
             return;
         }
         String now = fingerprint();
         if (now.equals(fingerprint)) {
+            pending = null;
+            return;
+        }
+        long nowNanos = System.nanoTime();
+        if (!now.equals(pending)) {
+            pending = now;
+            pendingSince = nowNanos;
+            scheduleCheck(SETTLE_MILLIS);
+            return;
+        }
+        long settledMillis = TimeUnit.NANOSECONDS.toMillis(nowNanos - pendingSince);
+        if (settledMillis < SETTLE_MILLIS) {
+            scheduleCheck(SETTLE_MILLIS - settledMillis);
+            return;
+        }
+        SortedMap<String, byte[]> files = null;
+        SettingsException unreadable = null;
+        try {
+            files = loader.read(dir);
+        } catch (SettingsException e) {
+            unreadable = e;
+        }
+        if (!fingerprint().equals(now)) {
+            // Changed again while being read (a file may even have vanished mid-swap): what was read
+            // may mix two versions. Start settling over rather than load or reject it.
+            pending = null;
+            thread.execute(this::checkSafely);
             return;
         }
         fingerprint = now;
+        pending = null;
+        if (unreadable != null) {
+            rejected(unreadable.problems());
+            return;
+        }
+        SortedMap<String, byte[]> loaded = files;
+        String version = contentVersion(loaded);
+        if (version.equals(appliedVersion)) {
+            // Same content as what is served (a touch, an editor's probe file, a ConfigMap swap that
+            // changed nothing): a new snapshot would only churn versions and ETags.
+            return;
+        }
+        SettingsSpec spec;
         try {
-            SortedMap<String, byte[]> files = loader.read(dir);
-            SettingsSpec spec = loader.parse(files);
-            SourceStatus status = status(files, false);
-            controller.applySpec(spec, status).whenComplete((published, failure) -> {
-                if (failure != null) {
-                    rejected(List.of(rootMessage(failure)));
-                } else {
-                    reloadCounter.accept(true);
-                    LOG.info("settings reloaded from {}: version {} ({} settings, {} migrations)", dir,
-                            status.version(), spec.settings().size(), spec.migrations().size());
-                    thread.execute(() -> saveLastKnownGood(files));
-                }
-            });
+            spec = loader.parse(loaded);
         } catch (SettingsException e) {
-            rejected(describe(e));
+            rejected(e.problems());
+            return;
+        }
+        SourceStatus status = status(loaded, false);
+        appliedVersion = null;
+        controller.applySpec(spec, status).whenComplete((published, failure) -> {
+            if (failure != null) {
+                rejected(List.of(new SettingsProblem(null, 0, null, null, rootMessage(failure))));
+            } else {
+                appliedVersion = version;
+                reloadCounter.accept(true);
+                LOG.info("settings reloaded from {}: version {} ({} settings, {} migrations)", dir,
+                        status.version(), spec.settings().size(), spec.migrations().size());
+                thread.execute(() -> saveLastKnownGood(loaded));
+            }
+        });
+    }
+
+    private void scheduleCheck(long delayMillis) {
+        try {
+            thread.schedule(this::checkSafely, delayMillis, TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // closing
         }
     }
 
-    private void rejected(List<String> problems) {
+    private void rejected(List<SettingsProblem> problems) {
+        appliedVersion = null;
         reloadCounter.accept(false);
-        LOG.error("settings reload rejected, still serving the last good settings: {}", String.join("; ", problems));
+        LOG.error("settings reload rejected, still serving the last good settings: {}", describe(problems));
         controller.reloadFailed(problems);
     }
 
@@ -220,12 +289,12 @@ public final class SettingsDirectorySource implements AutoCloseable {
         }
     }
 
-    private static List<String> describe(SettingsException e) {
+    private static String describe(List<SettingsProblem> problems) {
         List<String> out = new ArrayList<>();
-        for (SettingsProblem p : e.problems()) {
+        for (SettingsProblem p : problems) {
             out.add(p.describe());
         }
-        return out;
+        return String.join("; ", out);
     }
 
     private static String rootMessage(Throwable t) {

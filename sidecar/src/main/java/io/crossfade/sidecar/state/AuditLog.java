@@ -30,6 +30,8 @@ public final class AuditLog implements Closeable {
     private final FileChannel channel;
     private final List<AuditEvent> events;
     private long lastSeq;
+    private long lastAppendStart;
+    private int lastAppendCount;
 
     private AuditLog(Path file, FileChannel channel, List<AuditEvent> events) {
         this.file = file;
@@ -39,10 +41,12 @@ public final class AuditLog implements Closeable {
     }
 
     /**
-     * Opens (creating if needed) the log in {@code stateDir}. A torn last line, left by a crash in
-     * the middle of an append that was therefore never acknowledged, is cut off.
+     * Opens (creating if needed) the log in {@code stateDir}. A torn last line — one without its
+     * newline, or one that does not parse — is cut off: it was being written when the process died,
+     * so its fsync never returned and the change it records was never acknowledged.
      *
-     * @throws IOException when the file cannot be read, or a line other than the last is corrupt
+     * @throws IOException when the file cannot be read, or a line other than the last is corrupt or
+     *     out of sequence (that is damage, not a crash: refusing to start beats guessing)
      */
     public static AuditLog open(Path stateDir) throws IOException {
         Path file = stateDir.resolve("audit.jsonl");
@@ -52,19 +56,30 @@ public final class AuditLog implements Closeable {
             byte[] all = Files.readAllBytes(file);
             int lineStart = 0;
             for (int i = 0; i < all.length; i++) {
-                if (all[i] == '\n') {
-                    String line = new String(all, lineStart, i - lineStart, StandardCharsets.UTF_8);
-                    if (!line.isBlank()) {
-                        try {
-                            events.add(Json.MAPPER.readValue(line, AuditEvent.class));
-                        } catch (IOException e) {
-                            throw new IOException("audit log " + file + " is corrupt at byte " + lineStart + ": "
-                                    + e.getMessage(), e);
-                        }
-                    }
-                    lineStart = i + 1;
-                    goodLength = lineStart;
+                if (all[i] != '\n') {
+                    continue;
                 }
+                String line = new String(all, lineStart, i - lineStart, StandardCharsets.UTF_8);
+                if (!line.isBlank()) {
+                    AuditEvent event;
+                    try {
+                        event = Json.MAPPER.readValue(line, AuditEvent.class);
+                    } catch (IOException e) {
+                        if (i == all.length - 1) {
+                            break; // the last line: torn by a crash, dropped below
+                        }
+                        throw new IOException("audit log " + file + " is corrupt at byte " + lineStart + ": "
+                                + e.getMessage(), e);
+                    }
+                    long previous = events.isEmpty() ? 0 : events.get(events.size() - 1).seq();
+                    if (event.seq() <= previous) {
+                        throw new IOException("audit log " + file + " is out of sequence at byte " + lineStart
+                                + ": event " + event.seq() + " follows event " + previous);
+                    }
+                    events.add(event);
+                }
+                lineStart = i + 1;
+                goodLength = lineStart;
             }
             if (goodLength < all.length) {
                 LOG.warn("audit log {}: dropping {} bytes of an unfinished last line (a crash during an unacknowledged write)",
@@ -79,6 +94,19 @@ public final class AuditLog implements Closeable {
         return new AuditLog(file, channel, events);
     }
 
+    /**
+     * Makes sure the next sequence number is above {@code seq}, so that numbers referenced by the
+     * state file (revisions, which {@code If-Match} compares) are never handed out twice, even when
+     * the log was removed by hand.
+     */
+    public synchronized void continueAfter(long seq) {
+        if (seq > lastSeq) {
+            LOG.warn("audit log {} ends at event {} but the state file has seen event {}; numbering continues after it",
+                    file, lastSeq, seq);
+            lastSeq = seq;
+        }
+    }
+
     /** The sequence number of the last event, 0 when the log is empty. */
     public synchronized long lastSeq() {
         return lastSeq;
@@ -88,37 +116,84 @@ public final class AuditLog implements Closeable {
      * Appends {@code event} under the next sequence number and fsyncs it.
      *
      * @return the event as written, with its sequence number
-     * @throws IOException when it could not be made durable; the log is then rolled back to its
-     *     previous length so that no unacknowledged event stays in it
+     * @throws IOException as {@link #appendAll}
      */
     public AuditEvent append(AuditEvent event) throws IOException {
+        return appendAll(List.of(event)).get(0);
+    }
+
+    /**
+     * Appends {@code batch} under consecutive sequence numbers with one write and one fsync. Called
+     * only from the rollout controller's thread.
+     *
+     * @return the events as written, with their sequence numbers
+     * @throws IOException when they could not be made durable; the log is then cut back to its
+     *     previous length so that no unacknowledged event stays in it
+     */
+    public List<AuditEvent> appendAll(List<AuditEvent> batch) throws IOException {
+        if (batch.isEmpty()) {
+            return List.of();
+        }
         long seq;
         synchronized (this) {
-            seq = lastSeq + 1;
+            seq = lastSeq;
         }
-        AuditEvent numbered = event.withSeq(seq);
-        byte[] line = (Json.MAPPER.writeValueAsString(numbered) + "\n").getBytes(StandardCharsets.UTF_8);
+        List<AuditEvent> numbered = new ArrayList<>(batch.size());
+        StringBuilder lines = new StringBuilder();
+        for (AuditEvent e : batch) {
+            AuditEvent n = e.withSeq(++seq);
+            numbered.add(n);
+            lines.append(Json.MAPPER.writeValueAsString(n)).append('\n');
+        }
         long before = channel.position();
         try {
-            ByteBuffer buffer = ByteBuffer.wrap(line);
+            ByteBuffer buffer = ByteBuffer.wrap(lines.toString().getBytes(StandardCharsets.UTF_8));
             while (buffer.hasRemaining()) {
                 channel.write(buffer);
             }
             channel.force(false);
         } catch (IOException e) {
-            try {
-                channel.truncate(before);
-                channel.position(before);
-            } catch (IOException ignored) {
-                // the log stays longer; open() copes with a torn last line
-            }
+            cutBackTo(before);
             throw e;
         }
         synchronized (this) {
-            events.add(numbered);
+            events.addAll(numbered);
             lastSeq = seq;
+            lastAppendStart = before;
+            lastAppendCount = numbered.size();
         }
         return numbered;
+    }
+
+    /**
+     * Takes back the events of the last {@link #appendAll} when the change they record could not be
+     * completed (the state file write failed), so that the log does not tell of a refused change.
+     * Called only from the rollout controller's thread, right after that append.
+     *
+     * @throws IOException when the file cannot be cut; the events then stay and are replayed at the
+     *     next start, as after a crash
+     */
+    public void discardLastAppend() throws IOException {
+        synchronized (this) {
+            if (lastAppendCount == 0) {
+                return;
+            }
+            events.subList(events.size() - lastAppendCount, events.size()).clear();
+            lastSeq -= lastAppendCount;
+            lastAppendCount = 0;
+        }
+        channel.truncate(lastAppendStart);
+        channel.position(lastAppendStart);
+        channel.force(false);
+    }
+
+    private void cutBackTo(long length) {
+        try {
+            channel.truncate(length);
+            channel.position(length);
+        } catch (IOException ignored) {
+            // the log stays longer; open() drops a torn last line, and a whole one is replayed
+        }
     }
 
     /** Events with {@code seq > since}, optionally only for {@code key}, oldest first, at most {@code limit}. */

@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Set;
 
 /**
@@ -17,6 +18,9 @@ import java.util.Set;
  * Blocking; never call from an event loop.
  */
 public final class DurableFiles {
+
+    private static final Set<PosixFilePermission> OWNER_READ_WRITE =
+            Set.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE);
 
     private DurableFiles() {
     }
@@ -31,11 +35,14 @@ public final class DurableFiles {
     public static void writeAtomically(Path target, byte[] content, boolean ownerOnly) throws IOException {
         Path dir = target.toAbsolutePath().getParent();
         Path temp = dir.resolve("." + target.getFileName() + ".tmp");
-        try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING)) {
-            if (ownerOnly) {
-                restrictToOwner(temp);
-            }
+        // A leftover temp file from a crash may have other permissions: start from a fresh one, and
+        // create a secret's file with mode 0600 from the start, so it is never readable by others.
+        Files.deleteIfExists(temp);
+        Set<StandardOpenOption> open = Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+        boolean posix = dir.getFileSystem().supportedFileAttributeViews().contains("posix");
+        try (FileChannel channel = ownerOnly && posix
+                ? FileChannel.open(temp, open, PosixFilePermissions.asFileAttribute(OWNER_READ_WRITE))
+                : FileChannel.open(temp, open)) {
             ByteBuffer buffer = ByteBuffer.wrap(content);
             while (buffer.hasRemaining()) {
                 channel.write(buffer);

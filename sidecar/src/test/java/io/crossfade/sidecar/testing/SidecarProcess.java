@@ -27,7 +27,8 @@ import java.util.regex.Pattern;
  */
 public final class SidecarProcess implements AutoCloseable {
 
-    private static final Pattern LISTENING = Pattern.compile("listening read=(\\S+) ops=(\\S+)");
+    // Addresses end at whitespace or, in a JSON log line, at the closing quote of the message.
+    private static final Pattern LISTENING = Pattern.compile("listening read=([^\\s\"]+) ops=([^\\s\"]+)");
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     private final Process process;
@@ -72,9 +73,49 @@ public final class SidecarProcess implements AutoCloseable {
 
     /** As {@link #start(Path, Path, String...)}, with extra environment variables. */
     public static SidecarProcess start(Path settingsDir, Path stateDir, Map<String, String> env, String... extraArgs) {
+        return start(settingsDir, stateDir, 0, env, extraArgs);
+    }
+
+    /**
+     * As {@link #start(Path, Path, Map, String...)}, with the read listener on {@code readPort} (0: any
+     * free port), e.g. to bring a sidecar back on the address its clients know.
+     */
+    public static SidecarProcess start(Path settingsDir, Path stateDir, int readPort, Map<String, String> env,
+            String... extraArgs) {
+        SidecarProcess started = launch(settingsDir, stateDir, readPort, List.of(), env, extraArgs);
+        started.env = Map.copyOf(env);
+        started.extraArgs = extraArgs.clone();
+        return started;
+    }
+
+    /**
+     * Stops this process (SIGTERM) if it still runs, and starts a new one with the same directories,
+     * environment and arguments, its read listener on the same port.
+     */
+    public SidecarProcess restart() {
+        close();
+        return start(settingsDir, stateDir, read.getPort(), env, extraArgs);
+    }
+
+    private Map<String, String> env = Map.of();
+    private String[] extraArgs = new String[0];
+
+    /**
+     * As {@link #start(Path, Path, Map, String...)}, with JVM options (e.g. the Dockerfile's
+     * {@code JAVA_OPTS}) placed before {@code -jar}; they come after this harness's own
+     * {@code -Xmx256m}, so they may override it.
+     */
+    public static SidecarProcess start(Path settingsDir, Path stateDir, List<String> jvmOptions, Map<String, String> env,
+            String... extraArgs) {
+        return launch(settingsDir, stateDir, 0, jvmOptions, env, extraArgs);
+    }
+
+    private static SidecarProcess launch(Path settingsDir, Path stateDir, int readPort, List<String> jvmOptions,
+            Map<String, String> env, String... extraArgs) {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.add("-Xmx256m");
+        command.addAll(jvmOptions);
         command.add("-jar");
         command.add(jar().toString());
         command.add("serve");
@@ -83,10 +124,24 @@ public final class SidecarProcess implements AutoCloseable {
         command.add("--state");
         command.add(stateDir.toString());
         command.add("--listen");
-        command.add("127.0.0.1:0");
+        command.add("127.0.0.1:" + readPort);
         command.add("--ops-listen");
         command.add("127.0.0.1:0");
         command.addAll(List.of(extraArgs));
+        return startCommand(command, env, settingsDir, stateDir);
+    }
+
+    /**
+     * Starts any command that runs the sidecar (e.g. the image's entrypoint through {@code sh}) and
+     * waits (up to 30 s) for it to report its addresses. {@code HOSTNAME} is removed from the
+     * environment unless {@code env} sets it.
+     *
+     * @param settingsDir and {@code stateDir}: what the command serves, for {@link #settingsDir()} and
+     *     {@link #stateDir()}
+     * @throws IllegalStateException with the process output when it exits or never reports
+     */
+    public static SidecarProcess startCommand(List<String> command, Map<String, String> env, Path settingsDir,
+            Path stateDir) {
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
         pb.environment().remove("HOSTNAME");
         pb.environment().putAll(env);
@@ -128,13 +183,24 @@ public final class SidecarProcess implements AutoCloseable {
      * @return exit code and combined output
      */
     public static Result run(Duration timeout, String... args) {
+        return run(timeout, Map.of(), args);
+    }
+
+    /** As {@link #run(Duration, String...)}, with extra environment variables. */
+    public static Result run(Duration timeout, Map<String, String> env, String... args) {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        // Short-lived runs: start fast rather than run fast (as bin/crossfade does for ctl).
+        command.add("-XX:TieredStopAtLevel=1");
+        command.add("-XX:+UseSerialGC");
         command.add("-jar");
         command.add(jar().toString());
         command.addAll(List.of(args));
         try {
-            Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+            ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
+            pb.environment().keySet().removeIf(name -> name.startsWith("CROSSFADE_"));
+            pb.environment().putAll(env);
+            Process p = pb.start();
             byte[] out = p.getInputStream().readAllBytes();
             if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
                 p.destroyForcibly();
@@ -210,6 +276,12 @@ public final class SidecarProcess implements AutoCloseable {
         return send(HttpRequest.newBuilder(ops.resolve(pathAndQuery)).GET().build());
     }
 
+    /** POST of a JSON body on the read listener. */
+    public HttpResponse<String> post(String pathAndQuery, String json) {
+        return send(HttpRequest.newBuilder(read.resolve(pathAndQuery)).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(json)).build());
+    }
+
     /** Sends any request (build it against {@link #readUri()} or {@link #opsUri()}). */
     public static HttpResponse<String> send(HttpRequest request) {
         try {
@@ -220,6 +292,42 @@ public final class SidecarProcess implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
         }
+    }
+
+    /** The admin token the sidecar generated into its state directory. */
+    public String adminToken() {
+        try {
+            return Files.readString(stateDir.resolve("admin.token"), StandardCharsets.UTF_8).strip();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** GET on the admin API with the generated token. */
+    public HttpResponse<String> adminGet(String pathAndQuery) {
+        return send(HttpRequest.newBuilder(ops.resolve(pathAndQuery))
+                .header("Authorization", "Bearer " + adminToken()).GET().build());
+    }
+
+    /** POST of {@code json} on the admin API with the generated token. */
+    public HttpResponse<String> adminPost(String path, String json) {
+        return send(HttpRequest.newBuilder(ops.resolve(path)).header("Authorization", "Bearer " + adminToken())
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(json)).build());
+    }
+
+    /**
+     * Runs {@code crossfade ctl ARGS --ops <this sidecar> --state <its state dir>} as a separate
+     * process and returns its exit code and output.
+     */
+    public Result ctl(String... args) {
+        List<String> all = new ArrayList<>();
+        all.add("ctl");
+        all.addAll(List.of(args));
+        all.add("--ops");
+        all.add(ops.toString());
+        all.add("--state");
+        all.add(stateDir.toString());
+        return run(Duration.ofSeconds(60), all.toArray(String[]::new));
     }
 
     /** True while the process runs. */

@@ -1,0 +1,359 @@
+package io.crossfade.sidecar.admin;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.crossfade.config.ActiveMigration;
+import io.crossfade.config.SettingKey;
+import io.crossfade.config.SettingsSnapshot;
+import io.crossfade.sidecar.Json;
+import io.crossfade.sidecar.http.Endpoints;
+import io.crossfade.sidecar.http.ErrorCode;
+import io.crossfade.sidecar.http.HttpResponses;
+import io.crossfade.sidecar.http.RequestBodies;
+import io.crossfade.sidecar.rollout.ChangeRefusedException;
+import io.crossfade.sidecar.rollout.PublishedState;
+import io.crossfade.sidecar.rollout.RolloutController;
+import io.crossfade.sidecar.state.AuditEvent;
+import io.crossfade.sidecar.state.MigrationRecord;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerRequest;
+import java.time.Clock;
+import java.util.List;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The admin API on the ops listener, every call behind {@code Authorization: Bearer <token>}:
+ * <ul>
+ *   <li>{@code GET /admin/v1/migrations} and {@code GET /admin/v1/migrations/{key}} — spec, state,
+ *       revision (also the {@code ETag}) and health of each migration;</li>
+ *   <li>{@code POST /admin/v1/migrations/{key}/percent} {@code {"percent", "reason"}}, and
+ *       {@code .../pause}, {@code .../resume}, {@code .../rollback}, {@code .../complete}
+ *       {@code {"reason"}} — answered with the new view only once the change is durable and
+ *       served; {@code If-Match: <revision>} makes a change conditional (412 when stale);</li>
+ *   <li>{@code GET /admin/v1/events?since=&key=&limit=} — the audit log, paged.</li>
+ * </ul>
+ * Bad input is refused with its own 4xx before anything changes, so it never reaches the audit log.
+ *
+ * <p>Runs on the event loop and never blocks: reads look at the published state (a volatile read)
+ * and the in-memory audit log; changes go to the rollout controller, and the answer is written
+ * back on the request's own context when its future completes.
+ */
+public final class AdminEndpoints implements Endpoints {
+
+    private static final Logger LOG = LoggerFactory.getLogger(AdminEndpoints.class);
+
+    private static final String ROOT = "/admin";
+    private static final String MIGRATIONS = "/admin/v1/migrations";
+    private static final String EVENTS = "/admin/v1/events";
+    private static final String ROUTES = "the admin API has GET " + MIGRATIONS + ", GET " + MIGRATIONS + "/{key}, POST "
+            + MIGRATIONS + "/{key}/percent|pause|resume|rollback|complete and GET " + EVENTS;
+    private static final CharSequence WWW_AUTHENTICATE = HttpHeaders.createOptimized("WWW-Authenticate");
+    private static final CharSequence BEARER_CHALLENGE = HttpHeaders.createOptimized("Bearer realm=\"crossfade admin\"");
+    private static final Pattern IF_MATCH = Pattern.compile("\"?([0-9]{1,18})\"?");
+
+    /** Default and largest page of {@code GET /admin/v1/events}. */
+    static final int DEFAULT_EVENTS = 100;
+    static final int MAX_EVENTS = 1000;
+
+    private final RolloutController controller;
+    private final AdminTokens tokens;
+    private final MigrationHealth health;
+    private final Clock clock;
+
+    /**
+     * @param controller where changes go and the published state comes from
+     * @param tokens the accepted bearer tokens
+     * @param health per-variant outcomes for the views ({@link MigrationHealth#NONE} until the guard supplies them)
+     * @param clock for ramp hold times
+     */
+    public AdminEndpoints(RolloutController controller, AdminTokens tokens, MigrationHealth health, Clock clock) {
+        this.controller = controller;
+        this.tokens = tokens;
+        this.health = health;
+        this.clock = clock;
+    }
+
+    @Override
+    public boolean handle(HttpServerRequest request) {
+        String path = request.path();
+        if (!path.equals(ROOT) && !path.startsWith(ROOT + "/")) {
+            return false;
+        }
+        Optional<String> actor = authenticate(request);
+        if (actor.isEmpty()) {
+            return true;
+        }
+        if (path.equals(EVENTS)) {
+            if (readOnly(request)) {
+                events(request);
+            }
+        } else if (path.equals(MIGRATIONS) || path.equals(MIGRATIONS + "/")) {
+            if (readOnly(request)) {
+                list(request);
+            }
+        } else if (path.startsWith(MIGRATIONS + "/")) {
+            String rest = path.substring(MIGRATIONS.length() + 1);
+            int slash = rest.indexOf('/');
+            if (slash < 0) {
+                if (readOnly(request)) {
+                    show(request, rest);
+                }
+            } else {
+                change(request, rest.substring(0, slash), rest.substring(slash + 1), actor.get());
+            }
+        } else {
+            HttpResponses.error(request, ErrorCode.NOT_FOUND, "nothing at " + path + "; " + ROUTES);
+        }
+        return true;
+    }
+
+    /** The actor of the request's token, or empty after answering 401. */
+    private Optional<String> authenticate(HttpServerRequest request) {
+        String header = request.getHeader(HttpHeaders.AUTHORIZATION);
+        Optional<String> actor = tokens.actorFor(header);
+        if (actor.isPresent()) {
+            return actor;
+        }
+        String message;
+        if (header == null || header.isBlank()) {
+            message = "the admin API needs an Authorization: Bearer <token> header; the token is in the file given"
+                    + " to --admin-token-file, else in <state>/admin.token";
+        } else if (AdminTokens.bearerToken(header) == null) {
+            message = "the admin API takes Authorization: Bearer <token>, not '" + scheme(header) + "'";
+        } else {
+            message = "the bearer token is not valid for this sidecar";
+            LOG.warn("admin API: refused {} {} from {}: wrong token", request.method(), request.path(),
+                    request.remoteAddress());
+        }
+        request.response().putHeader(WWW_AUTHENTICATE, BEARER_CHALLENGE);
+        HttpResponses.error(request, ErrorCode.UNAUTHORIZED, message);
+        return Optional.empty();
+    }
+
+    private static String scheme(String header) {
+        String value = header.strip();
+        int space = value.indexOf(' ');
+        String scheme = space < 0 ? value : value.substring(0, space);
+        return scheme.length() > 20 ? scheme.substring(0, 17) + "..." : scheme;
+    }
+
+    /** True for GET or HEAD without a body; otherwise answers 405 or 413. */
+    private static boolean readOnly(HttpServerRequest request) {
+        if (request.method() != HttpMethod.GET && request.method() != HttpMethod.HEAD) {
+            HttpResponses.methodNotAllowed(request, "GET, HEAD");
+            return false;
+        }
+        if (RequestBodies.declaredTooLarge(request)) {
+            HttpResponses.error(request, ErrorCode.PAYLOAD_TOO_LARGE, "request body is over the 64 KiB limit");
+            return false;
+        }
+        return true;
+    }
+
+    private void list(HttpServerRequest request) {
+        PublishedState state = controller.current();
+        ObjectNode doc = Json.MAPPER.createObjectNode();
+        doc.put("version", state.snapshot().version());
+        ArrayNode migrations = doc.putArray("migrations");
+        for (ActiveMigration m : state.snapshot().migrations().values()) {
+            MigrationRecord record = state.records().get(m.spec().key());
+            if (record != null) {
+                migrations.addPOJO(view(m, record));
+            }
+        }
+        HttpResponses.json(request, 200, doc);
+    }
+
+    private void show(HttpServerRequest request, String key) {
+        if (!validKey(request, key)) {
+            return;
+        }
+        PublishedState state = controller.current();
+        ActiveMigration m = state.snapshot().migration(key);
+        MigrationRecord record = m == null ? null : state.records().get(key);
+        if (record == null) {
+            HttpResponses.error(request, ErrorCode.NOT_FOUND, noMigration(state.snapshot(), key));
+            return;
+        }
+        respondWithView(request, view(m, record));
+    }
+
+    private void change(HttpServerRequest request, String key, String segment, String actor) {
+        ChangeRequest.Action action = ChangeRequest.Action.ofSegment(segment);
+        if (action == null || segment.contains("/")) {
+            HttpResponses.error(request, ErrorCode.NOT_FOUND, "nothing at " + request.path() + "; " + ROUTES);
+            return;
+        }
+        if (request.method() != HttpMethod.POST) {
+            HttpResponses.methodNotAllowed(request, "POST");
+            return;
+        }
+        if (RequestBodies.declaredTooLarge(request)) {
+            HttpResponses.error(request, ErrorCode.PAYLOAD_TOO_LARGE, "request body is over the 64 KiB limit");
+            return;
+        }
+        if (!validKey(request, key)) {
+            return;
+        }
+        Long expectedRevision;
+        try {
+            expectedRevision = ifMatch(request.getHeader(HttpHeaders.IF_MATCH));
+        } catch (IllegalArgumentException e) {
+            HttpResponses.error(request, ErrorCode.BAD_REQUEST, e.getMessage());
+            return;
+        }
+        Context context = Vertx.currentContext();
+        RequestBodies.read(request, RequestBodies.MAX_BYTES).onComplete(read -> {
+            if (read.failed()) {
+                if (read.cause() instanceof RequestBodies.TooLarge) {
+                    HttpResponses.error(request, ErrorCode.PAYLOAD_TOO_LARGE, read.cause().getMessage());
+                }
+                return; // otherwise the connection is gone: nobody to answer
+            }
+            ChangeRequest parsed;
+            try {
+                parsed = ChangeRequest.parse(action, read.result().getBytes());
+            } catch (ChangeRequest.Invalid e) {
+                HttpResponses.error(request, ErrorCode.BAD_REQUEST, e.getMessage());
+                return;
+            }
+            Future.fromCompletionStage(
+                    controller.change(key, parsed.change(), actor, parsed.reason(), expectedRevision), context)
+                    .onComplete(done -> {
+                        if (done.succeeded()) {
+                            respondWithView(request, viewAfterChange(done.result()));
+                        } else {
+                            refused(request, done.cause());
+                        }
+                    });
+        });
+    }
+
+    /** The {@code If-Match} revision: null when absent or {@code *}; {@code 17} or {@code "17"} otherwise. */
+    static Long ifMatch(String header) {
+        if (header == null || header.isBlank() || header.strip().equals("*")) {
+            return null;
+        }
+        Matcher m = IF_MATCH.matcher(header.strip());
+        if (!m.matches()) {
+            throw new IllegalArgumentException("If-Match must be one revision, like 17 or \"17\" (the ETag of"
+                    + " GET " + MIGRATIONS + "/{key}), got '" + (header.length() > 40 ? header.substring(0, 37) + "..."
+                    : header) + "'");
+        }
+        return Long.parseLong(m.group(1));
+    }
+
+    private static void refused(HttpServerRequest request, Throwable failure) {
+        if (failure instanceof ChangeRefusedException refused) {
+            ErrorCode code;
+            switch (refused.reason()) {
+                case NOT_FOUND: code = ErrorCode.NOT_FOUND; break;
+                case CONFLICT: code = ErrorCode.CONFLICT; break;
+                case PRECONDITION_FAILED: code = ErrorCode.PRECONDITION_FAILED; break;
+                default: code = ErrorCode.UNAVAILABLE; break;
+            }
+            HttpResponses.error(request, code, refused.getMessage());
+        } else {
+            LOG.error("admin change to {} failed", request.path(), failure);
+            HttpResponses.error(request, ErrorCode.INTERNAL, "the change failed inside the sidecar; see its log");
+        }
+    }
+
+    private void events(HttpServerRequest request) {
+        long since;
+        int limit;
+        String key = request.getParam("key");
+        try {
+            since = longParam(request, "since", 0, Long.MAX_VALUE, 0);
+            limit = (int) longParam(request, "limit", 1, MAX_EVENTS, DEFAULT_EVENTS);
+        } catch (IllegalArgumentException e) {
+            HttpResponses.error(request, ErrorCode.BAD_REQUEST, e.getMessage());
+            return;
+        }
+        if (key != null && key.isEmpty()) {
+            key = null;
+        }
+        if (key != null && !validKey(request, key)) {
+            return;
+        }
+        List<AuditEvent> page = controller.audit().page(since, key, limit + 1);
+        boolean more = page.size() > limit;
+        if (more) {
+            page = page.subList(0, limit);
+        }
+        ObjectNode doc = Json.MAPPER.createObjectNode();
+        ArrayNode events = doc.putArray("events");
+        for (AuditEvent e : page) {
+            events.addPOJO(EventView.of(e));
+        }
+        doc.put("next", page.isEmpty() ? since : page.get(page.size() - 1).seq());
+        doc.put("more", more);
+        doc.put("lastSeq", controller.audit().lastSeq());
+        HttpResponses.json(request, 200, doc);
+    }
+
+    private static long longParam(HttpServerRequest request, String name, long min, long max, long absent) {
+        String text = request.getParam(name);
+        if (text == null || text.isEmpty()) {
+            return absent;
+        }
+        long value;
+        try {
+            value = Long.parseLong(text.strip());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(name + " must be a whole number from " + min + " to " + max
+                    + ", got '" + (text.length() > 40 ? text.substring(0, 37) + "..." : text) + "'");
+        }
+        if (value < min || value > max) {
+            throw new IllegalArgumentException(name + " must be from " + min + " to " + max + ", got " + value);
+        }
+        return value;
+    }
+
+    private MigrationView view(ActiveMigration m, MigrationRecord record) {
+        return MigrationView.of(m.spec(), record, healthOf(record.key()), clock.instant());
+    }
+
+    /** The view of a record a change just produced, with the spec it was made under (if still served). */
+    private MigrationView viewAfterChange(MigrationRecord record) {
+        ActiveMigration m = controller.current().snapshot().migration(record.key());
+        return MigrationView.of(m != null && m.id().equals(record.id()) ? m.spec() : null, record,
+                healthOf(record.key()), clock.instant());
+    }
+
+    private JsonNode healthOf(String key) {
+        try {
+            return health.describe(key).orElse(null);
+        } catch (RuntimeException e) {
+            LOG.warn("migration health of {} could not be described: {}", key, e.toString());
+            return null;
+        }
+    }
+
+    private static void respondWithView(HttpServerRequest request, MigrationView view) {
+        request.response().putHeader(HttpHeaders.ETAG, "\"" + view.revision() + "\"");
+        HttpResponses.json(request, 200, view);
+    }
+
+    private static boolean validKey(HttpServerRequest request, String key) {
+        if (SettingKey.isValid(key)) {
+            return true;
+        }
+        String shown = key.length() > 80 ? key.substring(0, 77) + "..." : key;
+        HttpResponses.error(request, ErrorCode.BAD_REQUEST, "invalid key '" + shown + "': " + SettingKey.rule());
+        return false;
+    }
+
+    private static String noMigration(SettingsSnapshot snapshot, String key) {
+        return snapshot.contains(key) ? "setting " + key + " has no migration" : "no setting named " + key;
+    }
+}

@@ -1,0 +1,396 @@
+package io.crossfade.sidecar.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.crossfade.config.Percent;
+import io.crossfade.config.SettingKey;
+import io.crossfade.sidecar.Json;
+import io.crossfade.sidecar.admin.AdminTokens;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.math.BigDecimal;
+import java.math.RoundingMode;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.ScopeType;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code crossfade ctl}: the operator CLI over the admin API. Exit status 0 when done; 1 when the
+ * sidecar refuses the call (bad token, conflict, invalid value, stale {@code --if-match}) or cannot
+ * be reached, with a message saying why; 2 on usage errors.
+ */
+@Command(name = "ctl", mixinStandardHelpOptions = true,
+        description = {"Steer migrations through the sidecar's admin API.",
+                "Exit status: 0 done; 1 refused by the sidecar or sidecar unreachable; 2 usage error."},
+        subcommands = {CtlCommand.Status.class, CtlCommand.SetPercent.class, CtlCommand.Pause.class, CtlCommand.Resume.class,
+                CtlCommand.Rollback.class, CtlCommand.Complete.class, CtlCommand.Events.class})
+public final class CtlCommand implements Runnable {
+
+    private static final String MIGRATIONS = "/admin/v1/migrations";
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--ops", paramLabel = "URL", scope = ScopeType.INHERIT,
+            defaultValue = "${env:CROSSFADE_OPS:-http://127.0.0.1:7071}",
+            description = "The sidecar's ops listener (default: ${DEFAULT-VALUE}; env CROSSFADE_OPS).")
+    String ops;
+
+    @Option(names = "--state", paramLabel = "DIR", scope = ScopeType.INHERIT,
+            defaultValue = "${env:CROSSFADE_STATE:-./.crossfade-state}",
+            description = "The sidecar's state directory, where it keeps admin.token (default: ${DEFAULT-VALUE}; env CROSSFADE_STATE).")
+    Path state;
+
+    @Option(names = "--token-file", paramLabel = "FILE", scope = ScopeType.INHERIT,
+            defaultValue = "${env:CROSSFADE_ADMIN_TOKEN_FILE}",
+            description = "File with the admin token (TOKEN or NAME:TOKEN lines); default: <state>/admin.token.")
+    Path tokenFile;
+
+    @Option(names = "--token-name", paramLabel = "NAME", scope = ScopeType.INHERIT,
+            description = "Which token of a file with several NAME:TOKEN lines to use.")
+    String tokenName;
+
+    @Option(names = "--json", scope = ScopeType.INHERIT, description = "Print the sidecar's JSON answer as it is.")
+    boolean json;
+
+    @Override
+    public void run() {
+        throw new ParameterException(spec.commandLine(),
+                "choose a command: status, set, pause, resume, rollback, complete or events");
+    }
+
+    /** A client for the sidecar the options point at. */
+    AdminClient client(CommandSpec caller) throws AdminClient.Refused {
+        URI base = opsUri(caller);
+        Path file = tokenFile != null ? tokenFile : state.resolve(AdminTokens.GENERATED_FILE);
+        List<AdminTokens.Token> tokens;
+        try {
+            tokens = AdminTokens.read(file);
+        } catch (NoSuchFileException e) {
+            throw new AdminClient.Refused("no admin token at " + file + "; point --state at the sidecar's state"
+                    + " directory (it generates admin.token there) or pass --token-file FILE");
+        } catch (AccessDeniedException e) {
+            throw new AdminClient.Refused("cannot read the admin token in " + file + ": permission denied (it is"
+                    + " mode 0600: run as the sidecar's user, or pass --token-file)");
+        } catch (IOException e) {
+            throw new AdminClient.Refused("cannot use the admin token file: " + e.getMessage());
+        }
+        AdminTokens.Token token = null;
+        if (tokenName != null) {
+            token = tokens.stream().filter(t -> t.name().equals(tokenName)).findFirst().orElseThrow(() ->
+                    new AdminClient.Refused(file + " has no token named '" + tokenName + "'"));
+        } else if (tokens.size() == 1) {
+            token = tokens.get(0);
+        } else {
+            throw new AdminClient.Refused(file + " holds " + tokens.size() + " tokens; choose one with --token-name ("
+                    + String.join(", ", tokens.stream().map(AdminTokens.Token::name).toList()) + ")");
+        }
+        return new AdminClient(base, token.secret(), file);
+    }
+
+    private URI opsUri(CommandSpec caller) {
+        String text = ops.strip();
+        if (!text.contains("://")) {
+            text = "http://" + text;
+        }
+        try {
+            URI uri = new URI(text);
+            if (!("http".equals(uri.getScheme()) || "https".equals(uri.getScheme())) || uri.getHost() == null) {
+                throw new IllegalArgumentException("not an http URL");
+            }
+            return uri.resolve("/");
+        } catch (Exception e) {
+            throw new ParameterException(caller.commandLine(),
+                    "--ops must be the sidecar's ops address, like http://127.0.0.1:7071, got '" + ops + "'");
+        }
+    }
+
+    /** What every ctl command shares: the client, printing, and turning refusals into exit status 1. */
+    abstract static class Call implements Callable<Integer> {
+
+        @ParentCommand
+        CtlCommand ctl;
+
+        @Spec
+        CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            try {
+                return run(ctl.client(spec));
+            } catch (AdminClient.Refused e) {
+                spec.commandLine().getErr().println("crossfade ctl: " + e.getMessage());
+                spec.commandLine().getErr().flush();
+                return 1;
+            }
+        }
+
+        abstract int run(AdminClient client) throws AdminClient.Refused;
+
+        PrintWriter out() {
+            return spec.commandLine().getOut();
+        }
+
+        /** Prints the raw JSON answer when {@code --json} was given; returns whether it did. */
+        boolean printedJson(AdminClient.Answer answer) {
+            if (ctl.json) {
+                out().println(answer.raw());
+                out().flush();
+            }
+            return ctl.json;
+        }
+    }
+
+    @Command(name = "status", mixinStandardHelpOptions = true,
+            description = "Show every migration: percent, state, old → new value, owner, errors per variant, revision.")
+    static final class Status extends Call {
+        @Override
+        int run(AdminClient client) throws AdminClient.Refused {
+            AdminClient.Answer answer = client.get(MIGRATIONS);
+            if (printedJson(answer)) {
+                return 0;
+            }
+            JsonNode migrations = answer.body().path("migrations");
+            if (migrations.isEmpty()) {
+                out().println("no migrations: the settings files declare none");
+                out().flush();
+                return 0;
+            }
+            TextTable table = new TextTable("KEY", "PERCENT", "STATE", "OLD → NEW", "OWNER", "ERRORS (old / new)", "REV");
+            for (JsonNode m : migrations) {
+                JsonNode s = m.path("spec");
+                JsonNode st = m.path("state");
+                table.row(m.path("key").asText(), st.path("percent").asText() + "%", stateText(st),
+                        value(s.path("from")) + " → " + value(s.path("to")), s.path("owner").asText(null),
+                        errors(m.path("health")), m.path("revision").asText());
+            }
+            table.print(out());
+            out().flush();
+            return 0;
+        }
+
+        private static String stateText(JsonNode state) {
+            String text = state.path("state").asText();
+            JsonNode ramp = state.path("ramp");
+            if (ramp.isObject()) {
+                text += state.path("manual").asBoolean() ? " (off ramp at step " : " (step ";
+                text += ramp.path("step").asText() + "/" + ramp.path("of").asText() + ")";
+            }
+            return text;
+        }
+
+        /** {@code 0.43% (21/4833) / 1.19% (3/253)}, or {@code -} until the guard reports. */
+        private static String errors(JsonNode health) {
+            JsonNode variants = health.path("guard").path("outcomes");
+            if (!variants.isObject() || total(variants.path("old")) + total(variants.path("new")) == 0) {
+                return "-";
+            }
+            return variantErrors(variants.path("old")) + " / " + variantErrors(variants.path("new"));
+        }
+
+        private static long total(JsonNode v) {
+            return v.path("ok").asLong() + v.path("errors").asLong();
+        }
+
+        private static String variantErrors(JsonNode v) {
+            if (!v.isObject()) {
+                return "-";
+            }
+            long errors = v.path("errors").asLong();
+            long total = v.path("ok").asLong() + errors;
+            JsonNode rate = v.path("errorRate");
+            String shown = rate.isNumber()
+                    ? BigDecimal.valueOf(rate.asDouble() * 100).setScale(2, RoundingMode.HALF_UP).toPlainString() + "%"
+                    : "-";
+            return shown + " (" + errors + "/" + total + ")";
+        }
+    }
+
+    /** The change commands: a key, an optional reason and revision; the answer is the new state. */
+    abstract static class ChangeCall extends Call {
+
+        @Parameters(index = "0", paramLabel = "KEY", description = "The setting key of the migration.")
+        String key;
+
+        @Option(names = "--reason", paramLabel = "TEXT", description = "Why; kept in the audit log.")
+        String reason;
+
+        @Option(names = "--if-match", paramLabel = "REV",
+                description = "Only if the migration is still at this revision (see `status`); refused otherwise.")
+        Long ifMatch;
+
+        /** The last path segment: {@code percent}, {@code pause}, ... */
+        abstract String action();
+
+        /** The body beyond the reason. */
+        ObjectNode body() throws AdminClient.Refused {
+            return Json.MAPPER.createObjectNode();
+        }
+
+        @Override
+        int run(AdminClient client) throws AdminClient.Refused {
+            if (!SettingKey.isValid(key)) {
+                throw new AdminClient.Refused("invalid key '" + key + "': " + SettingKey.rule());
+            }
+            ObjectNode body = body();
+            if (reason != null) {
+                body.put("reason", reason);
+            }
+            AdminClient.Answer answer = client.post(MIGRATIONS + "/" + key + "/" + action(), body, ifMatch);
+            if (printedJson(answer)) {
+                return 0;
+            }
+            JsonNode state = answer.body().path("state");
+            out().println(key + " is now at " + state.path("percent").asText() + "% " + state.path("state").asText()
+                    + " (revision " + answer.body().path("revision").asText() + ")");
+            out().flush();
+            return 0;
+        }
+    }
+
+    @Command(name = "set", mixinStandardHelpOptions = true,
+            description = "Set the share of units on the new value, 0-100 with up to three decimals.")
+    static final class SetPercent extends ChangeCall {
+
+        @Parameters(index = "1", paramLabel = "PERCENT", description = "0-100, up to three decimals (e.g. 12.5).")
+        String percent;
+
+        @Override
+        String action() {
+            return "percent";
+        }
+
+        @Override
+        ObjectNode body() throws AdminClient.Refused {
+            int thousandths;
+            try {
+                thousandths = Percent.parse(percent);
+            } catch (IllegalArgumentException e) {
+                throw new AdminClient.Refused("invalid value: " + e.getMessage());
+            }
+            return Json.MAPPER.createObjectNode().put("percent", Percent.toDecimal(thousandths));
+        }
+    }
+
+    @Command(name = "pause", mixinStandardHelpOptions = true, description = "Freeze a running migration where it is.")
+    static final class Pause extends ChangeCall {
+        @Override
+        String action() {
+            return "pause";
+        }
+    }
+
+    @Command(name = "resume", mixinStandardHelpOptions = true,
+            description = "Continue a paused or halted migration, or put a manually set one back on its ramp.")
+    static final class Resume extends ChangeCall {
+        @Override
+        String action() {
+            return "resume";
+        }
+    }
+
+    @Command(name = "rollback", mixinStandardHelpOptions = true, description = "Put every unit back on the old value.")
+    static final class Rollback extends ChangeCall {
+        @Override
+        String action() {
+            return "rollback";
+        }
+    }
+
+    @Command(name = "complete", mixinStandardHelpOptions = true,
+            description = "Put every unit on the new value for good (only at 100%%).")
+    static final class Complete extends ChangeCall {
+        @Override
+        String action() {
+            return "complete";
+        }
+    }
+
+    @Command(name = "events", mixinStandardHelpOptions = true,
+            description = "Show the audit log: who changed what, when and why, oldest first.")
+    static final class Events extends Call {
+
+        @Parameters(index = "0", arity = "0..1", paramLabel = "KEY", description = "Only this setting's events.")
+        String key;
+
+        @Option(names = "--since", paramLabel = "SEQ", defaultValue = "0",
+                description = "Only events after this sequence number (default: ${DEFAULT-VALUE}).")
+        long since;
+
+        @Option(names = "--limit", paramLabel = "N", defaultValue = "100",
+                description = "At most this many events, 1-1000 (default: ${DEFAULT-VALUE}).")
+        int limit;
+
+        @Override
+        public Integer call() {
+            // Usage errors first (exit 2), before the token or the sidecar are looked at.
+            if (limit < 1 || limit > 1000) {
+                throw new ParameterException(spec.commandLine(), "--limit must be from 1 to 1000, got " + limit);
+            }
+            if (since < 0) {
+                throw new ParameterException(spec.commandLine(), "--since must be 0 or more, got " + since);
+            }
+            return super.call();
+        }
+
+        @Override
+        int run(AdminClient client) throws AdminClient.Refused {
+            String query = "/admin/v1/events?since=" + since + "&limit=" + limit
+                    + (key == null ? "" : "&key=" + URLEncoder.encode(key, StandardCharsets.UTF_8));
+            AdminClient.Answer answer = client.get(query);
+            if (printedJson(answer)) {
+                return 0;
+            }
+            JsonNode events = answer.body().path("events");
+            if (events.isEmpty()) {
+                out().println("no events" + (key == null ? "" : " for " + key) + (since > 0 ? " after " + since : ""));
+            } else {
+                TextTable table = new TextTable("SEQ", "TIME", "ACTOR", "KEY", "ACTION", "CHANGE", "REASON");
+                for (JsonNode e : events) {
+                    table.row(e.path("seq").asText(), shortTime(e.path("time").asText()), e.path("actor").asText(),
+                            e.path("key").asText(), e.path("action").asText(),
+                            side(e.path("from")) + " → " + side(e.path("to")), e.path("reason").asText(null));
+                }
+                table.print(out());
+            }
+            if (answer.body().path("more").asBoolean()) {
+                out().println("(more: crossfade ctl events" + (key == null ? "" : " " + key) + " --since "
+                        + answer.body().path("next").asText() + ")");
+            }
+            out().flush();
+            return 0;
+        }
+
+        private static String side(JsonNode s) {
+            return s.isObject() ? s.path("percent").asText() + "% " + s.path("state").asText() : "(none)";
+        }
+
+        /** {@code 2025-05-01T10:15:30Z}: the ISO time to the second, for a table. */
+        private static String shortTime(String iso) {
+            int dot = iso.indexOf('.');
+            return dot > 0 && iso.endsWith("Z") ? iso.substring(0, dot) + "Z" : iso;
+        }
+    }
+
+    /** A JSON value for a table cell: compact, cut at 30 characters. */
+    static String value(JsonNode v) {
+        if (v == null || v.isMissingNode()) {
+            return "-";
+        }
+        String text = v.toString();
+        return text.length() > 30 ? text.substring(0, 27) + "..." : text;
+    }
+}

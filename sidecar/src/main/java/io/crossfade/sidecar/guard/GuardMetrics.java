@@ -1,0 +1,72 @@
+package io.crossfade.sidecar.guard;
+
+import io.crossfade.config.GuardAction;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The guard's meters: {@code crossfade_outcomes_total{key,variant,result}},
+ * {@code crossfade_outcomes_dropped_total{reason}} (no key label: dropped keys are whatever clients
+ * send, and must not grow the registry) and {@code crossfade_guard_trips_total{key,action}}.
+ * Counters are created once per key and cached, so counting is a map lookup and an add. Thread-safe.
+ */
+final class GuardMetrics {
+
+    private static final int OLD_OK = 0;
+    private static final int OLD_ERROR = 1;
+    private static final int NEW_OK = 2;
+    private static final int NEW_ERROR = 3;
+
+    private final MeterRegistry registry;
+    private final ConcurrentHashMap<String, Counter[]> outcomes = new ConcurrentHashMap<>();
+    private final Map<DropReason, Counter> dropped = new EnumMap<>(DropReason.class);
+
+    GuardMetrics(MeterRegistry registry) {
+        this.registry = registry;
+        for (DropReason reason : DropReason.values()) {
+            dropped.put(reason, Counter.builder("crossfade.outcomes.dropped").tag("reason", reason.wireName())
+                    .description("outcomes counted and dropped because no running migration could use them")
+                    .register(registry));
+        }
+    }
+
+    /** Counts one batch's outcomes of a running migration. */
+    void outcomes(String key, long oldOk, long oldErrors, long newOk, long newErrors) {
+        Counter[] c = outcomes.get(key);
+        if (c == null) {
+            c = outcomes.computeIfAbsent(key, k -> new Counter[] {
+                outcome(k, "old", "ok"), outcome(k, "old", "error"), outcome(k, "new", "ok"), outcome(k, "new", "error")
+            });
+        }
+        add(c[OLD_OK], oldOk);
+        add(c[OLD_ERROR], oldErrors);
+        add(c[NEW_OK], newOk);
+        add(c[NEW_ERROR], newErrors);
+    }
+
+    private static void add(Counter counter, long n) {
+        if (n > 0) {
+            counter.increment(n);
+        }
+    }
+
+    private Counter outcome(String key, String variant, String result) {
+        return Counter.builder("crossfade.outcomes").tags("key", key, "variant", variant, "result", result)
+                .description("outcomes reported for running migrations, by key, variant and result")
+                .register(registry);
+    }
+
+    /** Counts {@code n} dropped outcomes. */
+    void dropped(DropReason reason, long n) {
+        dropped.get(reason).increment(n);
+    }
+
+    /** Counts a guard decision made durable. */
+    void trip(String key, GuardAction action) {
+        Counter.builder("crossfade.guard.trips").tags("key", key, "action", action.wireName())
+                .description("migrations the guard halted or rolled back").register(registry).increment();
+    }
+}

@@ -1,0 +1,171 @@
+package io.crossfade.sidecar.watch;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.crossfade.sidecar.Json;
+import io.crossfade.sidecar.http.Endpoints;
+import io.crossfade.sidecar.http.ErrorCode;
+import io.crossfade.sidecar.http.HttpResponses;
+import io.crossfade.sidecar.rollout.PublishedState;
+import io.crossfade.sidecar.rollout.RolloutController;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import java.time.Duration;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code GET /v1/watch}: a Server-Sent Events stream that tells clients when to re-read. Every
+ * snapshot the rollout controller publishes becomes one event
+ *
+ * <pre>
+ * event: change
+ * data: {"version":1795518438689,"keys":["db.pool.size"]}
+ * </pre>
+ *
+ * and a comment line {@code : heartbeat} is sent every {@code heartbeat} so clients (and proxies)
+ * can tell a quiet stream from a dead one. Events are written as they happen, unbuffered.
+ *
+ * <p>Threading: publications arrive on the controller thread; each is handed to every watcher's own
+ * event-loop context, which alone touches its response. A watcher that does not read (its write
+ * queue is full) is disconnected rather than buffered without bound: it reconnects and re-reads the
+ * snapshot. At most {@code maxWatchers} streams are open at once; more are answered 503.
+ */
+public final class WatchEndpoint implements Endpoints {
+
+    /** The path served. */
+    public static final String PATH = "/v1/watch";
+
+    /** How often the design asks for a heartbeat. */
+    public static final Duration HEARTBEAT = Duration.ofSeconds(15);
+
+    /** Default bound on open streams: far above one host's services, low enough to protect the sidecar. */
+    public static final int MAX_WATCHERS = 1024;
+
+    private static final Logger LOG = LoggerFactory.getLogger(WatchEndpoint.class);
+    private static final CharSequence EVENT_STREAM = HttpHeaders.createOptimized("text/event-stream; charset=utf-8");
+    private static final CharSequence NO_CACHE = HttpHeaders.createOptimized("no-cache");
+    private static final String HEARTBEAT_COMMENT = ": heartbeat\n\n";
+
+    private final RolloutController controller;
+    private final long heartbeatMillis;
+    private final int maxWatchers;
+    private final Set<Watcher> watchers = ConcurrentHashMap.newKeySet();
+    private final AtomicInteger open = new AtomicInteger();
+
+    /**
+     * Creates the endpoint and subscribes it to {@code controller}'s publications.
+     *
+     * @param heartbeat interval of the heartbeat comment
+     * @param maxWatchers bound on streams open at once
+     */
+    public WatchEndpoint(RolloutController controller, Duration heartbeat, int maxWatchers) {
+        if (heartbeat.isNegative() || heartbeat.isZero()) {
+            throw new IllegalArgumentException("heartbeat must be positive, got " + heartbeat);
+        }
+        if (maxWatchers < 1) {
+            throw new IllegalArgumentException("maxWatchers must be at least 1, got " + maxWatchers);
+        }
+        this.controller = controller;
+        this.heartbeatMillis = heartbeat.toMillis();
+        this.maxWatchers = maxWatchers;
+        controller.onSnapshot((previous, current, changedKeys) -> published(current, changedKeys));
+    }
+
+    /** Streams open now. */
+    public int watchers() {
+        return open.get();
+    }
+
+    @Override
+    public boolean handle(HttpServerRequest request) {
+        if (!request.path().equals(PATH)) {
+            return false;
+        }
+        if (request.method() != HttpMethod.GET) {
+            HttpResponses.methodNotAllowed(request, "GET");
+            return true;
+        }
+        if (open.incrementAndGet() > maxWatchers) {
+            open.decrementAndGet();
+            HttpResponses.error(request, ErrorCode.UNAVAILABLE, "too many open watch streams (" + maxWatchers
+                    + "); poll GET /v1/snapshot instead, or retry later");
+            return true;
+        }
+        Context context = Vertx.currentContext();
+        HttpServerResponse response = request.response();
+        Watcher watcher = new Watcher(context, response);
+        response.setChunked(true)
+                .putHeader(HttpHeaders.CONTENT_TYPE, EVENT_STREAM)
+                .putHeader(HttpHeaders.CACHE_CONTROL, NO_CACHE)
+                .putHeader("X-Accel-Buffering", "no");
+        response.closeHandler(v -> watcher.stop());
+        response.exceptionHandler(e -> watcher.stop());
+        watchers.add(watcher);
+        watcher.timer = context.owner().setPeriodic(heartbeatMillis, id -> watcher.send(HEARTBEAT_COMMENT));
+        // The first bytes send the headers, so the client knows at once that the stream is open.
+        watcher.send(": watching version " + controller.current().snapshot().version() + "\n\n");
+        return true;
+    }
+
+    /** On the controller thread: prepare the event once, then hand it to each watcher's own context. */
+    private void published(PublishedState current, Set<String> changedKeys) {
+        if (watchers.isEmpty()) {
+            return;
+        }
+        ObjectNode data = Json.MAPPER.createObjectNode();
+        data.put("version", current.snapshot().version());
+        ArrayNode keys = data.putArray("keys");
+        new TreeSet<>(changedKeys).forEach(keys::add);
+        String event = "event: change\ndata: " + data + "\n\n";
+        for (Watcher w : watchers) {
+            w.context.runOnContext(v -> w.send(event));
+        }
+    }
+
+    /** One open stream; touched only on its own context (except for {@link #stop}, which is idempotent). */
+    private final class Watcher {
+        private final Context context;
+        private final HttpServerResponse response;
+        private final AtomicInteger stopped = new AtomicInteger();
+        private long timer = -1;
+
+        Watcher(Context context, HttpServerResponse response) {
+            this.context = context;
+            this.response = response;
+        }
+
+        void send(String text) {
+            if (response.closed() || response.ended()) {
+                stop();
+                return;
+            }
+            if (response.writeQueueFull()) {
+                LOG.info("closing a watch stream whose client does not read; it will reconnect and re-read");
+                stop();
+                response.reset();
+                return;
+            }
+            response.write(text);
+        }
+
+        void stop() {
+            if (stopped.getAndIncrement() != 0) {
+                return;
+            }
+            watchers.remove(this);
+            open.decrementAndGet();
+            if (timer != -1) {
+                context.owner().cancelTimer(timer);
+            }
+        }
+    }
+}

@@ -1,0 +1,68 @@
+package io.crossfade.sidecar.admin;
+
+import static io.crossfade.sidecar.admin.AdminApiIT.json;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.crossfade.sidecar.testing.SidecarProcess;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The files are the spec and the sidecar never writes them; operator decisions are the state. A
+ * migration keeps its state through edits of owner, notes or guard, and a new {@code to} starts a
+ * fresh one — each recorded in the audit log by {@code reload}.
+ */
+class SpecAndStateIT {
+
+    @TempDir
+    Path settingsDir;
+
+    @TempDir
+    Path stateDir;
+
+    private static String settings(String owner, String to, int percent) {
+        return "settings:\n  db.pool.size: { value: 10 }\nmigrations:\n  db.pool.size: { to: " + to + ", percent: "
+                + percent + ", owner: " + owner + " }\n";
+    }
+
+    @Test
+    void editsKeepTheStateANewToStartsAFreshMigrationAndTheFilesAreNeverWritten() throws Exception {
+        Path file = settingsDir.resolve("settings.yaml");
+        Files.writeString(file, settings("alice", "20", 5));
+        try (SidecarProcess sidecar = SidecarProcess.start(settingsDir, stateDir)) {
+            String id = json(sidecar.adminGet("/admin/v1/migrations/db.pool.size")).get("id").asText();
+            assertThat(sidecar.adminPost("/admin/v1/migrations/db.pool.size/percent", "{\"percent\": 40}").statusCode())
+                    .isEqualTo(200);
+
+            // New owner and a new starting percent: same migration, same state.
+            Files.writeString(file, settings("bob", "20", 1));
+            await().atMost(Duration.ofSeconds(10)).until(() ->
+                    json(sidecar.adminGet("/admin/v1/migrations/db.pool.size")).at("/spec/owner").asText().equals("bob"));
+            JsonNode kept = json(sidecar.adminGet("/admin/v1/migrations/db.pool.size"));
+            assertThat(kept.get("id").asText()).isEqualTo(id);
+            assertThat(kept.at("/state/percent").asInt()).isEqualTo(40);
+
+            // A new `to`: a new migration from the file's percent; the old one retired.
+            Files.writeString(file, settings("bob", "30", 2));
+            await().atMost(Duration.ofSeconds(10)).until(() ->
+                    json(sidecar.adminGet("/admin/v1/migrations/db.pool.size")).at("/spec/to").asInt() == 30);
+            JsonNode fresh = json(sidecar.adminGet("/admin/v1/migrations/db.pool.size"));
+            assertThat(fresh.get("id").asText()).isNotEqualTo(id);
+            assertThat(fresh.at("/state/percent").asInt()).isEqualTo(2);
+
+            List<String> story = new ArrayList<>();
+            json(sidecar.adminGet("/admin/v1/events?key=db.pool.size")).get("events").forEach(e ->
+                    story.add(e.get("actor").asText() + " " + e.get("action").asText() + " " + e.get("migration").asText()));
+            assertThat(story).containsExactly("reload created " + id, "admin set_percent " + id,
+                    "reload retired " + id, "reload created " + fresh.get("id").asText());
+            assertThat(Files.readString(file)).isEqualTo(settings("bob", "30", 2));
+        }
+    }
+}

@@ -1,0 +1,240 @@
+package io.crossfade.sidecar.distribution;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.crossfade.config.Bucketing;
+import io.crossfade.config.Variant;
+import io.crossfade.sidecar.testing.ApiAnswers;
+import io.crossfade.sidecar.testing.SettingsFiles;
+import io.crossfade.sidecar.testing.SidecarProcess;
+import java.nio.file.FileSystems;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.jar.JarFile;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * No Docker engine runs here, so the Dockerfile is checked against what the build really makes and
+ * what the README promises: the jar it copies out of the build stage is the one the build produces,
+ * its build command is the README's, every module reaches the build stage, the image runs as a
+ * non-root user with the documented paths, ports and health check, and its entrypoint, run as the
+ * image would run it, starts the sidecar printing JSON log lines.
+ */
+class DockerfileIT {
+
+    private static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
+    private static final Dockerfile DOCKERFILE = Dockerfile.read(ROOT.resolve("Dockerfile"));
+    private static final Pattern ENV_PAIR = Pattern.compile("([A-Za-z_][A-Za-z0-9_]*)=(\"[^\"]*\"|\\S+)");
+
+    @TempDir
+    Path settings;
+    @TempDir
+    Path state;
+
+    static Map<String, String> env(Dockerfile.Stage stage) {
+        Map<String, String> env = new LinkedHashMap<>();
+        for (Dockerfile.Instruction i : stage.all("ENV")) {
+            Matcher m = ENV_PAIR.matcher(i.arguments());
+            while (m.find()) {
+                String value = m.group(2);
+                env.put(m.group(1), value.startsWith("\"") ? value.substring(1, value.length() - 1) : value);
+            }
+        }
+        return env;
+    }
+
+    static String buildStageWorkdir() {
+        return DOCKERFILE.stage("build").last("WORKDIR").orElseThrow().arguments();
+    }
+
+    /** The {@code COPY --from=build SRC DST} of the final stage, as [SRC, DST]. */
+    static String[] jarCopy() {
+        List<String[]> copies = new ArrayList<>();
+        for (Dockerfile.Instruction i : DOCKERFILE.finalStage().all("COPY")) {
+            if (i.arguments().startsWith("--from=build ")) {
+                copies.add(i.arguments().substring("--from=build ".length()).trim().split("\\s+"));
+            }
+        }
+        assertThat(copies).as("COPY --from=build in the final stage").hasSize(1);
+        return copies.get(0);
+    }
+
+    @Test
+    void theJarCopiedFromTheBuildStageIsTheOneTheBuildMakes() throws Exception {
+        String copied = jarCopy()[0];
+        String workdir = buildStageWorkdir();
+
+        assertThat(copied).startsWith(workdir + "/");
+        Path relative = Path.of(copied.substring(workdir.length() + 1));
+        assertThat(relative).isEqualTo(Path.of("sidecar/target/crossfade-sidecar.jar"));
+        Path built = ROOT.resolve(relative);
+        assertThat(built).isRegularFile();
+        assertThat(Files.isSameFile(built, SidecarProcess.jar())).as("the jar the integration tests run").isTrue();
+        try (JarFile jar = new JarFile(built.toFile())) {
+            assertThat(jar.getManifest().getMainAttributes().getValue("Main-Class")).isEqualTo("io.crossfade.sidecar.Main");
+            assertThat(jar.getEntry("logback-json.xml")).as("the log configuration JAVA_OPTS names").isNotNull();
+        }
+    }
+
+    @Test
+    void theBuildStageRunsTheReadmesBuildCommandOnEveryModule() throws Exception {
+        Dockerfile.Stage build = DOCKERFILE.stage("build");
+        List<String> runs = build.all("RUN").stream().map(Dockerfile.Instruction::arguments).toList();
+
+        assertThat(runs).containsExactly("./mvnw -B -DskipTests package");
+        assertThat(Files.readString(ROOT.resolve("README.md"))).contains("`./mvnw -B -DskipTests package`");
+
+        List<String> copied = build.all("COPY").stream()
+                .flatMap(i -> {
+                    String[] parts = i.arguments().split("\\s+");
+                    return List.of(parts).subList(0, parts.length - 1).stream();
+                })
+                .map(s -> s.endsWith("/") ? s.substring(0, s.length() - 1) : s)
+                .toList();
+        assertThat(copied).contains(".mvn", "mvnw", "pom.xml");
+        // The default build's modules: the first <modules> block (profiles such as -Pbench add their own,
+        // which the image does not build).
+        String pom = Files.readString(ROOT.resolve("pom.xml"));
+        String defaultModules = pom.substring(pom.indexOf("<modules>"), pom.indexOf("</modules>"));
+        Matcher module = Pattern.compile("<module>([^<]+)</module>").matcher(defaultModules);
+        List<String> modules = new ArrayList<>();
+        while (module.find()) {
+            modules.add(module.group(1).trim());
+        }
+        assertThat(modules).as("modules of the root pom").isNotEmpty();
+        assertThat(copied).as("every module of the root pom reaches the build stage").containsAll(modules);
+        for (String source : copied) {
+            assertThat(ROOT.resolve(source)).as("COPY source %s", source).exists();
+            assertThat(dockerIgnored(source)).as("%s is excluded by .dockerignore", source).isFalse();
+        }
+    }
+
+    @Test
+    void theImageRunsAsANonRootUserWithTheDocumentedPathsPortsAndHealthCheck() {
+        Dockerfile.Stage image = DOCKERFILE.finalStage();
+
+        String user = image.last("USER").orElseThrow().arguments();
+        assertThat(user).isNotIn("root", "0", "0:0");
+        assertThat(image.all("RUN")).anyMatch(i -> i.arguments().contains("useradd") && i.arguments().contains(user));
+        assertThat(image.all("RUN")).anyMatch(i -> i.arguments().contains("chown " + user + ":" + user + " /var/lib/crossfade"));
+
+        Map<String, String> env = env(image);
+        assertThat(env).containsEntry("CROSSFADE_SETTINGS", "/etc/crossfade/settings")
+                .containsEntry("CROSSFADE_STATE", "/var/lib/crossfade")
+                .containsEntry("CROSSFADE_LISTEN", "127.0.0.1:7070")
+                .containsEntry("CROSSFADE_OPS_LISTEN", "0.0.0.0:7071");
+        assertThat(image.all("VOLUME")).extracting(Dockerfile.Instruction::arguments).contains("/var/lib/crossfade");
+        assertThat(image.all("COPY")).anyMatch(i -> i.arguments().matches("examples/settings/? /etc/crossfade/settings/?"));
+        assertThat(ROOT.resolve("examples/settings")).isDirectory();
+
+        assertThat(image.all("EXPOSE")).extracting(Dockerfile.Instruction::arguments)
+                .singleElement().satisfies(ports -> assertThat(ports.split("\\s+")).containsExactlyInAnyOrder("7070", "7071"));
+        String healthcheck = image.last("HEALTHCHECK").orElseThrow().arguments();
+        assertThat(healthcheck).contains("CMD").contains("/health").contains("7071");
+
+        assertThat(image.last("ENTRYPOINT").orElseThrow().arguments()).contains(jarCopy()[1]);
+        assertThat(image.last("CMD").orElseThrow().arguments()).isEqualTo("[\"serve\"]");
+    }
+
+    /**
+     * The image's ENTRYPOINT and CMD, run through {@code sh} as Docker would, with the image's
+     * environment (its paths and ports swapped for temporary ones) and a pod's {@code HOSTNAME}: the
+     * sidecar starts from the environment alone, takes the host name as its instance id, and its
+     * log lines are JSON that still say where it listens.
+     */
+    @Test
+    void theEntrypointStartsTheSidecarFromTheEnvironmentLoggingJsonLines() throws Exception {
+        Dockerfile.Stage image = DOCKERFILE.finalStage();
+        List<String> command = new ArrayList<>();
+        for (JsonNode part : ApiAnswers.json(image.last("ENTRYPOINT").orElseThrow().arguments())) {
+            command.add(part.asText().replace(jarCopy()[1], SidecarProcess.jar().toString()));
+        }
+        for (JsonNode part : ApiAnswers.json(image.last("CMD").orElseThrow().arguments())) {
+            command.add(part.asText());
+        }
+        Map<String, String> env = new HashMap<>(env(image));
+        assertThat(env.get("JAVA_OPTS")).contains("-Dlogback.configurationFile=logback-json.xml");
+        env.put("CROSSFADE_SETTINGS", settings.toString());
+        env.put("CROSSFADE_STATE", state.toString());
+        env.put("CROSSFADE_LISTEN", "127.0.0.1:0");
+        env.put("CROSSFADE_OPS_LISTEN", "127.0.0.1:0");
+        // In a pod HOSTNAME is the pod's name: the unit of reads without one. Pick one on the new side.
+        String pod = firstOnNewSide();
+        env.put("HOSTNAME", pod);
+        SettingsFiles.write(settings, "app.yaml",
+                "settings:\n  app.limit:\n    value: 5\nmigrations:\n  app.limit:\n    to: 6\n    percent: 50\n");
+
+        try (SidecarProcess sidecar = SidecarProcess.startCommand(command, env, settings, state)) {
+            assertThat(sidecar.get("/v1/settings/app.limit/value").body()).as("the pod's own side").isEqualTo("6");
+            assertThat(sidecar.get("/v1/settings/app.limit/value?unit=" + firstOnOldSide()).body()).isEqualTo("5");
+            assertThat(sidecar.getOps("/health").statusCode()).isEqualTo(200);
+            SettingsFiles.write(settings, "app.yaml", "settings:\n  app.limit:\n    valu: 5\n");
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(2))
+                    .until(() -> sidecar.output().stream().anyMatch(l -> l.contains("reload rejected")));
+
+            List<JsonNode> lines = sidecar.output().stream().filter(l -> !l.isBlank()).map(ApiAnswers::json).toList();
+            assertThat(lines).isNotEmpty().allSatisfy(line -> {
+                assertThat(line.isObject()).isTrue();
+                assertThat(line.path("level").asText()).isNotBlank();
+                assertThat(line.path("loggerName").asText()).isNotBlank();
+                assertThat(line.path("timestamp").asLong()).isPositive();
+            });
+            assertThat(lines).anySatisfy(line -> assertThat(line.path("formattedMessage").asText())
+                    .matches("listening read=127\\.0\\.0\\.1:\\d+ ops=127\\.0\\.0\\.1:\\d+"));
+            assertThat(lines).anySatisfy(line -> {
+                assertThat(line.path("level").asText()).isEqualTo("ERROR");
+                assertThat(line.path("formattedMessage").asText()).contains("app.yaml:3: app.limit.valu");
+            });
+            assertThat(lines).anySatisfy(line -> {
+                assertThat(line.path("formattedMessage").asText()).contains("instance id " + pod);
+            });
+        }
+    }
+
+    private static String firstOnNewSide() {
+        for (int i = 0; ; i++) {
+            if (Bucketing.variant("app.limit", "checkout-7d9f-" + i, 50_000) == Variant.NEW) {
+                return "checkout-7d9f-" + i;
+            }
+        }
+    }
+
+    private static String firstOnOldSide() {
+        for (int i = 0; ; i++) {
+            if (Bucketing.variant("app.limit", "user-" + i, 50_000) == Variant.OLD) {
+                return "user-" + i;
+            }
+        }
+    }
+
+    /** Whether a {@code .dockerignore} pattern excludes {@code source} or a folder above it. */
+    private static boolean dockerIgnored(String source) throws Exception {
+        Path ignore = ROOT.resolve(".dockerignore");
+        if (!Files.exists(ignore)) {
+            return false;
+        }
+        for (String line : Files.readAllLines(ignore)) {
+            String pattern = line.strip();
+            if (pattern.isEmpty() || pattern.startsWith("#") || pattern.startsWith("!")) {
+                continue;
+            }
+            var matcher = FileSystems.getDefault().getPathMatcher("glob:" + (pattern.endsWith("/")
+                    ? pattern.substring(0, pattern.length() - 1) : pattern));
+            for (Path p = Path.of(source); p != null; p = p.getParent()) {
+                if (matcher.matches(p)) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+}
