@@ -1,5 +1,8 @@
 package io.crossfade.config;
 
+import java.nio.charset.StandardCharsets;
+import org.apache.commons.codec.digest.MurmurHash3;
+
 /**
  * The blend rule that puts a unit on the old or the new side of a migration. It is the rule of
  * flagd's {@code fractional} operation, so every reader (sidecar, client library, other ports)
@@ -13,8 +16,7 @@ package io.crossfade.config;
  * </ol>
  *
  * <p>Because the new range comes first, raising the percent only ever moves units from old to
- * new. All methods are pure, allocate nothing (the UTF-8 bytes of salt + unit are hashed as they are
- * encoded, see {@link Murmur3Utf8}) and are safe on any thread.
+ * new. All methods are pure, allocation-light and safe on any thread.
  */
 public final class Bucketing {
 
@@ -26,13 +28,13 @@ public final class Bucketing {
 
     /** The unsigned murmur3_x86_32 hash (seed 0) of the UTF-8 bytes of {@code text}. */
     public static long hash(String text) {
-        return Integer.toUnsignedLong(Murmur3Utf8.hash(text, "", 0));
+        byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+        return Integer.toUnsignedLong(MurmurHash3.hash32x86(bytes, 0, bytes.length, 0));
     }
 
     /** The bucket in [0, 100000) of {@code unit} under {@code salt}. */
     public static int bucket(String salt, String unit) {
-        long h = Integer.toUnsignedLong(Murmur3Utf8.hash(salt, unit, 0));
-        return (int) ((h * BUCKETS) >>> 32);
+        return (int) ((hash(salt.concat(unit)) * BUCKETS) >>> 32);
     }
 
     /** True when {@code unit} is on the new side of a migration salted {@code salt} at the given percent. */

@@ -97,7 +97,11 @@ class GuardIT {
         assertThat(ready.statusCode()).isEqualTo(200);
         JsonNode entry = JSON.readTree(ready.body()).get("migrations").get(KEY);
         assertThat(entry.get("percent").asInt()).isEqualTo(10);
-        assertThat(entry.get("guard").get("status").asText()).isEqualTo("tripped");
+        // the snapshot shows "halted" as soon as the change is durable; the guard marks itself
+        // "tripped" when the controller's answer reaches its thread, a moment later
+        await().atMost(Duration.ofSeconds(1)).untilAsserted(() -> assertThat(JSON.readTree(sidecar.getOps("/ready").body())
+                .get("migrations").get(KEY).get("guard").get("status").asText()).isEqualTo("tripped"));
+        entry = JSON.readTree(sidecar.getOps("/ready").body()).get("migrations").get(KEY);
         assertThat(entry.get("guard").get("lastTrip").get("action").asText()).isEqualTo("halt");
         assertThat(entry.get("guard").get("outcomes").get("new").get("errors").asLong()).isEqualTo(90);
         assertThat(readVariant(sidecar, newUnit)).isEqualTo("new");

@@ -147,7 +147,9 @@ class GuardTest {
         assertThat(registry.get("crossfade.outcomes.dropped").tag("reason", "unknown_key").counter().count()).isEqualTo(1);
         assertThat(registry.get("crossfade.outcomes.dropped").tag("reason", "no_migration").counter().count()).isEqualTo(6);
         assertThat(registry.get("crossfade.outcomes.dropped").tag("reason", "not_running").counter().count()).isEqualTo(5);
-        assertThat(view().get("status").asText()).isEqualTo("idle");
+        // the guard hears of the pause through the controller's event, on its own thread
+        await().atMost(Duration.ofSeconds(2)).untilAsserted(() ->
+                assertThat(view().get("status").asText()).isEqualTo("idle"));
     }
 
     @Test

@@ -1,9 +1,7 @@
 package io.crossfade.bench.jmh;
 
 import io.crossfade.config.Bucketing;
-import java.nio.charset.StandardCharsets;
 import java.util.UUID;
-import org.apache.commons.codec.digest.MurmurHash3;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -51,17 +49,5 @@ public class BucketingBenchmark {
     public int bucket() {
         String unit = unitValues[next++ & 1023];
         return Bucketing.bucket(salt, unit);
-    }
-
-    /**
-     * The same bucket computed the straightforward way (concatenate, encode, hash the bytes with
-     * commons-codec), as Bucketing did before it hashed while encoding: the reference for the gain.
-     */
-    @Benchmark
-    public int bucketByConcatenatedBytes() {
-        String unit = unitValues[next++ & 1023];
-        byte[] bytes = salt.concat(unit).getBytes(StandardCharsets.UTF_8);
-        long h = Integer.toUnsignedLong(MurmurHash3.hash32x86(bytes, 0, bytes.length, 0));
-        return (int) ((h * Bucketing.BUCKETS) >>> 32);
     }
 }
