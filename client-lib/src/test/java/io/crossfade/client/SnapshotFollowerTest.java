@@ -37,8 +37,8 @@ class SnapshotFollowerTest {
                 Duration.ofSeconds(2), scheduler, Duration.ofMillis(10), Duration.ofMillis(50), Duration.ofMillis(300),
                 doc -> swaps.incrementAndGet());
         follower.start();
-        assertThat(follower.awaitReady(Duration.ofSeconds(5))).isTrue();
-        await().atMost(Duration.ofSeconds(5)).until(() -> sidecar.watchRequests.get() >= 3);
+        assertThat(follower.awaitReady(Duration.ofSeconds(30))).isTrue();
+        await().atMost(Duration.ofSeconds(30)).until(() -> sidecar.watchRequests.get() >= 3);
         assertThat(follower.current().snapshot().version()).isEqualTo(1);
         assertThat(follower.lastProblem()).contains("silent for over 300 ms");
         assertThat(swaps.get()).as("the same version is not swapped in again").isEqualTo(1);
@@ -53,11 +53,11 @@ class SnapshotFollowerTest {
                 Duration.ofMillis(300), scheduler, Duration.ofMillis(10), Duration.ofMillis(50), Duration.ofSeconds(45),
                 doc -> { });
         follower.start();
-        assertThat(follower.awaitReady(Duration.ofSeconds(5))).as("loaded without the stream").isTrue();
-        await().atMost(Duration.ofSeconds(5)).until(() -> sidecar.watchRequests.get() >= 2);
+        assertThat(follower.awaitReady(Duration.ofSeconds(30))).as("loaded without the stream").isTrue();
+        await().atMost(Duration.ofSeconds(30)).until(() -> sidecar.watchRequests.get() >= 2);
         assertThat(follower.lastProblem()).contains("GET /v1/watch did not answer within 300 ms");
         sidecar.publish(FakeSidecar.document(2, "settings: { a: { value: 2 } }"));
-        await().atMost(Duration.ofSeconds(5)).until(() -> follower.current().snapshot().version() == 2);
+        await().atMost(Duration.ofSeconds(30)).until(() -> follower.current().snapshot().version() == 2);
     }
 
     @Test
@@ -69,10 +69,10 @@ class SnapshotFollowerTest {
                 Duration.ofSeconds(2), scheduler, Duration.ofMillis(10), Duration.ofMillis(50), Duration.ofSeconds(45),
                 doc -> { });
         follower.start();
-        assertThat(follower.awaitReady(Duration.ofSeconds(5))).isTrue();
+        assertThat(follower.awaitReady(Duration.ofSeconds(30))).isTrue();
         sidecar.serveRaw("{\"version\": 2, \"settings\": {}}");
         // lastProblem alternates with the watch stream's 404 (no watch here): judge one reading of it
-        await().atMost(Duration.ofSeconds(5)).until(() -> {
+        await().atMost(Duration.ofSeconds(30)).until(() -> {
             String problem = follower.lastProblem();
             return problem.contains("cannot read") && problem.contains("'instanceId' must be a string");
         });

@@ -43,7 +43,7 @@ class SpecAndStateIT {
 
             // New owner and a new starting percent: same migration, same state.
             Files.writeString(file, settings("bob", "20", 1));
-            await().atMost(Duration.ofSeconds(10)).until(() ->
+            await().atMost(Duration.ofSeconds(30)).until(() ->
                     json(sidecar.adminGet("/admin/v1/migrations/db.pool.size")).at("/spec/owner").asText().equals("bob"));
             JsonNode kept = json(sidecar.adminGet("/admin/v1/migrations/db.pool.size"));
             assertThat(kept.get("id").asText()).isEqualTo(id);
@@ -51,7 +51,7 @@ class SpecAndStateIT {
 
             // A new `to`: a new migration from the file's percent; the old one retired.
             Files.writeString(file, settings("bob", "30", 2));
-            await().atMost(Duration.ofSeconds(10)).until(() ->
+            await().atMost(Duration.ofSeconds(30)).until(() ->
                     json(sidecar.adminGet("/admin/v1/migrations/db.pool.size")).at("/spec/to").asInt() == 30);
             JsonNode fresh = json(sidecar.adminGet("/admin/v1/migrations/db.pool.size"));
             assertThat(fresh.get("id").asText()).isNotEqualTo(id);

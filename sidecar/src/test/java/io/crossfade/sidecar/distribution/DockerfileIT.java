@@ -178,7 +178,7 @@ class DockerfileIT {
             assertThat(sidecar.get("/v1/settings/app.limit/value?unit=" + firstOnOldSide()).body()).isEqualTo("5");
             assertThat(sidecar.getOps("/health").statusCode()).isEqualTo(200);
             SettingsFiles.write(settings, "app.yaml", "settings:\n  app.limit:\n    valu: 5\n");
-            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(2))
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30))
                     .until(() -> sidecar.output().stream().anyMatch(l -> l.contains("reload rejected")));
 
             List<JsonNode> lines = sidecar.output().stream().filter(l -> !l.isBlank()).map(ApiAnswers::json).toList();

@@ -67,7 +67,7 @@ class BadInputIT {
     /** A GET sent verbatim, for targets java.net.URI refuses (broken percent-escapes). */
     static RawHttp.Answer rawGet(String target) {
         return RawHttp.exchange(sidecar.readUri(), "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                + "Connection: close\r\n\r\n", 5000);
+                + "Connection: close\r\n\r\n", 30_000);
     }
 
     /** Asserts the error shape on a raw answer; returns the message. */
@@ -232,16 +232,16 @@ class BadInputIT {
     @Test
     void requestsTheDecoderRejectsGetTheErrorShapeToo() {
         RawHttp.Answer longLine = RawHttp.exchange(sidecar.readUri(),
-                "GET /v1/settings/" + "a".repeat(9000) + " HTTP/1.1\r\nHost: x\r\n\r\n", 5000);
+                "GET /v1/settings/" + "a".repeat(9000) + " HTTP/1.1\r\nHost: x\r\n\r\n", 30_000);
         assertThat(longLine.status()).isEqualTo(414);
         assertThat(json(longLine.body()).path("error").asText()).isEqualTo("bad_request");
 
         RawHttp.Answer hugeHeaders = RawHttp.exchange(sidecar.readUri(),
-                "GET /health HTTP/1.1\r\nHost: x\r\nX-Junk: " + "j".repeat(20_000) + "\r\n\r\n", 5000);
+                "GET /health HTTP/1.1\r\nHost: x\r\nX-Junk: " + "j".repeat(20_000) + "\r\n\r\n", 30_000);
         assertThat(hugeHeaders.status()).isEqualTo(431);
         assertThat(json(hugeHeaders.body()).path("error").asText()).isEqualTo("bad_request");
 
-        RawHttp.Answer garbage = RawHttp.exchange(sidecar.readUri(), "GET /health HTTP/1.1\r\nHost: x\r\nno colon here\r\n\r\n", 5000);
+        RawHttp.Answer garbage = RawHttp.exchange(sidecar.readUri(), "GET /health HTTP/1.1\r\nHost: x\r\nno colon here\r\n\r\n", 30_000);
         assertThat(garbage.status()).isEqualTo(400);
         assertThat(json(garbage.body()).path("error").asText()).isEqualTo("bad_request");
     }
@@ -296,7 +296,7 @@ class BadInputIT {
             if (random.nextInt(4) == 0) {
                 request.append(random.nextBoolean() ? "abc" : "5\r\nhello\r\n0\r\n\r\n");
             }
-            RawHttp.Answer answer = RawHttp.exchange(sidecar.readUri(), request.toString(), 3000);
+            RawHttp.Answer answer = RawHttp.exchange(sidecar.readUri(), request.toString(), 30_000);
             if (answer.status() < 0) {
                 continue; // the server closed without answering: acceptable for a broken request
             }

@@ -96,7 +96,7 @@ class SnapshotEndpointIT {
                 migrations:
                   pool: { to: 30, percent: 50 }
                 """);
-        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
             SnapshotDocument doc = SnapshotDocument.read(json(sidecar.get("/v1/snapshot").body()));
             assertThat(doc.snapshot().version()).isGreaterThan(before);
             assertThat(doc.snapshot().migration("pool").spec().to().asInt()).isEqualTo(30);

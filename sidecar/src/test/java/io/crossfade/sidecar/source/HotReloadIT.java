@@ -23,7 +23,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Changes to a plain settings directory are served within the documented second. Each test owns
+ * Changes to a plain settings directory are served (how fast: bench/reaction.py). Each test owns
  * its own file and keys, so they share one sidecar and run in any order.
  */
 class HotReloadIT {
@@ -51,7 +51,7 @@ class HotReloadIT {
     }
 
     @Test
-    void anEditIsServedWithinASecond() {
+    void anEditIsServed() {
         assertThat(sidecar.get("/v1/settings/edit.value/value").body()).isEqualTo("1");
 
         SettingsFiles.write(settings, "edit.yaml", "settings:\n  edit.value:\n    value: 2\n");
@@ -60,7 +60,7 @@ class HotReloadIT {
     }
 
     @Test
-    void anEditWrittenInPlaceIsServedWithinASecond() throws IOException {
+    void anEditWrittenInPlaceIsServed() throws IOException {
         assertThat(sidecar.get("/v1/settings/inplace.value/value").body()).isEqualTo("1");
 
         Files.writeString(settings.resolve("inplace.yaml"), "settings:\n  inplace.value:\n    value: \"two\"\n");
@@ -69,7 +69,7 @@ class HotReloadIT {
     }
 
     @Test
-    void anAddedFileIsServedWithinASecond() {
+    void anAddedFileIsServed() {
         assertThat(sidecar.get("/v1/settings/added.value/value").statusCode()).isEqualTo(404);
 
         SettingsFiles.write(settings, "added.yml", "settings:\n  added.value:\n    value: {on: true}\n");
@@ -78,7 +78,7 @@ class HotReloadIT {
     }
 
     @Test
-    void aRemovedFileStopsBeingServedWithinASecond() {
+    void aRemovedFileStopsBeingServed() {
         assertThat(sidecar.get("/v1/settings/removed.value/value").body()).isEqualTo("\"here\"");
 
         SettingsFiles.delete(settings, "removed.json");
@@ -121,7 +121,7 @@ class HotReloadIT {
             file.write(ByteBuffer.wrap(next, half, next.length - half));
         }
 
-        List<String> seen = reader.get(5, TimeUnit.SECONDS);
+        List<String> seen = reader.get(60, TimeUnit.SECONDS);
         assertThat(seen).as("answers while the file was rewritten").isNotEmpty().last().isEqualTo("200:2");
         assertThat(seen).allMatch(answer -> answer.equals("200:1") || answer.equals("200:2"));
     }

@@ -70,7 +70,7 @@ class StartupIT {
             // the copy follows every good reload, not just the first load
             SettingsFiles.write(settings, "app.yaml", "settings:\n  app.limit:\n    value: 2\n  app.mode:\n    value: fast\n");
             Reloads.awaitValue(first, "app.limit", "2");
-            await().atMost(Duration.ofSeconds(2)).until(() -> Files.readString(state.resolve("last-known-good.json"))
+            await().atMost(Duration.ofSeconds(30)).until(() -> Files.readString(state.resolve("last-known-good.json"))
                     .contains("value: 2"));
             first.kill9();
         }

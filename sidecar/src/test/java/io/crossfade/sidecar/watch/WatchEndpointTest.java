@@ -96,8 +96,8 @@ class WatchEndpointTest {
         }
 
         String next() throws InterruptedException {
-            String line = lines.poll(5, TimeUnit.SECONDS);
-            assertThat(line).as("a line within 5 s").isNotNull();
+            String line = lines.poll(30, TimeUnit.SECONDS);
+            assertThat(line).as("a line within 30 s").isNotNull();
             return line;
         }
 
@@ -127,7 +127,7 @@ class WatchEndpointTest {
         try (Stream s = new Stream()) {
             s.next();
             var published = controller.applySpec(spec("settings: { a: { value: 1 }, b: { value: 3 } }"), source("v2"))
-                    .get(5, TimeUnit.SECONDS);
+                    .get(30, TimeUnit.SECONDS);
             String line;
             do {
                 line = s.next();
@@ -151,7 +151,7 @@ class WatchEndpointTest {
 
             first.close();
             // the server notices the closed connection at its next write (a heartbeat at the latest)
-            await().atMost(Duration.ofSeconds(5)).until(() -> watch.watchers() == 1);
+            await().atMost(Duration.ofSeconds(30)).until(() -> watch.watchers() == 1);
             try (Stream again = new Stream()) {
                 assertThat(again.response.statusCode()).isEqualTo(200);
                 assertThat(again.next()).startsWith(": watching version ");
