@@ -7,6 +7,7 @@ COPY mvnw pom.xml ./
 COPY config/ config/
 COPY sidecar/ sidecar/
 COPY client-lib/ client-lib/
+COPY client-it/ client-it/
 RUN ./mvnw -B -DskipTests package
 
 FROM eclipse-temurin:17-jre
