@@ -90,40 +90,60 @@ class HotReloadIT {
      * A file rewritten in place is empty, then half written, for a moment; an empty file is valid
      * (no settings), so loading it then would take its settings away. Readers must see only the
      * old or the new value while a slow writer rewrites it.
+     *
+     * <p>The source's promise is conditional: it loads a file once it has been left alone for its
+     * settle period (100 ms), so a writer that pauses longer than that mid-file is indistinguishable
+     * from one that finished. On a loaded machine the writer's own fsyncs and pauses can exceed it;
+     * such an attempt proves nothing either way and is tried again (up to five times) rather than
+     * judged.
      */
     @Test
     void aFileBeingRewrittenInPlaceIsNeverServedHalfWritten() throws Exception {
         assertThat(sidecar.get("/v1/settings/slow.last/value").body()).isEqualTo("1");
-        String text = slowFile(2);
-        byte[] next = text.getBytes(StandardCharsets.UTF_8);
-        int half = text.indexOf("  slow.last:");
-        // Reads all along, until the new value shows or the bound passes (plus the writer's own time).
-        long deadline = System.nanoTime() + Reloads.BOUND.toNanos() + TimeUnit.MILLISECONDS.toNanos(100);
-        CompletableFuture<List<String>> reader = CompletableFuture.supplyAsync(() -> {
-            List<String> seen = new ArrayList<>();
-            String last = "";
-            while (!last.equals("200:2") && System.nanoTime() < deadline) {
-                var r = sidecar.get("/v1/settings/slow.last/value");
-                last = r.statusCode() + ":" + r.body();
-                seen.add(last);
+        for (int attempt = 2; attempt <= 6; attempt++) {
+            String text = slowFile(attempt);
+            byte[] next = text.getBytes(StandardCharsets.UTF_8);
+            int half = text.indexOf("  slow.last:");
+            String done = "200:" + attempt;
+            String before = "200:" + (attempt - 1);
+            // Reads all along, until the new value shows or the (generous) bound passes.
+            long deadline = System.nanoTime() + Reloads.BOUND.toNanos();
+            CompletableFuture<List<String>> reader = CompletableFuture.supplyAsync(() -> {
+                List<String> seen = new ArrayList<>();
+                String last = "";
+                while (!last.equals(done) && System.nanoTime() < deadline) {
+                    var r = sidecar.get("/v1/settings/slow.last/value");
+                    last = r.statusCode() + ":" + r.body();
+                    seen.add(last);
+                }
+                return seen;
+            });
+
+            long longestGap;
+            try (FileChannel file = FileChannel.open(settings.resolve("slow.yaml"), StandardOpenOption.WRITE,
+                    StandardOpenOption.TRUNCATE_EXISTING)) {
+                long t0 = System.nanoTime();
+                file.force(true);
+                // a slow writer: the empty file, then its first half, sit on disk alone for a moment
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
+                file.write(ByteBuffer.wrap(next, 0, half));
+                long t1 = System.nanoTime();
+                file.force(true);
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
+                file.write(ByteBuffer.wrap(next, half, next.length - half));
+                long t2 = System.nanoTime();
+                longestGap = TimeUnit.NANOSECONDS.toMillis(Math.max(t1 - t0, t2 - t1));
             }
-            return seen;
-        });
 
-        try (FileChannel file = FileChannel.open(settings.resolve("slow.yaml"), StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING)) {
-            file.force(true);
-            // a slow writer: the empty file, then its first half, sit on disk alone for a moment
-            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
-            file.write(ByteBuffer.wrap(next, 0, half));
-            file.force(true);
-            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
-            file.write(ByteBuffer.wrap(next, half, next.length - half));
+            List<String> seen = reader.get(60, TimeUnit.SECONDS);
+            assertThat(seen).as("answers while the file was rewritten").isNotEmpty().last().isEqualTo(done);
+            if (longestGap >= 80) {
+                continue; // the writer paused as long as a finished file: not this attempt's to judge
+            }
+            assertThat(seen).allMatch(answer -> answer.equals(before) || answer.equals(done));
+            return;
         }
-
-        List<String> seen = reader.get(60, TimeUnit.SECONDS);
-        assertThat(seen).as("answers while the file was rewritten").isNotEmpty().last().isEqualTo("200:2");
-        assertThat(seen).allMatch(answer -> answer.equals("200:1") || answer.equals("200:2"));
+        org.junit.jupiter.api.Assumptions.abort("the machine paused the writer past the settle period in every attempt");
     }
 
     private static String slowFile(int value) {
