@@ -63,7 +63,7 @@ public final class SidecarProcess implements AutoCloseable {
 
     /**
      * Starts {@code java -jar crossfade-sidecar.jar serve} on port 0 with the given directories and
-     * extra arguments, and waits (up to 30 s) for it to report its addresses.
+     * extra arguments, and waits (up to 120 s: a loaded machine starts a JVM slowly) for it to report its addresses.
      *
      * @throws IllegalStateException with the process output when it exits or never reports
      */
@@ -133,7 +133,7 @@ public final class SidecarProcess implements AutoCloseable {
 
     /**
      * Starts any command that runs the sidecar (e.g. the image's entrypoint through {@code sh}) and
-     * waits (up to 30 s) for it to report its addresses. {@code HOSTNAME} is removed from the
+     * waits (up to 120 s: a loaded machine starts a JVM slowly) for it to report its addresses. {@code HOSTNAME} is removed from the
      * environment unless {@code env} sets it.
      *
      * @param settingsDir and {@code stateDir}: what the command serves, for {@link #settingsDir()} and
@@ -153,7 +153,7 @@ public final class SidecarProcess implements AutoCloseable {
         }
         List<String> lines = new CopyOnWriteArrayList<>();
         BufferedReader reader = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
         try {
             String line;
             while ((line = reader.readLine()) != null) {
