@@ -117,8 +117,8 @@ public final class OfrepEndpoints implements Endpoints {
         this.cache = cache;
         this.metrics = metrics;
         this.instanceId = instanceId;
-        this.events = new WatchEndpoint(EVENTS, OfrepEndpoints::refetchEvent, controller, WatchEndpoint.HEARTBEAT,
-                WatchEndpoint.MAX_WATCHERS);
+        this.events = new WatchEndpoint(EVENTS, OfrepEndpoints::refetchEvent, "poll POST " + EVALUATE + " instead",
+                controller, WatchEndpoint.HEARTBEAT, WatchEndpoint.MAX_WATCHERS);
     }
 
     @Override

@@ -67,6 +67,7 @@ public final class WatchEndpoint implements Endpoints {
 
     private final String path;
     private final EventFormat format;
+    private final String instead;
     private final RolloutController controller;
     private final long heartbeatMillis;
     private final int maxWatchers;
@@ -80,18 +81,19 @@ public final class WatchEndpoint implements Endpoints {
      * @param maxWatchers bound on streams open at once
      */
     public WatchEndpoint(RolloutController controller, Duration heartbeat, int maxWatchers) {
-        this(PATH, WatchEndpoint::changeEvent, controller, heartbeat, maxWatchers);
+        this(PATH, WatchEndpoint::changeEvent, "poll GET /v1/snapshot instead", controller, heartbeat, maxWatchers);
     }
 
     /**
      * Creates an endpoint serving {@code path} with events in {@code format}, subscribed to
      * {@code controller}'s publications.
      *
+     * @param instead what a client refused for too many streams can do instead, for the 503's message
      * @param heartbeat interval of the heartbeat comment
      * @param maxWatchers bound on streams open at once on this path
      */
-    public WatchEndpoint(String path, EventFormat format, RolloutController controller, Duration heartbeat,
-            int maxWatchers) {
+    public WatchEndpoint(String path, EventFormat format, String instead, RolloutController controller,
+            Duration heartbeat, int maxWatchers) {
         if (heartbeat.isNegative() || heartbeat.isZero()) {
             throw new IllegalArgumentException("heartbeat must be positive, got " + heartbeat);
         }
@@ -100,6 +102,7 @@ public final class WatchEndpoint implements Endpoints {
         }
         this.path = path;
         this.format = format;
+        this.instead = instead;
         this.controller = controller;
         this.heartbeatMillis = heartbeat.toMillis();
         this.maxWatchers = maxWatchers;
@@ -123,7 +126,7 @@ public final class WatchEndpoint implements Endpoints {
         if (open.incrementAndGet() > maxWatchers) {
             open.decrementAndGet();
             HttpResponses.error(request, ErrorCode.UNAVAILABLE, "too many open watch streams (" + maxWatchers
-                    + ") on " + path + "; poll instead, or retry later");
+                    + "); " + instead + ", or retry later");
             return true;
         }
         Context context = Vertx.currentContext();
