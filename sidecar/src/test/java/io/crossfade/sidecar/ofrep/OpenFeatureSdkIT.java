@@ -15,10 +15,17 @@ import dev.openfeature.sdk.OpenFeatureAPI;
 import dev.openfeature.sdk.Value;
 import io.crossfade.config.Bucketing;
 import io.crossfade.config.Variant;
+import io.crossfade.sidecar.testing.BulkReads;
 import io.crossfade.sidecar.testing.SettingsFiles;
 import io.crossfade.sidecar.testing.SidecarProcess;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -119,12 +126,32 @@ class OpenFeatureSdkIT {
     }
 
     @Test
-    void forThousandsOfUnitsTheSdkGetsWhatTheReadApiAnswers() {
+    void forThousandsOfUnitsTheSdkGetsWhatTheReadApiAnswers() throws Exception {
+        int units = 2000;
+        String[] reads = new String[units];
+        try (BulkReads bulk = new BulkReads(sidecar.readUri())) {
+            bulk.run(units, i -> "/v1/settings/db.pool.size?unit=user-" + i, answer -> reads[answer.index()] = answer.body());
+        }
+        // The SDK client is thread-safe: evaluate on a few threads, as a service's request threads would.
+        List<FlagEvaluationDetails<Integer>> evaluated = new ArrayList<>();
+        ExecutorService threads = Executors.newFixedThreadPool(8);
+        try {
+            List<Future<FlagEvaluationDetails<Integer>>> futures = new ArrayList<>();
+            for (int i = 0; i < units; i++) {
+                String unit = "user-" + i;
+                futures.add(threads.submit(() -> client.getIntegerDetails("db.pool.size", -1, unit(unit))));
+            }
+            for (Future<FlagEvaluationDetails<Integer>> f : futures) {
+                evaluated.add(f.get(60, TimeUnit.SECONDS));
+            }
+        } finally {
+            threads.shutdownNow();
+        }
         int onNew = 0;
-        for (int i = 0; i < 2000; i++) {
+        for (int i = 0; i < units; i++) {
             String unit = "user-" + i;
-            FlagEvaluationDetails<Integer> details = client.getIntegerDetails("db.pool.size", -1, unit(unit));
-            JsonNode read = read("db.pool.size", unit);
+            FlagEvaluationDetails<Integer> details = evaluated.get(i);
+            JsonNode read = json(reads[i]);
             assertThat(details.getValue()).as("unit %s", unit).isEqualTo(read.path("value").intValue());
             assertSameAsReadApi(details, read);
             assertThat(details.getVariant()).isEqualTo(Bucketing.variant("db.pool.size", unit, 37_500).wireName());
