@@ -141,9 +141,11 @@ rss_mib() { awk '/^VmRSS:/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
 
 # wrk_rps URL SECONDS [SCRIPT] -> requests/s; fails on socket errors or answers of 400 and above.
 # SCRIPT defaults to reads.lua; ofrep.lua reads BENCH_MODE and BENCH_ETAG from the environment.
+# WRK_OPTS (default -t2 -c32) sets threads, connections and timeout.
 wrk_rps() {
   local url="$1" seconds="$2" script="${3:-$BENCH_DIR/reads.lua}" out
-  out="$(BENCH_UNITS="$UNITS" wrk -t2 -c32 -d"${seconds}s" -s "$script" "$url")" || die "wrk failed on $url"
+  # shellcheck disable=SC2086
+  out="$(BENCH_UNITS="$UNITS" wrk ${WRK_OPTS:--t2 -c32} -d"${seconds}s" -s "$script" "$url")" || die "wrk failed on $url"
   if grep -q -E 'Non-2xx|Socket errors' <<<"$out"; then
     echo "$out" >&2
     die "wrk saw errors on $url"
