@@ -576,7 +576,9 @@
       this.q('.reason-input').value = '';
       this.q('.reason-input').removeAttribute('aria-invalid');
       this.q('.exact').removeAttribute('aria-invalid');
-      if (this.view) this.update(this.view);
+      if (this.view && this.view.state && Number.isFinite(Number(this.view.state.percent))) {
+        this.showPercent(Number(this.view.state.percent));
+      }
       this.message('Edits discarded; the form follows the sidecar again.');
     }
 
@@ -627,14 +629,17 @@
         if (Number.isFinite(p)) {
           const slider = this.q('.slider');
           const exact = this.q('.exact');
-          if (this.pinnedRevision === null) {
-            slider.value = String(Math.round(p));
-            exact.value = p.toFixed(3);
-          }
+          // a field the operator is in is left alone, even before the first keystroke pins the revision
+          if (document.activeElement !== slider && document.activeElement !== exact) this.showPercent(p);
         }
       }
       this.updateEditNote();
       this.refreshHistory(previousRevision !== view.revision);
+    }
+
+    showPercent(p) {
+      this.q('.slider').value = String(Math.round(p));
+      this.q('.exact').value = p.toFixed(3);
     }
 
     renderSteps(spec, st, ramp) {

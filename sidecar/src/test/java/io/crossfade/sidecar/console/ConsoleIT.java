@@ -17,6 +17,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.logging.Level;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -24,6 +25,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.openqa.selenium.By;
+import org.openqa.selenium.Dimension;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.logging.LogEntry;
 import org.openqa.selenium.logging.LogType;
@@ -47,7 +49,7 @@ class ConsoleIT {
     private static final String SETTINGS = """
             settings:
               db.pool.size: { value: 10, owner: team-data, description: connections per instance }
-              payments.timeout_ms: { value: 800 }
+              checkout.timeout_ms: { value: 800 }
               checkout.banner: { value: { text: "Free shipping", color: "#0a0" } }
               feature.one_click_buy: { value: false }
             migrations:
@@ -57,7 +59,7 @@ class ConsoleIT {
                 owner: alice
                 expected: p99 latency unchanged, no pool exhaustion errors
                 rollback: set percent to 0; 10 is the old value
-              payments.timeout_ms:
+              checkout.timeout_ms:
                 to: 1200
                 percent: 10
                 owner: bob
@@ -83,6 +85,12 @@ class ConsoleIT {
 
     @BeforeAll
     void start() throws Exception {
+        String missing = ConsolePage.missingBrowser();
+        if (missing != null) {
+            // CI (.ci/run) sets -Dcrossfade.browser=required, so there a missing browser fails instead
+            assertThat("required".equals(System.getProperty("crossfade.browser"))).as(missing).isFalse();
+            Assumptions.abort(missing);
+        }
         settings = Files.createTempDirectory("console-settings");
         state = Files.createTempDirectory("console-state");
         SettingsFiles.write(settings, "checkout.yaml", SETTINGS);
@@ -188,7 +196,7 @@ class ConsoleIT {
         assertThat(page.cardText("db.pool.size", ".guard-status")).isNotEmpty();
         assertThat(page.cardText("checkout.banner", ".to")).isEqualTo("{\"text\":\"Free shipping over 20 EUR\",\"color\":\"#0a0\"}");
         assertThat(page.cardText("feature.one_click_buy", ".steps")).contains("10.000 % for 30m").contains("100.000 %");
-        assertThat(page.cardText("payments.timeout_ms", ".percent")).isEqualTo("10.000 %");
+        assertThat(page.cardText("checkout.timeout_ms", ".percent")).isEqualTo("10.000 %");
         // each card's chart is drawn from the history endpoint
         await().atMost(WAIT).until(() -> !page.card("db.pool.size").findElements(By.cssSelector(".chart-box svg path.percent-line-path")).isEmpty());
         // audit events with their actors and reasons, and this instance
@@ -245,12 +253,12 @@ class ConsoleIT {
     @Order(6)
     void aGuardTripAppearsWithoutAReload() throws Exception {
         connected();
-        String key = "payments.timeout_ms";
+        String key = "checkout.timeout_ms";
         page.js("window.crossfadeSameDocument = 'yes'");
         // clearly failing new side, healthy old side, well over minSamples whatever the statistic
         HttpResponse<String> posted = sidecar.post("/v1/outcomes", """
-                {"outcomes": [{"key": "payments.timeout_ms", "variant": "new", "ok": 0, "errors": 300},
-                              {"key": "payments.timeout_ms", "variant": "old", "ok": 3000, "errors": 0}]}""");
+                {"outcomes": [{"key": "checkout.timeout_ms", "variant": "new", "ok": 0, "errors": 300},
+                              {"key": "checkout.timeout_ms", "variant": "old", "ok": 3000, "errors": 0}]}""");
         assertThat(posted.statusCode()).isEqualTo(202);
 
         page.awaitCardText(key, ".state", "halted");
@@ -326,6 +334,10 @@ class ConsoleIT {
     void theLayoutFitsALaptopAndAPhoneWithoutPolicyViolations() {
         connected();
         page.card("feature.one_click_buy");
+        // the README's picture: the header and the first row (the paused banner, the tripped timeout)
+        page.resize(new Dimension(1280, 1180));
+        page.scrollTo("body");
+        page.viewportScreenshot("00-readme-tour");
         page.resize(ConsolePage.LAPTOP);
         page.viewportScreenshot("08-laptop-viewport");
         page.screenshot("09-laptop-full");
@@ -333,9 +345,9 @@ class ConsoleIT {
         assertThat(((Number) page.js("return document.documentElement.scrollWidth")).intValue())
                 .isLessThanOrEqualTo(((Number) page.js("return window.innerWidth")).intValue());
         page.viewportScreenshot("10-phone-top");
-        page.scrollTo("article.card[data-key='payments.timeout_ms'] .guard");
+        page.scrollTo("article.card[data-key='checkout.timeout_ms'] .guard");
         page.viewportScreenshot("11-phone-guard");
-        page.scrollTo("article.card[data-key='payments.timeout_ms'] .actions");
+        page.scrollTo("article.card[data-key='checkout.timeout_ms'] .actions");
         page.viewportScreenshot("12-phone-actions");
         page.scrollTo("#events-section");
         page.viewportScreenshot("13-phone-events");

@@ -15,6 +15,7 @@ import java.util.Map;
 import org.openqa.selenium.By;
 import org.openqa.selenium.Dimension;
 import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.Keys;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebElement;
@@ -45,14 +46,34 @@ final class ConsolePage implements AutoCloseable {
         this.ops = ops;
     }
 
+    private static String chromedriver() {
+        return System.getProperty("crossfade.chromedriver", "/usr/bin/chromedriver");
+    }
+
+    private static String chromium() {
+        return System.getProperty("crossfade.chromium", "/usr/bin/chromium");
+    }
+
+    /** Why the browser tests cannot run here, or null when Chromium and its driver are installed. */
+    static String missingBrowser() {
+        for (String file : List.of(chromium(), chromedriver())) {
+            if (!Files.isExecutable(Path.of(file))) {
+                return file + " is missing: install Debian's chromium and chromium-driver (as .ci/run does) to run"
+                        + " the console's browser tests, or name other binaries with -Dcrossfade.chromium and"
+                        + " -Dcrossfade.chromedriver";
+            }
+        }
+        return null;
+    }
+
     /** Starts Chromium headless on a laptop-sized window; the sidecar's ops listener is {@code ops}. */
     static ConsolePage start(URI ops) {
         ChromeDriverService service = new ChromeDriverService.Builder()
-                .usingDriverExecutable(new File(System.getProperty("crossfade.chromedriver", "/usr/bin/chromedriver")))
+                .usingDriverExecutable(new File(chromedriver()))
                 .usingAnyFreePort()
                 .build();
         ChromeOptions options = new ChromeOptions();
-        options.setBinary(System.getProperty("crossfade.chromium", "/usr/bin/chromium"));
+        options.setBinary(chromium());
         // --no-sandbox: CI runs as root, where Chromium's sandbox cannot start
         options.addArguments("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
                 "--window-size=" + LAPTOP.width + "," + LAPTOP.height, "--no-first-run", "--disable-extensions",
@@ -134,9 +155,9 @@ final class ConsolePage implements AutoCloseable {
 
     /** Types into the card's input labelled {@code label}. */
     void type(String key, String label, String value) {
-        WebElement input = inCard(key, label);
-        input.clear();
-        input.sendKeys(value);
+        // select-all and type over, as a person would: the field keeps the focus throughout (a
+        // WebDriver clear() blurs it, and a live update may then refill it before the typing)
+        inCard(key, label).sendKeys(Keys.chord(Keys.CONTROL, "a"), value);
     }
 
     WebElement inCard(String key, String label) {
