@@ -1,4 +1,4 @@
-package io.crossfade.sidecar.read;
+package io.crossfade.sidecar.http;
 
 /** {@code If-None-Match} evaluation (RFC 9110 section 13.1.2): a list of entity tags or {@code *}, compared weakly. */
 public final class EntityTags {
