@@ -4,23 +4,26 @@ import io.crossfade.config.SettingsException;
 import io.crossfade.sidecar.admin.AdminEndpoints;
 import io.crossfade.sidecar.admin.AdminTokens;
 import io.crossfade.sidecar.admin.MigrationHealth;
+import io.crossfade.sidecar.console.ConsoleEndpoints;
 import io.crossfade.sidecar.guard.Guard;
 import io.crossfade.sidecar.guard.OutcomesEndpoint;
 import io.crossfade.sidecar.health.HealthEndpoints;
+import io.crossfade.sidecar.history.MigrationHistory;
 import io.crossfade.sidecar.http.Dispatcher;
 import io.crossfade.sidecar.http.Endpoints;
 import io.crossfade.sidecar.http.HttpListener;
 import io.crossfade.sidecar.metrics.CrossfadeMetrics;
 import io.crossfade.sidecar.metrics.MetricsEndpoint;
+import io.crossfade.sidecar.ofrep.EvaluationSuccess;
+import io.crossfade.sidecar.ofrep.OfrepEndpoints;
 import io.crossfade.sidecar.read.ResponseCache;
 import io.crossfade.sidecar.read.SettingsEndpoints;
 import io.crossfade.sidecar.read.SnapshotEndpoint;
 import io.crossfade.sidecar.rollout.RolloutController;
 import io.crossfade.sidecar.source.SettingsDirectorySource;
-import io.crossfade.sidecar.state.AuditLog;
 import io.crossfade.sidecar.state.DurableFiles;
+import io.crossfade.sidecar.state.FileMigrationStore;
 import io.crossfade.sidecar.state.LastKnownGood;
-import io.crossfade.sidecar.state.StateStore;
 import io.crossfade.sidecar.watch.WatchEndpoint;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
@@ -61,6 +64,7 @@ public final class Sidecar implements AutoCloseable {
     private SettingsDirectorySource source;
     private ResponseCache responses;
     private Guard guard;
+    private MigrationHistory history;
     private String instanceId;
     private HostPort readAddress;
     private HostPort opsAddress;
@@ -102,13 +106,13 @@ public final class Sidecar implements AutoCloseable {
         closeables.add(source);
         SettingsDirectorySource.Initial initial = source.loadInitial();
 
-        controller = new RolloutController(new StateStore(stateDir), AuditLog.open(stateDir), clock);
+        controller = new RolloutController(FileMigrationStore.open(stateDir), clock);
         closeables.add(controller);
         controller.start(initial.spec(), initial.status());
 
         metrics = new CrossfadeMetrics();
         closeables.add(metrics);
-        responses = new ResponseCache(100_000);
+        responses = new ResponseCache(100_000, List.of(EvaluationSuccess.FORM));
         metrics.monitor(responses.caffeine(), "responses");
         metrics.published(controller.current());
         controller.onSnapshot((previous, current, changed) -> {
@@ -119,6 +123,10 @@ public final class Sidecar implements AutoCloseable {
         guard = new Guard(controller, metrics.registry(), clock);
         closeables.add(guard);
         guard.start();
+
+        history = new MigrationHistory(controller::current, migrationHealth(), clock);
+        closeables.add(history);
+        history.start(controller);
 
         vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
         if (vertx.isNativeTransportEnabled()) {
@@ -150,6 +158,10 @@ public final class Sidecar implements AutoCloseable {
         source.watch(controller, metrics::reload);
     }
 
+    private MigrationHealth migrationHealth() {
+        return key -> guard.describe(key).map(doc -> doc);
+    }
+
     /** Endpoints of the read listener, in the order they are offered requests. */
     private List<Endpoints> readEndpoints() {
         List<Endpoints> list = new ArrayList<>();
@@ -158,6 +170,7 @@ public final class Sidecar implements AutoCloseable {
         list.add(new OutcomesEndpoint(vertx, guard));
         list.add(new SnapshotEndpoint(controller, instanceId));
         list.add(new WatchEndpoint(controller, WatchEndpoint.HEARTBEAT, WatchEndpoint.MAX_WATCHERS));
+        list.add(new OfrepEndpoints(controller, responses, metrics, instanceId));
         return list;
     }
 
@@ -166,8 +179,8 @@ public final class Sidecar implements AutoCloseable {
         List<Endpoints> list = new ArrayList<>();
         list.add(new HealthEndpoints(controller, guard::describe));
         list.add(new MetricsEndpoint(vertx, metrics));
-        MigrationHealth health = key -> guard.describe(key).map(doc -> doc);
-        list.add(new AdminEndpoints(controller, adminTokens, health, clock));
+        list.add(new AdminEndpoints(controller, adminTokens, migrationHealth(), history, clock));
+        list.add(new ConsoleEndpoints());
         return list;
     }
 
