@@ -68,6 +68,7 @@ public final class AdminEndpoints implements Endpoints {
     private final AdminTokens tokens;
     private final MigrationHealth health;
     private final Clock clock;
+    private final java.util.function.Supplier<Object> instances;
 
     /**
      * @param controller where changes go and the published state comes from
@@ -76,10 +77,20 @@ public final class AdminEndpoints implements Endpoints {
      * @param clock for ramp hold times
      */
     public AdminEndpoints(RolloutController controller, AdminTokens tokens, MigrationHealth health, Clock clock) {
+        this(controller, tokens, health, clock, null);
+    }
+
+    /**
+     * As above, in a fleet: {@code instances} answers {@code GET /admin/v1/instances} (a view
+     * serialised as it is); null outside a fleet, where that path is not found.
+     */
+    public AdminEndpoints(RolloutController controller, AdminTokens tokens, MigrationHealth health, Clock clock,
+            java.util.function.Supplier<Object> instances) {
         this.controller = controller;
         this.tokens = tokens;
         this.health = health;
         this.clock = clock;
+        this.instances = instances;
     }
 
     @Override
@@ -92,7 +103,11 @@ public final class AdminEndpoints implements Endpoints {
         if (actor.isEmpty()) {
             return true;
         }
-        if (path.equals(EVENTS)) {
+        if (instances != null && path.equals(ROOT + "/v1/instances")) {
+            if (readOnly(request)) {
+                HttpResponses.json(request, 200, Json.MAPPER.valueToTree(instances.get()));
+            }
+        } else if (path.equals(EVENTS)) {
             if (readOnly(request)) {
                 events(request);
             }
