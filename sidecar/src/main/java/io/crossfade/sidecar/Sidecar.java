@@ -4,12 +4,14 @@ import io.crossfade.config.SettingsException;
 import io.crossfade.sidecar.admin.AdminEndpoints;
 import io.crossfade.sidecar.admin.AdminTokens;
 import io.crossfade.sidecar.admin.MigrationHealth;
+import io.crossfade.sidecar.console.ConsoleEndpoints;
 import io.crossfade.sidecar.fleet.EtcdMigrationStore;
 import io.crossfade.sidecar.fleet.FleetMetrics;
 import io.crossfade.sidecar.fleet.InstancesView;
 import io.crossfade.sidecar.guard.Guard;
 import io.crossfade.sidecar.guard.OutcomesEndpoint;
 import io.crossfade.sidecar.health.HealthEndpoints;
+import io.crossfade.sidecar.history.MigrationHistory;
 import io.crossfade.sidecar.http.Dispatcher;
 import io.crossfade.sidecar.http.Endpoints;
 import io.crossfade.sidecar.http.HttpListener;
@@ -64,6 +66,7 @@ public final class Sidecar implements AutoCloseable {
     private SettingsDirectorySource source;
     private ResponseCache responses;
     private Guard guard;
+    private MigrationHistory history;
     private String instanceId;
     private HostPort readAddress;
     private HostPort opsAddress;
@@ -137,6 +140,10 @@ public final class Sidecar implements AutoCloseable {
         closeables.add(guard);
         guard.start();
 
+        history = new MigrationHistory(controller::current, migrationHealth(), clock);
+        closeables.add(history);
+        history.start(controller);
+
         vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
         if (vertx.isNativeTransportEnabled()) {
             LOG.info("transport: native (epoll)");
@@ -170,6 +177,10 @@ public final class Sidecar implements AutoCloseable {
         source.watch(controller, metrics::reload);
     }
 
+    private MigrationHealth migrationHealth() {
+        return key -> guard.describe(key).map(doc -> doc);
+    }
+
     /** Endpoints of the read listener, in the order they are offered requests. */
     private List<Endpoints> readEndpoints() {
         List<Endpoints> list = new ArrayList<>();
@@ -186,10 +197,11 @@ public final class Sidecar implements AutoCloseable {
         List<Endpoints> list = new ArrayList<>();
         list.add(new HealthEndpoints(controller, guard::describe));
         list.add(new MetricsEndpoint(vertx, metrics));
-        MigrationHealth health = key -> guard.describe(key).map(doc -> doc);
-        list.add(fleetStore == null ? new AdminEndpoints(controller, adminTokens, health, clock)
-                : new AdminEndpoints(controller, adminTokens, health, clock,
+        list.add(fleetStore == null
+                ? new AdminEndpoints(controller, adminTokens, migrationHealth(), history, clock)
+                : new AdminEndpoints(controller, adminTokens, migrationHealth(), history, clock,
                         () -> InstancesView.of(fleetStore.instances())));
+        list.add(new ConsoleEndpoints());
         return list;
     }
 

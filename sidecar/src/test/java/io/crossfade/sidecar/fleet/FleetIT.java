@@ -122,6 +122,28 @@ class FleetIT {
     }
 
     @Test
+    void everySidecarListsTheLiveFleetAndCtlStatusShowsConvergence() throws Exception {
+        SidecarProcess c = sidecars.get(2);
+        await().atMost(Duration.ofSeconds(30)).until(() ->
+                json(c.adminGet("/admin/v1/instances").body()).path("instances").size() == 3);
+        JsonNode instances = json(c.adminGet("/admin/v1/instances").body()).path("instances");
+        List<String> ids = new ArrayList<>();
+        instances.forEach(i -> ids.add(i.path("id").asText()));
+        assertThat(ids).containsExactlyInAnyOrder("sidecar-a", "sidecar-b", "sidecar-c");
+        JsonNode a = instances.get(ids.indexOf("sidecar-a"));
+        assertThat(a.path("opsAddress").asText()).isEqualTo(sidecars.get(0).opsUri().getAuthority());
+        assertThat(a.path("specVersion").asText()).isNotEmpty();
+        assertThat(a.path("migrations").path("db.pool.size").path("revision").asLong()).isPositive();
+
+        long revision = json(c.adminGet("/admin/v1/migrations/db.pool.size").body()).path("revision").asLong();
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            SidecarProcess.Result status = c.ctl("status");
+            assertThat(status.exitCode()).as(status.output()).isZero();
+            assertThat(status.output()).contains("FLEET").contains("3/3 at rev " + revision);
+        });
+    }
+
+    @Test
     void readyShowsTheStoreAndMetricsItsConnection() throws Exception {
         SidecarProcess b = sidecars.get(1);
         JsonNode store = json(b.getOps("/ready").body()).path("store");
