@@ -136,11 +136,17 @@ class FleetIT {
         assertThat(a.path("migrations").path("db.pool.size").path("revision").asLong()).isPositive();
 
         long revision = json(c.adminGet("/admin/v1/migrations/db.pool.size").body()).path("revision").asLong();
-        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
-            SidecarProcess.Result status = c.ctl("status");
-            assertThat(status.exitCode()).as(status.output()).isZero();
-            assertThat(status.output()).contains("FLEET").contains("3/3 at rev " + revision);
+        // Heartbeats come every second: wait until all three report this revision, then ask ctl once.
+        await().atMost(Duration.ofSeconds(60)).until(() -> {
+            int at = 0;
+            for (JsonNode i : json(c.adminGet("/admin/v1/instances").body()).path("instances")) {
+                at += i.path("migrations").path("db.pool.size").path("revision").asLong() == revision ? 1 : 0;
+            }
+            return at == 3;
         });
+        SidecarProcess.Result status = c.ctl("status");
+        assertThat(status.exitCode()).as(status.output()).isZero();
+        assertThat(status.output()).contains("FLEET").contains("3/3 at rev " + revision);
     }
 
     @Test

@@ -137,8 +137,12 @@ class FleetOutageIT {
 
         etcd.startMember(0);
         await().atMost(Duration.ofSeconds(60)).until(() -> store().path("servingFrom").asText().equals("store"));
+        // Once etcd answers, the migration the files declare is created in the fleet's store.
+        await().atMost(Duration.ofSeconds(60)).until(() ->
+                json(sidecar.adminGet("/admin/v1/events")).path("events").size() == 1);
         JsonNode events = json(sidecar.adminGet("/admin/v1/events"));
         assertThat(events.path("events").get(0).path("action").asText()).isEqualTo("created");
+        assertThat(events.path("events").get(0).path("instance").asText()).isEqualTo("solo");
     }
 
     @Test
