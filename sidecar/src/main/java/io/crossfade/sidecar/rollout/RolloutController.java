@@ -18,6 +18,7 @@ import io.crossfade.sidecar.state.PersistedState;
 import io.crossfade.sidecar.state.StateStore;
 import java.io.IOException;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -51,9 +52,13 @@ public final class RolloutController implements AutoCloseable {
     /** Actor name of changes made by a settings reload. */
     public static final String RELOAD = "reload";
 
+    /** How long a retired migration's state is kept by default, for its return ({@code --retain-retired}). */
+    public static final Duration DEFAULT_RETAIN_RETIRED = Duration.ofDays(7);
+
     private final StateStore store;
     private final AuditLog audit;
     private final Clock clock;
+    private final Duration retainRetired;
     private final ExecutorService thread;
     private final List<SnapshotListener> snapshotListeners = new CopyOnWriteArrayList<>();
     private final List<MigrationEvent> migrationListeners = new CopyOnWriteArrayList<>();
@@ -61,6 +66,7 @@ public final class RolloutController implements AutoCloseable {
     // Owned by the controller thread (and by start(), before any other access).
     private SettingsSpec spec;
     private Map<String, MigrationRecord> records;
+    private Map<String, Tombstone> tombstones;
     private long lastSeqInState;
 
     // Audit events made durable but not yet told to migration listeners (they hear after the publish).
@@ -75,9 +81,18 @@ public final class RolloutController implements AutoCloseable {
      * @param clock time source for records and events
      */
     public RolloutController(StateStore store, AuditLog audit, Clock clock) {
+        this(store, audit, clock, DEFAULT_RETAIN_RETIRED);
+    }
+
+    /**
+     * @param retainRetired how long a retired migration's state is kept so that it resumes if its
+     *     files come back; zero keeps none
+     */
+    public RolloutController(StateStore store, AuditLog audit, Clock clock, Duration retainRetired) {
         this.store = Objects.requireNonNull(store);
         this.audit = Objects.requireNonNull(audit);
         this.clock = Objects.requireNonNull(clock);
+        this.retainRetired = Objects.requireNonNull(retainRetired);
         this.thread = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "crossfade-rollout");
             t.setDaemon(true);
@@ -94,13 +109,18 @@ public final class RolloutController implements AutoCloseable {
     public void start(SettingsSpec initialSpec, SourceStatus source) throws IOException {
         PersistedState persisted = store.load();
         Map<String, MigrationRecord> recovered = new TreeMap<>(persisted.migrations());
+        Map<String, Tombstone> graves = new TreeMap<>(persisted.retired());
         long lastSeq = persisted.lastSeq();
         for (AuditEvent e : audit.after(persisted.lastSeq())) {
             // A crash after the audit append but before the state write: the event is the truth.
             if (AuditEvent.RETIRED.equals(e.action()) || e.record() == null) {
-                recovered.remove(e.key());
+                MigrationRecord gone = recovered.remove(e.key());
+                if (gone != null && AuditEvent.RETIRED.equals(e.action()) && !retainRetired.isZero()) {
+                    graves.put(gone.id(), new Tombstone(gone.holdStopped(e.time()), e.time()));
+                }
             } else {
                 recovered.put(e.key(), e.record());
+                graves.remove(e.record().id());
             }
             lastSeq = e.seq();
         }
@@ -111,6 +131,7 @@ public final class RolloutController implements AutoCloseable {
         // Numbers the state file refers to (revisions) must never be handed out again.
         audit.continueAfter(persisted.lastSeq());
         this.records = recovered;
+        this.tombstones = graves;
         // The first save below writes the replayed records, so it covers the replayed events too.
         this.lastSeqInState = lastSeq;
         this.version = Math.max(clock.millis(), persisted.snapshotVersion() + 1);
@@ -190,7 +211,7 @@ public final class RolloutController implements AutoCloseable {
             MigrationRecord after = Transitions.apply(before, migration, change, now);
             AuditEvent event = new AuditEvent(0, now, actor, key, before.id(), change.action(), summary(before),
                     summary(after), reason, after);
-            persist(List.of(event), withRecord(records, key, after));
+            persist(List.of(event), withRecord(records, key, after), tombstones);
             publish(spec, current.source());
             return records.get(key);
         });
@@ -198,39 +219,11 @@ public final class RolloutController implements AutoCloseable {
 
     private PublishedState reconcileAndPublish(SettingsSpec newSpec, SourceStatus source, boolean firstLoad)
             throws IOException {
-        Instant now = clock.instant();
-        Map<String, MigrationRecord> next = new TreeMap<>(records);
-        List<AuditEvent> events = new ArrayList<>();
-        for (MigrationRecord old : records.values()) {
-            MigrationSpec declared = newSpec.migrations().get(old.key());
-            if (declared == null || !declared.id().equals(old.id())) {
-                next.remove(old.key());
-                String why = declared == null ? "no longer declared in the settings files"
-                        : "replaced by migration " + declared.id() + " (from, to or salt changed in " + declared.source() + ")";
-                events.add(new AuditEvent(0, now, RELOAD, old.key(), old.id(), AuditEvent.RETIRED, summary(old), null,
-                        why, null));
-            }
-        }
-        for (MigrationSpec declared : newSpec.migrations().values()) {
-            MigrationRecord kept = next.get(declared.key());
-            if (kept == null) {
-                MigrationRecord created = Transitions.created(declared, now);
-                next.put(declared.key(), created);
-                events.add(new AuditEvent(0, now, RELOAD, declared.key(), declared.id(), AuditEvent.CREATED, null,
-                        summary(created), "declared in " + declared.source() + " at "
-                        + Percent.format(created.percent()) + " %", created));
-            } else {
-                MigrationRecord fitted = Transitions.reconciled(kept, declared, now);
-                if (!fitted.equals(kept)) {
-                    next.put(declared.key(), fitted);
-                    events.add(new AuditEvent(0, now, RELOAD, declared.key(), declared.id(), "steps_changed",
-                            summary(kept), summary(fitted), "ramp steps changed in " + declared.source(), fitted));
-                }
-            }
-        }
-        if (!events.isEmpty() || firstLoad) {
+        Reconciliation.Result result = Reconciliation.reconcile(records, tombstones, newSpec, clock.instant(),
+                retainRetired);
+        if (result.changed() || firstLoad) {
             try {
-                persist(events, next);
+                persist(result.events(), result.records(), result.tombstones());
             } catch (IOException e) {
                 throw new IOException("the settings are valid but the migration state could not be saved: "
                         + e.getMessage(), e);
@@ -244,7 +237,8 @@ public final class RolloutController implements AutoCloseable {
      * in-memory records. When the state file cannot be written the events are taken back out of the
      * log, so a refused change leaves no trace there; the caller sees the IOException.
      */
-    private void persist(List<AuditEvent> events, Map<String, MigrationRecord> next) throws IOException {
+    private void persist(List<AuditEvent> events, Map<String, MigrationRecord> next, Map<String, Tombstone> nextTombstones)
+            throws IOException {
         List<AuditEvent> written = audit.appendAll(events);
         Map<String, MigrationRecord> stamped = new TreeMap<>(next);
         for (AuditEvent e : written) {
@@ -254,7 +248,7 @@ public final class RolloutController implements AutoCloseable {
         }
         long lastSeq = written.isEmpty() ? lastSeqInState : written.get(written.size() - 1).seq();
         try {
-            store.save(new PersistedState(PersistedState.FORMAT, lastSeq, version + 1, stamped));
+            store.save(new PersistedState(PersistedState.FORMAT, lastSeq, version + 1, stamped, nextTombstones));
         } catch (IOException e) {
             try {
                 audit.discardLastAppend();
@@ -266,6 +260,7 @@ public final class RolloutController implements AutoCloseable {
         }
         lastSeqInState = lastSeq;
         records = stamped;
+        tombstones = nextTombstones;
         for (AuditEvent e : written) {
             LOG.info("{} {} by {}: {} -> {} ({})", e.action(), e.key(), e.actor(), e.from(), e.to(), e.reason());
         }

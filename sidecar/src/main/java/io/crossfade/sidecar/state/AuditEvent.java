@@ -12,7 +12,7 @@ import java.time.Instant;
  * @param actor the admin token's name, {@code guard}, {@code ramp} or {@code reload}
  * @param key the setting key
  * @param migration the migration id
- * @param action {@code created}, {@code retired}, {@code set_percent}, {@code pause}, {@code resume},
+ * @param action {@code created}, {@code retired}, {@code restored}, {@code steps_changed}, {@code set_percent}, {@code pause}, {@code resume},
  *     {@code rollback}, {@code complete}, {@code halt}, {@code step}
  * @param from the migration before ({@code {"percent", "state"}}), or null when it was created
  * @param to the migration after, or null when it was retired
@@ -34,10 +34,16 @@ public record AuditEvent(
 
     public static final String CREATED = "created";
     public static final String RETIRED = "retired";
+    /** A kept migration refitted to edited ramp steps. */
+    public static final String STEPS_CHANGED = "steps_changed";
+    /** A retired migration declared again, resuming from its tombstone with its old revision. */
+    public static final String RESTORED = "restored";
 
     /** A copy with the given sequence number. */
     public AuditEvent withSeq(long newSeq) {
-        MigrationRecord stampedRecord = record == null ? null : record.stamped(newSeq, time, reason);
+        // A restored record keeps the revision operators last saw: nothing about it changed since.
+        MigrationRecord stampedRecord = record == null || RESTORED.equals(action) ? record
+                : record.stamped(newSeq, time, reason);
         return new AuditEvent(newSeq, time, actor, key, migration, action, from, to, reason, stampedRecord);
     }
 }
