@@ -17,6 +17,7 @@ import io.crossfade.sidecar.read.SettingsEndpoints;
 import io.crossfade.sidecar.read.SnapshotEndpoint;
 import io.crossfade.sidecar.rollout.RolloutController;
 import io.crossfade.sidecar.source.SettingsDirectorySource;
+import io.crossfade.sidecar.source.SettingsSink;
 import io.crossfade.sidecar.state.AuditLog;
 import io.crossfade.sidecar.state.DurableFiles;
 import io.crossfade.sidecar.state.LastKnownGood;
@@ -98,11 +99,13 @@ public final class Sidecar implements AutoCloseable {
             LOG.warn("{} can be read by other users; chmod 600 it", adminTokens.file());
         }
 
-        source = new SettingsDirectorySource(options.settingsDir(), new LastKnownGood(stateDir), clock);
+        source = new SettingsDirectorySource(options.settingsDir(), new LastKnownGood(stateDir),
+                options.resilience().maxRemoval(), clock);
         closeables.add(source);
         SettingsDirectorySource.Initial initial = source.loadInitial();
 
-        controller = new RolloutController(new StateStore(stateDir), AuditLog.open(stateDir), clock);
+        controller = new RolloutController(new StateStore(stateDir), AuditLog.open(stateDir), clock,
+                options.resilience().retainRetired());
         closeables.add(controller);
         controller.start(initial.spec(), initial.status());
 
@@ -147,7 +150,23 @@ public final class Sidecar implements AutoCloseable {
                 controller.current().source().version(),
                 controller.current().source().lastKnownGood() ? ", last-known-good copy" : "", instanceId);
 
-        source.watch(controller, metrics::reload);
+        source.watch(new SettingsSink() {
+            @Override
+            public java.util.concurrent.CompletableFuture<?> apply(io.crossfade.config.SettingsSpec spec,
+                    io.crossfade.sidecar.rollout.SourceStatus status) {
+                return controller.applySpec(spec, status).whenComplete((ok, failure) -> {
+                    if (failure == null) {
+                        metrics.reload(true); // a failure is counted when the source reports it refused
+                    }
+                });
+            }
+
+            @Override
+            public void refused(List<io.crossfade.config.SettingsProblem> problems) {
+                metrics.reload(false);
+                controller.reloadFailed(problems);
+            }
+        });
     }
 
     /** Endpoints of the read listener, in the order they are offered requests. */
@@ -167,7 +186,7 @@ public final class Sidecar implements AutoCloseable {
         list.add(new HealthEndpoints(controller, guard::describe));
         list.add(new MetricsEndpoint(vertx, metrics));
         MigrationHealth health = key -> guard.describe(key).map(doc -> doc);
-        list.add(new AdminEndpoints(controller, adminTokens, health, clock));
+        list.add(new AdminEndpoints(controller, adminTokens, health, clock, source));
         return list;
     }
 

@@ -13,11 +13,19 @@ import java.util.Objects;
  * @param opsListen health, metrics and admin address
  * @param adminTokenFile file holding the admin token, or null to generate one into the state dir
  * @param instanceId the unit for reads without one, or null to derive it
+ * @param resilience limits on reloads, clients and retention
  */
 public record SidecarOptions(Path settingsDir, Path stateDir, HostPort listen, Path listenUnix, HostPort opsListen,
-        Path adminTokenFile, String instanceId) {
+        Path adminTokenFile, String instanceId, ResilienceOptions resilience) {
+
+    /** Options with {@link ResilienceOptions#DEFAULTS}. */
+    public SidecarOptions(Path settingsDir, Path stateDir, HostPort listen, Path listenUnix, HostPort opsListen,
+            Path adminTokenFile, String instanceId) {
+        this(settingsDir, stateDir, listen, listenUnix, opsListen, adminTokenFile, instanceId, ResilienceOptions.DEFAULTS);
+    }
 
     public SidecarOptions {
+        resilience = resilience == null ? ResilienceOptions.DEFAULTS : resilience;
         Objects.requireNonNull(settingsDir, "settingsDir");
         Objects.requireNonNull(stateDir, "stateDir");
         Objects.requireNonNull(listen, "listen");

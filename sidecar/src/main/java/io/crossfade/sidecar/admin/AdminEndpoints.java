@@ -14,6 +14,7 @@ import io.crossfade.sidecar.http.RequestBodies;
 import io.crossfade.sidecar.rollout.ChangeRefusedException;
 import io.crossfade.sidecar.rollout.PublishedState;
 import io.crossfade.sidecar.rollout.RolloutController;
+import io.crossfade.sidecar.source.SettingsReload;
 import io.crossfade.sidecar.state.AuditEvent;
 import io.crossfade.sidecar.state.MigrationRecord;
 import io.vertx.core.Context;
@@ -39,7 +40,8 @@ import org.slf4j.LoggerFactory;
  *       {@code .../pause}, {@code .../resume}, {@code .../rollback}, {@code .../complete}
  *       {@code {"reason"}} — answered with the new view only once the change is durable and
  *       served; {@code If-Match: <revision>} makes a change conditional (412 when stale);</li>
- *   <li>{@code GET /admin/v1/events?since=&key=&limit=} — the audit log, paged.</li>
+ *   <li>{@code GET /admin/v1/events?since=&key=&limit=} — the audit log, paged;</li>
+ *   <li>{@code POST /admin/v1/reload} {@code {"acceptRemovals"}} — load the settings now ({@link ReloadEndpoint}).</li>
  * </ul>
  * Bad input is refused with its own 4xx before anything changes, so it never reaches the audit log.
  *
@@ -55,7 +57,7 @@ public final class AdminEndpoints implements Endpoints {
     private static final String MIGRATIONS = "/admin/v1/migrations";
     private static final String EVENTS = "/admin/v1/events";
     private static final String ROUTES = "the admin API has GET " + MIGRATIONS + ", GET " + MIGRATIONS + "/{key}, POST "
-            + MIGRATIONS + "/{key}/percent|pause|resume|rollback|complete and GET " + EVENTS;
+            + MIGRATIONS + "/{key}/percent|pause|resume|rollback|complete, GET " + EVENTS + " and POST /admin/v1/reload";
     private static final CharSequence WWW_AUTHENTICATE = HttpHeaders.createOptimized("WWW-Authenticate");
     private static final CharSequence BEARER_CHALLENGE = HttpHeaders.createOptimized("Bearer realm=\"crossfade admin\"");
     private static final Pattern IF_MATCH = Pattern.compile("\"?([0-9]{1,18})\"?");
@@ -68,6 +70,7 @@ public final class AdminEndpoints implements Endpoints {
     private final AdminTokens tokens;
     private final MigrationHealth health;
     private final Clock clock;
+    private final ReloadEndpoint reload;
 
     /**
      * @param controller where changes go and the published state comes from
@@ -76,10 +79,17 @@ public final class AdminEndpoints implements Endpoints {
      * @param clock for ramp hold times
      */
     public AdminEndpoints(RolloutController controller, AdminTokens tokens, MigrationHealth health, Clock clock) {
+        this(controller, tokens, health, clock, null);
+    }
+
+    /** @param reload the settings source an operator can reload ({@code POST /admin/v1/reload}), or null */
+    public AdminEndpoints(RolloutController controller, AdminTokens tokens, MigrationHealth health, Clock clock,
+            SettingsReload reload) {
         this.controller = controller;
         this.tokens = tokens;
         this.health = health;
         this.clock = clock;
+        this.reload = new ReloadEndpoint(reload);
     }
 
     @Override
@@ -92,7 +102,9 @@ public final class AdminEndpoints implements Endpoints {
         if (actor.isEmpty()) {
             return true;
         }
-        if (path.equals(EVENTS)) {
+        if (path.equals(ReloadEndpoint.PATH)) {
+            reload.handle(request, actor.get());
+        } else if (path.equals(EVENTS)) {
             if (readOnly(request)) {
                 events(request);
             }

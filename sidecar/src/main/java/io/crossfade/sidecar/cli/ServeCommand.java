@@ -2,11 +2,15 @@ package io.crossfade.sidecar.cli;
 
 import io.crossfade.config.SettingsException;
 import io.crossfade.config.SettingsProblem;
+import io.crossfade.config.Durations;
 import io.crossfade.sidecar.HostPort;
+import io.crossfade.sidecar.ResilienceOptions;
 import io.crossfade.sidecar.Sidecar;
 import io.crossfade.sidecar.SidecarOptions;
 import java.io.IOException;
+import io.crossfade.sidecar.source.RemovalLimit;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
@@ -45,12 +49,25 @@ public final class ServeCommand implements Callable<Integer> {
             description = "The unit for reads without one; default: $HOSTNAME, else a random id kept in the state dir.")
     String instanceId;
 
+    @Option(names = "--max-removal", paramLabel = "PERCENT", defaultValue = "${env:CROSSFADE_MAX_REMOVAL:-50%}",
+            description = "Refuse a reload that removes more than this share of the served settings, unless"
+                    + " `ctl reload --accept-removals` confirms it; one that removes every setting is always refused"
+                    + " (default: ${DEFAULT-VALUE}).")
+    String maxRemoval;
+
+    @Option(names = "--retain-retired", paramLabel = "DURATION", defaultValue = "${env:CROSSFADE_RETAIN_RETIRED:-7d}",
+            description = "Keep a retired migration's state this long, so it resumes where it was left if its file"
+                    + " comes back; 0 keeps none (default: ${DEFAULT-VALUE}).")
+    String retainRetired;
+
     @Override
     public Integer call() throws Exception {
         SidecarOptions options;
         try {
+            ResilienceOptions resilience = new ResilienceOptions(RemovalLimit.parse(maxRemoval),
+                    retention("--retain-retired", retainRetired));
             options = new SidecarOptions(settings, state, HostPort.parse(listen), listenUnix, HostPort.parse(opsListen),
-                    adminTokenFile, instanceId);
+                    adminTokenFile, instanceId, resilience);
         } catch (IllegalArgumentException e) {
             System.err.println("crossfade: " + e.getMessage());
             return 2;
@@ -76,5 +93,22 @@ public final class ServeCommand implements Callable<Integer> {
         }, "crossfade-shutdown"));
         stopped.await();
         return 0;
+    }
+
+    /** A duration flag: {@code 0}, or a duration such as {@code 7d}, {@code 12h}, {@code 30m}. */
+    static Duration retention(String flag, String text) {
+        String t = text == null ? "" : text.strip();
+        if (t.equals("0")) {
+            return Duration.ZERO;
+        }
+        if (t.matches("[0-9]{1,6}d")) {
+            return Duration.ofDays(Long.parseLong(t.substring(0, t.length() - 1)));
+        }
+        try {
+            return Durations.parse(t);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(flag + " takes a duration such as 7d, 12h or 30m (or 0), found '"
+                    + text + "': " + e.getMessage());
+        }
     }
 }
