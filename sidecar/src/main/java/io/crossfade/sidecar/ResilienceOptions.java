@@ -2,6 +2,7 @@ package io.crossfade.sidecar;
 
 import io.crossfade.sidecar.source.RemovalLimit;
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -12,13 +13,17 @@ import java.util.Objects;
  *     operator's {@code --accept-removals} (default 50 %)
  * @param retainRetired {@code --retain-retired}: how long a retired migration's state is kept so it
  *     resumes if its files come back (default 7 days; 0 keeps none)
+ * @param allowedHosts {@code --allowed-hosts}: host names the listeners answer besides loopback names,
+ *     IP literals and the bound host; {@code *} turns the Host and Origin checks off
  */
-public record ResilienceOptions(RemovalLimit maxRemoval, Duration retainRetired) {
+public record ResilienceOptions(RemovalLimit maxRemoval, Duration retainRetired, List<String> allowedHosts) {
 
     /** Every default. */
-    public static final ResilienceOptions DEFAULTS = new ResilienceOptions(RemovalLimit.DEFAULT, Duration.ofDays(7));
+    public static final ResilienceOptions DEFAULTS = new ResilienceOptions(RemovalLimit.DEFAULT, Duration.ofDays(7),
+            List.of());
 
     public ResilienceOptions {
+        allowedHosts = allowedHosts == null ? List.of() : List.copyOf(allowedHosts);
         Objects.requireNonNull(maxRemoval, "maxRemoval");
         Objects.requireNonNull(retainRetired, "retainRetired");
         if (retainRetired.isNegative()) {

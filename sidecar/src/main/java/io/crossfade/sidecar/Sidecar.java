@@ -9,6 +9,7 @@ import io.crossfade.sidecar.guard.OutcomesEndpoint;
 import io.crossfade.sidecar.health.HealthEndpoints;
 import io.crossfade.sidecar.http.Dispatcher;
 import io.crossfade.sidecar.http.Endpoints;
+import io.crossfade.sidecar.http.HostCheck;
 import io.crossfade.sidecar.http.HttpListener;
 import io.crossfade.sidecar.metrics.CrossfadeMetrics;
 import io.crossfade.sidecar.metrics.MetricsEndpoint;
@@ -131,16 +132,20 @@ public final class Sidecar implements AutoCloseable {
                     ? "unknown reason" : vertx.unavailableNativeTransportCause().toString());
         }
 
-        Handler<HttpServerRequest> read = new Dispatcher(readEndpoints());
-        Handler<HttpServerRequest> ops = new Dispatcher(opsEndpoints());
+        List<String> allowedHosts = options.resilience().allowedHosts();
+        Handler<HttpServerRequest> read = new Dispatcher(readEndpoints(),
+                HostCheck.of(options.listen().host(), allowedHosts));
+        Handler<HttpServerRequest> ops = new Dispatcher(opsEndpoints(),
+                HostCheck.of(options.opsListen().host(), allowedHosts));
         readAddress = listenTcp(options.listen(), read, Math.max(1, Runtime.getRuntime().availableProcessors()));
         opsAddress = listenTcp(options.opsListen(), ops, 1);
         String unix = "";
         if (options.listenUnix() != null) {
             Path socket = options.listenUnix().toAbsolutePath();
             Files.deleteIfExists(socket);
+            // No browser reaches a Unix socket: no Host check there (curl --unix-socket sends any Host).
             await(vertx.deployVerticle(new HttpListener(SocketAddress.domainSocketAddress(socket.toString()),
-                    HttpListener.defaultOptions(), read)));
+                    HttpListener.defaultOptions(), new Dispatcher(readEndpoints(), HostCheck.OFF))));
             unix = " unix=" + socket;
         }
         LOG.info("listening read={} ops={}{}", readAddress, opsAddress, unix);
@@ -172,7 +177,7 @@ public final class Sidecar implements AutoCloseable {
     /** Endpoints of the read listener, in the order they are offered requests. */
     private List<Endpoints> readEndpoints() {
         List<Endpoints> list = new ArrayList<>();
-        list.add(new HealthEndpoints(controller, guard::describe));
+        list.add(new HealthEndpoints(controller, guard::describe, false));
         list.add(new SettingsEndpoints(controller, responses, metrics, instanceId));
         list.add(new OutcomesEndpoint(vertx, guard));
         list.add(new SnapshotEndpoint(controller, instanceId));

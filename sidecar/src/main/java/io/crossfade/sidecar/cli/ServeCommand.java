@@ -11,6 +11,7 @@ import java.io.IOException;
 import io.crossfade.sidecar.source.RemovalLimit;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
@@ -60,12 +61,18 @@ public final class ServeCommand implements Callable<Integer> {
                     + " comes back; 0 keeps none (default: ${DEFAULT-VALUE}).")
     String retainRetired;
 
+    @Option(names = "--allowed-hosts", paramLabel = "NAME[,NAME...]", split = ",",
+            defaultValue = "${env:CROSSFADE_ALLOWED_HOSTS}",
+            description = "Host names the listeners answer besides localhost, IP addresses and the bound host (against"
+                    + " DNS rebinding); '*' accepts any Host and Origin.")
+    List<String> allowedHosts;
+
     @Override
     public Integer call() throws Exception {
         SidecarOptions options;
         try {
             ResilienceOptions resilience = new ResilienceOptions(RemovalLimit.parse(maxRemoval),
-                    retention("--retain-retired", retainRetired));
+                    retention("--retain-retired", retainRetired), allowedHosts == null ? List.of() : allowedHosts);
             options = new SidecarOptions(settings, state, HostPort.parse(listen), listenUnix, HostPort.parse(opsListen),
                     adminTokenFile, instanceId, resilience);
         } catch (IllegalArgumentException e) {
