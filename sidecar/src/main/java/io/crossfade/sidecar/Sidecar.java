@@ -8,7 +8,9 @@ import io.crossfade.sidecar.guard.Guard;
 import io.crossfade.sidecar.guard.OutcomesEndpoint;
 import io.crossfade.sidecar.health.HealthEndpoints;
 import io.crossfade.sidecar.http.Dispatcher;
+import io.crossfade.sidecar.http.ConnectionGuard;
 import io.crossfade.sidecar.http.Endpoints;
+import io.crossfade.sidecar.http.ListenerLimits;
 import io.crossfade.sidecar.http.HostCheck;
 import io.crossfade.sidecar.http.HttpListener;
 import io.crossfade.sidecar.metrics.CrossfadeMetrics;
@@ -137,15 +139,18 @@ public final class Sidecar implements AutoCloseable {
                 HostCheck.of(options.listen().host(), allowedHosts));
         Handler<HttpServerRequest> ops = new Dispatcher(opsEndpoints(),
                 HostCheck.of(options.opsListen().host(), allowedHosts));
-        readAddress = listenTcp(options.listen(), read, Math.max(1, Runtime.getRuntime().availableProcessors()));
-        opsAddress = listenTcp(options.opsListen(), ops, 1);
+        ListenerLimits limits = options.resilience().listenerLimits();
+        readAddress = listenTcp(options.listen(), read, Math.max(1, Runtime.getRuntime().availableProcessors()),
+                new ConnectionGuard("read", limits, metrics.registry()));
+        opsAddress = listenTcp(options.opsListen(), ops, 1, new ConnectionGuard("ops", limits, metrics.registry()));
         String unix = "";
         if (options.listenUnix() != null) {
             Path socket = options.listenUnix().toAbsolutePath();
             Files.deleteIfExists(socket);
             // No browser reaches a Unix socket: no Host check there (curl --unix-socket sends any Host).
             await(vertx.deployVerticle(new HttpListener(SocketAddress.domainSocketAddress(socket.toString()),
-                    HttpListener.defaultOptions(), new Dispatcher(readEndpoints(), HostCheck.OFF))));
+                    HttpListener.defaultOptions(), new Dispatcher(readEndpoints(), HostCheck.OFF),
+                    new ConnectionGuard("unix", limits, metrics.registry()))));
             unix = " unix=" + socket;
         }
         LOG.info("listening read={} ops={}{}", readAddress, opsAddress, unix);
@@ -199,18 +204,18 @@ public final class Sidecar implements AutoCloseable {
      * Binds {@code instances} server instances to {@code address}. The first binds alone so that port
      * 0 resolves to one real port, which the others then share.
      */
-    private HostPort listenTcp(HostPort address, Handler<HttpServerRequest> handler, int instances)
-            throws InterruptedException, IOException {
+    private HostPort listenTcp(HostPort address, Handler<HttpServerRequest> handler, int instances,
+            ConnectionGuard guard) throws InterruptedException, IOException {
         // SO_REUSEPORT: each event loop gets its own accepting socket on the same port and the kernel
         // spreads connections over them (one shared socket would funnel accepts through one loop).
         HttpServerOptions options = HttpListener.defaultOptions().setReusePort(instances > 1);
         HttpListener first = new HttpListener(SocketAddress.inetSocketAddress(address.port(), address.host()),
-                options, handler);
+                options, handler, guard);
         await(vertx.deployVerticle(first));
         int port = first.actualPort();
         if (instances > 1) {
             SocketAddress bound = SocketAddress.inetSocketAddress(port, address.host());
-            await(vertx.deployVerticle(() -> new HttpListener(bound, options, handler),
+            await(vertx.deployVerticle(() -> new HttpListener(bound, options, handler, guard),
                     new DeploymentOptions().setInstances(instances - 1)));
         }
         return new HostPort(address.host(), port);

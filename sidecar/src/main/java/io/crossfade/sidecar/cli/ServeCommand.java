@@ -8,6 +8,7 @@ import io.crossfade.sidecar.ResilienceOptions;
 import io.crossfade.sidecar.Sidecar;
 import io.crossfade.sidecar.SidecarOptions;
 import java.io.IOException;
+import io.crossfade.sidecar.http.ListenerLimits;
 import io.crossfade.sidecar.source.RemovalLimit;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -67,12 +68,28 @@ public final class ServeCommand implements Callable<Integer> {
                     + " DNS rebinding); '*' accepts any Host and Origin.")
     List<String> allowedHosts;
 
+    @Option(names = "--idle-timeout", paramLabel = "DURATION", defaultValue = "${env:CROSSFADE_IDLE_TIMEOUT:-120s}",
+            description = "Close a connection idle this long, on every listener (default: ${DEFAULT-VALUE}).")
+    String idleTimeout;
+
+    @Option(names = "--request-timeout", paramLabel = "DURATION",
+            defaultValue = "${env:CROSSFADE_REQUEST_TIMEOUT:-10s}",
+            description = "A new connection's first request head, and any request body, must arrive within this;"
+                    + " otherwise 408 and close (default: ${DEFAULT-VALUE}).")
+    String requestTimeout;
+
+    @Option(names = "--max-connections", paramLabel = "N", defaultValue = "${env:CROSSFADE_MAX_CONNECTIONS:-1000}",
+            description = "Open connections per listener; more are closed at once (default: ${DEFAULT-VALUE}).")
+    int maxConnections;
+
     @Override
     public Integer call() throws Exception {
         SidecarOptions options;
         try {
             ResilienceOptions resilience = new ResilienceOptions(RemovalLimit.parse(maxRemoval),
-                    retention("--retain-retired", retainRetired), allowedHosts == null ? List.of() : allowedHosts);
+                    retention("--retain-retired", retainRetired), allowedHosts == null ? List.of() : allowedHosts,
+                    new ListenerLimits(duration("--idle-timeout", idleTimeout), duration("--request-timeout", requestTimeout),
+                            maxConnections));
             options = new SidecarOptions(settings, state, HostPort.parse(listen), listenUnix, HostPort.parse(opsListen),
                     adminTokenFile, instanceId, resilience);
         } catch (IllegalArgumentException e) {
@@ -100,6 +117,15 @@ public final class ServeCommand implements Callable<Integer> {
         }, "crossfade-shutdown"));
         stopped.await();
         return 0;
+    }
+
+    /** A duration flag such as {@code 10s}, {@code 500ms}, {@code 2m}. */
+    static Duration duration(String flag, String text) {
+        try {
+            return Durations.parse(text);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(flag + " takes a duration such as 10s, 500ms or 2m, found '" + text + "'");
+        }
     }
 
     /** A duration flag: {@code 0}, or a duration such as {@code 7d}, {@code 12h}, {@code 30m}. */
