@@ -94,6 +94,14 @@ public final class Sidecar implements AutoCloseable {
     private void startUp() throws SettingsException, IOException, InterruptedException {
         Path stateDir = options.stateDir();
         DurableFiles.ensureDirectory(stateDir);
+        try {
+            int stray = DurableFiles.removeStrayTemporaries(stateDir);
+            if (stray > 0) {
+                LOG.info("removed {} temporary file(s) a failed write left in {}", stray, stateDir);
+            }
+        } catch (IOException e) {
+            LOG.warn("could not clean temporary files in {}: {}", stateDir, DurableFiles.cause(e));
+        }
         instanceId = resolveInstanceId(options.instanceId(), stateDir);
         // Before any state is touched: a broken token file stops the start with nothing changed.
         adminTokens = AdminTokens.load(options.adminTokenFile(), stateDir);

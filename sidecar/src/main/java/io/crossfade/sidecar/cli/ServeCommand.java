@@ -74,8 +74,8 @@ public final class ServeCommand implements Callable<Integer> {
 
     @Option(names = "--request-timeout", paramLabel = "DURATION",
             defaultValue = "${env:CROSSFADE_REQUEST_TIMEOUT:-10s}",
-            description = "A new connection's first request head, and any request body, must arrive within this;"
-                    + " otherwise 408 and close (default: ${DEFAULT-VALUE}).")
+            description = "A request body must arrive within this of its head; otherwise 408 and close"
+                    + " (default: ${DEFAULT-VALUE}).")
     String requestTimeout;
 
     @Option(names = "--max-connections", paramLabel = "N", defaultValue = "${env:CROSSFADE_MAX_CONNECTIONS:-1000}",

@@ -12,10 +12,15 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Enforces one listener's {@link ListenerLimits} on every server instance bound to it: counts open
- * connections and closes those over the cap, closes a connection whose first request head has not
- * arrived within the request timeout (slowloris), and answers 408 to a request whose body has not
- * arrived within it (a {@code Content-Length} longer than what is sent). Thread-safe: the count is
- * atomic; the timers of a connection run on its own event loop.
+ * connections and closes those over the cap, and answers 408 to a request whose body has not
+ * arrived within the request timeout (a {@code Content-Length} longer than what is sent). Thread-safe:
+ * the count is atomic; the timers of a connection run on its own event loop.
+ *
+ * <p>What it cannot see: Vert.x hands a connection to its connection handler only once the first
+ * request head has been parsed, so a client that never finishes its first head (slowloris) is
+ * neither counted nor timed here. The listener's idle timeout closes such a connection once it has
+ * been silent for {@code --idle-timeout}; the first-request timer below covers the window between
+ * a connection being handed over and its first request being dispatched.
  *
  * <p>Counted in {@code crossfade_http_connections{listener}} (open now),
  * {@code crossfade_http_connections_refused_total{listener}} and

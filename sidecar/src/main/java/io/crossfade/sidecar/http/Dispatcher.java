@@ -39,13 +39,6 @@ public final class Dispatcher implements Handler<HttpServerRequest> {
             if (!hostCheck.admit(request)) {
                 return;
             }
-            if (request.method() == HttpMethod.POST && !declaresJson(request)) {
-                // A browser sends text/plain, forms and no type at all without a CORS preflight; JSON only
-                // closes that door to web pages.
-                HttpResponses.error(request, ErrorCode.UNSUPPORTED_MEDIA_TYPE, "a POST body must be JSON, sent with"
-                        + " Content-Type: application/json");
-                return;
-            }
             if (RequestBodies.declaredTooLarge(request)) {
                 HttpResponses.error(request, ErrorCode.PAYLOAD_TOO_LARGE, RequestBodies.TOO_LARGE_MESSAGE);
                 return;
@@ -90,17 +83,6 @@ public final class Dispatcher implements Handler<HttpServerRequest> {
     private static void fail(HttpServerRequest request, RuntimeException e) {
         LOG.error("unhandled failure answering {} {}", request.method(), request.path(), e);
         HttpResponses.error(request, ErrorCode.INTERNAL, "the sidecar failed to answer; see its log");
-    }
-
-    /** True when Content-Type is {@code application/json} or {@code application/*+json}, any parameters. */
-    static boolean declaresJson(HttpServerRequest request) {
-        String type = request.getHeader(HttpHeaders.CONTENT_TYPE);
-        if (type == null) {
-            return false;
-        }
-        int semi = type.indexOf(';');
-        String media = (semi < 0 ? type : type.substring(0, semi)).strip().toLowerCase(java.util.Locale.ROOT);
-        return media.equals("application/json") || (media.startsWith("application/") && media.endsWith("+json"));
     }
 
     /**

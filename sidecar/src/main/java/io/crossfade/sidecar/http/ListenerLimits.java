@@ -8,10 +8,10 @@ import java.util.Objects;
  * clients cannot hold a listener's connections or descriptors. Immutable, validated.
  *
  * @param idleTimeout {@code --idle-timeout}: a connection with no traffic either way for this long is
- *     closed (the watch stream's 15 s heartbeat keeps a live stream open)
- * @param requestTimeout {@code --request-timeout}: a new connection must deliver its first request's
- *     headers within this time, and a request's body must arrive within this time of its headers;
- *     otherwise 408 and the connection is closed
+ *     closed, also one stuck in a half-sent head (the watch stream's 15 s heartbeat keeps a live
+ *     stream open)
+ * @param requestTimeout {@code --request-timeout}: a request's body must arrive within this time of its
+ *     head; otherwise 408 and the connection is closed
  * @param maxConnections {@code --max-connections}: open connections per listener; one more is closed
  *     at once, so well-behaved clients and the process keep descriptors to work with
  */

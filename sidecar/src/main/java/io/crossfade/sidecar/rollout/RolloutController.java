@@ -353,7 +353,8 @@ public final class RolloutController implements AutoCloseable {
                 } catch (IOException e) {
                     LOG.error("a change could not be made durable: {}", e.getMessage());
                     result.completeExceptionally(new ChangeRefusedException(Reason.UNAVAILABLE,
-                            "the change could not be saved to the state directory: " + e.getMessage(), e));
+                            "the change could not be saved: " + io.crossfade.sidecar.state.DurableFiles.cause(e)
+                            + "; nothing changed", e));
                 } catch (Throwable t) {
                     LOG.error("unexpected failure while applying a change", t);
                     result.completeExceptionally(t);

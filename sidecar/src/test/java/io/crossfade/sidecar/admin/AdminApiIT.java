@@ -96,6 +96,9 @@ class AdminApiIT {
         if (authorization != null) {
             b.header("Authorization", authorization);
         }
+        if (method.equals("POST")) {
+            b.header("Content-Type", "application/json"); // every POST must declare JSON (415 otherwise)
+        }
         return SidecarProcess.send(b.build());
     }
 
@@ -314,7 +317,7 @@ class AdminApiIT {
             int status, String code, String message) {
         Untouched before = untouched();
         HttpRequest.Builder b = HttpRequest.newBuilder(sidecar.opsUri().resolve(path))
-                .header("Authorization", "Bearer " + sidecar.adminToken())
+                .header("Authorization", "Bearer " + sidecar.adminToken()).header("Content-Type", "application/json")
                 .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
         if (ifMatch != null) {
             b.header("If-Match", ifMatch);

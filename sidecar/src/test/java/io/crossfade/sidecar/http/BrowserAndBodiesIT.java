@@ -62,7 +62,7 @@ class BrowserAndBodiesIT {
             sb.append("Content-Length: ").append(bytes.length).append("\r\n");
         }
         sb.append("Connection: close\r\n\r\n").append(body);
-        return RawHttp.exchange(base, sb.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8), TIMEOUT);
+        return RawHttp.exchangeHeld(base, sb.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8), TIMEOUT);
     }
 
     private static final String OUTCOME = "BODY:{\"outcomes\":[{\"key\":\"db.pool.size\",\"variant\":\"new\",\"ok\":1,\"errors\":0}]}";
