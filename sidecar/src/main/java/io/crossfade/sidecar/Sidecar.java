@@ -4,9 +4,11 @@ import io.crossfade.config.SettingsException;
 import io.crossfade.sidecar.admin.AdminEndpoints;
 import io.crossfade.sidecar.admin.AdminTokens;
 import io.crossfade.sidecar.admin.MigrationHealth;
+import io.crossfade.sidecar.console.ConsoleEndpoints;
 import io.crossfade.sidecar.guard.Guard;
 import io.crossfade.sidecar.guard.OutcomesEndpoint;
 import io.crossfade.sidecar.health.HealthEndpoints;
+import io.crossfade.sidecar.history.MigrationHistory;
 import io.crossfade.sidecar.http.Dispatcher;
 import io.crossfade.sidecar.http.ConnectionGuard;
 import io.crossfade.sidecar.http.Endpoints;
@@ -21,10 +23,9 @@ import io.crossfade.sidecar.read.SnapshotEndpoint;
 import io.crossfade.sidecar.rollout.RolloutController;
 import io.crossfade.sidecar.source.SettingsDirectorySource;
 import io.crossfade.sidecar.source.SettingsSink;
-import io.crossfade.sidecar.state.AuditLog;
 import io.crossfade.sidecar.state.DurableFiles;
+import io.crossfade.sidecar.state.FileMigrationStore;
 import io.crossfade.sidecar.state.LastKnownGood;
-import io.crossfade.sidecar.state.StateStore;
 import io.crossfade.sidecar.watch.WatchEndpoint;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
@@ -65,6 +66,7 @@ public final class Sidecar implements AutoCloseable {
     private SettingsDirectorySource source;
     private ResponseCache responses;
     private Guard guard;
+    private MigrationHistory history;
     private String instanceId;
     private HostPort readAddress;
     private HostPort opsAddress;
@@ -115,8 +117,7 @@ public final class Sidecar implements AutoCloseable {
         closeables.add(source);
         SettingsDirectorySource.Initial initial = source.loadInitial();
 
-        controller = new RolloutController(new StateStore(stateDir), AuditLog.open(stateDir), clock,
-                options.resilience().retainRetired());
+        controller = new RolloutController(FileMigrationStore.open(stateDir), clock);
         closeables.add(controller);
         controller.start(initial.spec(), initial.status());
 
@@ -133,6 +134,10 @@ public final class Sidecar implements AutoCloseable {
         guard = new Guard(controller, metrics.registry(), clock);
         closeables.add(guard);
         guard.start();
+
+        history = new MigrationHistory(controller::current, migrationHealth(), clock);
+        closeables.add(history);
+        history.start(controller);
 
         vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
         if (vertx.isNativeTransportEnabled()) {
@@ -187,6 +192,10 @@ public final class Sidecar implements AutoCloseable {
         });
     }
 
+    private MigrationHealth migrationHealth() {
+        return key -> guard.describe(key).map(doc -> doc);
+    }
+
     /** Endpoints of the read listener, in the order they are offered requests. */
     private List<Endpoints> readEndpoints() {
         List<Endpoints> list = new ArrayList<>();
@@ -203,8 +212,8 @@ public final class Sidecar implements AutoCloseable {
         List<Endpoints> list = new ArrayList<>();
         list.add(new HealthEndpoints(controller, guard::describe));
         list.add(new MetricsEndpoint(vertx, metrics));
-        MigrationHealth health = key -> guard.describe(key).map(doc -> doc);
-        list.add(new AdminEndpoints(controller, adminTokens, health, clock, source));
+        list.add(new AdminEndpoints(controller, adminTokens, migrationHealth(), history, clock, source));
+        list.add(new ConsoleEndpoints());
         return list;
     }
 

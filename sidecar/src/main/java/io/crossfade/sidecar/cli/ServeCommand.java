@@ -57,11 +57,6 @@ public final class ServeCommand implements Callable<Integer> {
                     + " (default: ${DEFAULT-VALUE}).")
     String maxRemoval;
 
-    @Option(names = "--retain-retired", paramLabel = "DURATION", defaultValue = "${env:CROSSFADE_RETAIN_RETIRED:-7d}",
-            description = "Keep a retired migration's state this long, so it resumes where it was left if its file"
-                    + " comes back; 0 keeps none (default: ${DEFAULT-VALUE}).")
-    String retainRetired;
-
     @Option(names = "--allowed-hosts", paramLabel = "NAME[,NAME...]", split = ",",
             defaultValue = "${env:CROSSFADE_ALLOWED_HOSTS}",
             description = "Host names the listeners answer besides localhost, IP addresses and the bound host (against"
@@ -87,7 +82,7 @@ public final class ServeCommand implements Callable<Integer> {
         SidecarOptions options;
         try {
             ResilienceOptions resilience = new ResilienceOptions(RemovalLimit.parse(maxRemoval),
-                    retention("--retain-retired", retainRetired), allowedHosts == null ? List.of() : allowedHosts,
+                    allowedHosts == null ? List.of() : allowedHosts,
                     new ListenerLimits(duration("--idle-timeout", idleTimeout), duration("--request-timeout", requestTimeout),
                             maxConnections));
             options = new SidecarOptions(settings, state, HostPort.parse(listen), listenUnix, HostPort.parse(opsListen),
@@ -128,20 +123,4 @@ public final class ServeCommand implements Callable<Integer> {
         }
     }
 
-    /** A duration flag: {@code 0}, or a duration such as {@code 7d}, {@code 12h}, {@code 30m}. */
-    static Duration retention(String flag, String text) {
-        String t = text == null ? "" : text.strip();
-        if (t.equals("0")) {
-            return Duration.ZERO;
-        }
-        if (t.matches("[0-9]{1,6}d")) {
-            return Duration.ofDays(Long.parseLong(t.substring(0, t.length() - 1)));
-        }
-        try {
-            return Durations.parse(t);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(flag + " takes a duration such as 7d, 12h or 30m (or 0), found '"
-                    + text + "': " + e.getMessage());
-        }
-    }
 }

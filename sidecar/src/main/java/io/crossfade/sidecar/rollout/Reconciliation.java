@@ -4,8 +4,6 @@ import io.crossfade.config.MigrationSpec;
 import io.crossfade.config.MigrationState;
 import io.crossfade.config.Percent;
 import io.crossfade.config.SettingsSpec;
-import io.crossfade.sidecar.state.AuditEvent;
-import io.crossfade.sidecar.state.MigrationRecord;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -26,7 +24,8 @@ import java.util.TreeMap;
  * <p>A retired migration is kept as a {@link Tombstone} for {@code retainRetired}: a file that
  * disappears for a while (a bad deploy, a half-copied directory that an operator accepted) and comes
  * back with the same migration resumes where operators left it — same percent, state and revision —
- * instead of starting over at its initial percent and flipping units from new back to old.
+ * instead of starting over at its initial percent and flipping units from new back to old. (The
+ * controller passes no tombstones yet: persisting them belongs in the migration store.)
  */
 public final class Reconciliation {
 

@@ -1,6 +1,5 @@
 package io.crossfade.sidecar.rollout;
 
-import io.crossfade.sidecar.state.MigrationRecord;
 import java.time.Instant;
 import java.util.Objects;
 

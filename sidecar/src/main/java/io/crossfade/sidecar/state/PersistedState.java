@@ -1,6 +1,6 @@
 package io.crossfade.sidecar.state;
 
-import io.crossfade.sidecar.rollout.Tombstone;
+import io.crossfade.sidecar.rollout.MigrationRecord;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -12,18 +12,14 @@ import java.util.TreeMap;
  *     after it are replayed at start (a crash between the audit append and this file's write)
  * @param snapshotVersion the snapshot version when this file was written, so versions keep rising across restarts
  * @param migrations records by setting key
- * @param retired tombstones of retired migrations by migration id (absent in files written before
- *     tombstones existed: none)
  */
-public record PersistedState(int format, long lastSeq, long snapshotVersion, Map<String, MigrationRecord> migrations,
-        Map<String, Tombstone> retired) {
+public record PersistedState(int format, long lastSeq, long snapshotVersion, Map<String, MigrationRecord> migrations) {
 
     public static final int FORMAT = 1;
 
-    public static final PersistedState EMPTY = new PersistedState(FORMAT, 0, 0, Map.of(), Map.of());
+    public static final PersistedState EMPTY = new PersistedState(FORMAT, 0, 0, Map.of());
 
     public PersistedState {
         migrations = migrations == null ? Map.of() : java.util.Collections.unmodifiableMap(new TreeMap<>(migrations));
-        retired = retired == null ? Map.of() : java.util.Collections.unmodifiableMap(new TreeMap<>(retired));
     }
 }

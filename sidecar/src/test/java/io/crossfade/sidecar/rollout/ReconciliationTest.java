@@ -9,8 +9,6 @@ import io.crossfade.config.MigrationState;
 import io.crossfade.config.Setting;
 import io.crossfade.config.SettingsSpec;
 import io.crossfade.config.Step;
-import io.crossfade.sidecar.state.AuditEvent;
-import io.crossfade.sidecar.state.MigrationRecord;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;

@@ -1,13 +1,15 @@
-package io.crossfade.sidecar.state;
+package io.crossfade.sidecar.rollout;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.time.Instant;
 
 /**
- * One line of the audit log: who changed which migration, how, and why.
+ * One entry of the audit trail: who changed which migration, how, and why. Every event carries the
+ * full record after the change, so a store can rebuild the state from its trail and other sidecars
+ * can apply a change from its event alone.
  *
- * @param seq strictly increasing sequence number, from 1
+ * @param seq strictly increasing sequence number, from 1; the revision of the record it carries
  * @param time when the change was made
  * @param actor the admin token's name, {@code guard}, {@code ramp} or {@code reload}
  * @param key the setting key
@@ -18,6 +20,8 @@ import java.time.Instant;
  * @param to the migration after, or null when it was retired
  * @param reason the reason given
  * @param record the full record after the change (null when retired); replayed after a crash
+ * @param instance the sidecar that made the change when the store is shared by a fleet; null (and
+ *     not written) for a sidecar's own state directory
  */
 @JsonInclude(JsonInclude.Include.ALWAYS)
 public record AuditEvent(
@@ -30,7 +34,8 @@ public record AuditEvent(
         JsonNode from,
         JsonNode to,
         String reason,
-        MigrationRecord record) {
+        MigrationRecord record,
+        @JsonInclude(JsonInclude.Include.NON_NULL) String instance) {
 
     public static final String CREATED = "created";
     public static final String RETIRED = "retired";
@@ -39,11 +44,22 @@ public record AuditEvent(
     /** A retired migration declared again, resuming from its tombstone with its old revision. */
     public static final String RESTORED = "restored";
 
-    /** A copy with the given sequence number. */
+    /** An event not yet attributed to an instance (a sidecar's own state directory). */
+    public AuditEvent(long seq, Instant time, String actor, String key, String migration, String action,
+            JsonNode from, JsonNode to, String reason, MigrationRecord record) {
+        this(seq, time, actor, key, migration, action, from, to, reason, record, null);
+    }
+
+    /** A copy with the given sequence number; the record it carries gets that number as its revision. */
     public AuditEvent withSeq(long newSeq) {
         // A restored record keeps the revision operators last saw: nothing about it changed since.
         MigrationRecord stampedRecord = record == null || RESTORED.equals(action) ? record
                 : record.stamped(newSeq, time, reason);
-        return new AuditEvent(newSeq, time, actor, key, migration, action, from, to, reason, stampedRecord);
+        return new AuditEvent(newSeq, time, actor, key, migration, action, from, to, reason, stampedRecord, instance);
+    }
+
+    /** A copy made by {@code by}. */
+    public AuditEvent madeBy(String by) {
+        return new AuditEvent(seq, time, actor, key, migration, action, from, to, reason, record, by);
     }
 }
