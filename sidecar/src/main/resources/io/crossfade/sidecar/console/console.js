@@ -468,10 +468,14 @@
     return behind.length === 0 ? 'converged' : 'behind: ' + behind.join('; ');
   }
 
+  /** An instance's guard counts by key, as "key: old ok/errors, new ok/errors"; other shapes as JSON. */
   function summarize(value) {
     if (value === null || value === undefined) return '–';
     if (typeof value !== 'object') return String(value);
-    return JSON.stringify(value);
+    const side = (v) => v && typeof v === 'object' && 'ok' in v ? v.ok + ' ok / ' + v.errors + ' errors' : JSON.stringify(v);
+    const parts = Object.entries(value).map(([key, v]) => v && typeof v === 'object' && (v.old || v.new)
+      ? key + ': old ' + side(v.old) + ', new ' + side(v.new) : key + ': ' + JSON.stringify(v));
+    return parts.length ? parts.join('; ') : 'none';
   }
 
   // ---------------------------------------------------------------- confirmation
