@@ -157,7 +157,7 @@ public final class SettingsEndpoints implements Endpoints {
      * {@code String.getBytes(UTF_8)} would encode it (an unpaired surrogate is one byte) but without
      * encoding it: this runs on every read.
      */
-    static boolean overUnitLimit(String unit) {
+    public static boolean overUnitLimit(String unit) {
         int n = unit.length();
         if (n > MAX_UNIT_BYTES) {
             return true; // every char takes at least one byte
