@@ -210,7 +210,7 @@ class OfrepApiIT {
         assertThat(post(BULK, big).statusCode()).isEqualTo(413);
         // without a declared length: chunked
         HttpResponse<String> chunked = SidecarProcess.send(HttpRequest.newBuilder(sidecar.readUri().resolve(BULK))
-                .POST(HttpRequest.BodyPublishers.ofInputStream(
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofInputStream(
                         () -> new ByteArrayInputStream(big.getBytes(StandardCharsets.UTF_8)))).build());
         assertThat(chunked.statusCode()).isEqualTo(413);
         String justUnder = "{\"pad\":\"" + "x".repeat(64 * 1024 - 10) + "\"}";
