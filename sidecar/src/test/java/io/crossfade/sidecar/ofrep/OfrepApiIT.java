@@ -342,7 +342,7 @@ class OfrepApiIT {
             SocketAddress socket = SocketAddress.domainSocketAddress(sockets.resolve("read.sock").toString());
             for (String path : List.of(SINGLE + "db.pool.size", BULK)) {
                 String overSocket = client.request(new RequestOptions().setServer(socket).setHost("localhost")
-                                .setMethod(HttpMethod.POST).setURI(path))
+                                .setMethod(HttpMethod.POST).setURI(path).putHeader("Content-Type", "application/json"))
                         .compose(req -> req.send(context("user-3")))
                         .compose(res -> res.body())
                         .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS).toString();
