@@ -1,5 +1,6 @@
 package io.crossfade.sidecar;
 
+import io.crossfade.sidecar.fleet.FleetOptions;
 import java.nio.file.Path;
 import java.util.Objects;
 
@@ -13,15 +14,23 @@ import java.util.Objects;
  * @param opsListen health, metrics and admin address
  * @param adminTokenFile file holding the admin token, or null to generate one into the state dir
  * @param instanceId the unit for reads without one, or null to derive it
- * @param resilience limits on reloads, clients and retention
+ * @param fleet the fleet store ({@code --store etcd}), or null to keep migration state in {@code stateDir}
+ * @param resilience limits on reloads, clients and connections
  */
 public record SidecarOptions(Path settingsDir, Path stateDir, HostPort listen, Path listenUnix, HostPort opsListen,
-        Path adminTokenFile, String instanceId, ResilienceOptions resilience) {
+        Path adminTokenFile, String instanceId, FleetOptions fleet, ResilienceOptions resilience) {
+
+    /** A sidecar that keeps its migration state in its own state directory. */
+    public SidecarOptions(Path settingsDir, Path stateDir, HostPort listen, Path listenUnix, HostPort opsListen,
+            Path adminTokenFile, String instanceId) {
+        this(settingsDir, stateDir, listen, listenUnix, opsListen, adminTokenFile, instanceId, null);
+    }
 
     /** Options with {@link ResilienceOptions#DEFAULTS}. */
     public SidecarOptions(Path settingsDir, Path stateDir, HostPort listen, Path listenUnix, HostPort opsListen,
-            Path adminTokenFile, String instanceId) {
-        this(settingsDir, stateDir, listen, listenUnix, opsListen, adminTokenFile, instanceId, ResilienceOptions.DEFAULTS);
+            Path adminTokenFile, String instanceId, FleetOptions fleet) {
+        this(settingsDir, stateDir, listen, listenUnix, opsListen, adminTokenFile, instanceId, fleet,
+                ResilienceOptions.DEFAULTS);
     }
 
     public SidecarOptions {

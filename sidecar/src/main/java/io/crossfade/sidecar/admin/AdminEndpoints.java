@@ -78,6 +78,7 @@ public final class AdminEndpoints implements Endpoints {
     private final Clock clock;
     private final ReloadEndpoint reload;
     private final MigrationHistory history;
+    private final java.util.function.Supplier<Object> instances;
 
     /**
      * @param controller where changes go and the published state comes from
@@ -91,15 +92,26 @@ public final class AdminEndpoints implements Endpoints {
         this(controller, tokens, health, history, clock, null);
     }
 
+    /**
+     * As above, in a fleet: {@code instances} answers {@code GET /admin/v1/instances} (a view
+     * serialised as it is); null outside a fleet, where that path is not found.
+     */
+    public AdminEndpoints(RolloutController controller, AdminTokens tokens, MigrationHealth health,
+            MigrationHistory history, Clock clock, java.util.function.Supplier<Object> instances) {
+        this(controller, tokens, health, history, clock, instances, null);
+    }
+
     /** @param reload the settings source an operator can reload ({@code POST /admin/v1/reload}), or null */
     public AdminEndpoints(RolloutController controller, AdminTokens tokens, MigrationHealth health,
-            MigrationHistory history, Clock clock, SettingsReload reload) {
+            MigrationHistory history, Clock clock, java.util.function.Supplier<Object> instances,
+            SettingsReload reload) {
         this.controller = controller;
         this.tokens = tokens;
         this.health = health;
         this.history = history;
         this.clock = clock;
         this.reload = new ReloadEndpoint(reload);
+        this.instances = instances;
     }
 
     @Override
@@ -114,6 +126,10 @@ public final class AdminEndpoints implements Endpoints {
         }
         if (path.equals(ReloadEndpoint.PATH)) {
             reload.handle(request, actor.get());
+        } else if (instances != null && path.equals(ROOT + "/v1/instances")) {
+            if (readOnly(request)) {
+                HttpResponses.json(request, 200, Json.MAPPER.valueToTree(instances.get()));
+            }
         } else if (path.equals(EVENTS)) {
             if (readOnly(request)) {
                 events(request);
