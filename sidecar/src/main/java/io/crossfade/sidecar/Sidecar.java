@@ -12,6 +12,8 @@ import io.crossfade.sidecar.http.Endpoints;
 import io.crossfade.sidecar.http.HttpListener;
 import io.crossfade.sidecar.metrics.CrossfadeMetrics;
 import io.crossfade.sidecar.metrics.MetricsEndpoint;
+import io.crossfade.sidecar.proxy.ProxyOptions;
+import io.crossfade.sidecar.proxy.ProxyServer;
 import io.crossfade.sidecar.read.ResponseCache;
 import io.crossfade.sidecar.read.SettingsEndpoints;
 import io.crossfade.sidecar.read.SnapshotEndpoint;
@@ -64,6 +66,7 @@ public final class Sidecar implements AutoCloseable {
     private String instanceId;
     private HostPort readAddress;
     private HostPort opsAddress;
+    private HostPort proxyAddress;
     private AdminTokens adminTokens;
 
     private Sidecar(SidecarOptions options) {
@@ -100,6 +103,10 @@ public final class Sidecar implements AutoCloseable {
 
         source = new SettingsDirectorySource(options.settingsDir(), new LastKnownGood(stateDir), clock);
         closeables.add(source);
+        if (options.proxy() != null) {
+            ProxyOptions proxy = options.proxy();
+            source.checkedBy(spec -> ProxyServer.check(spec, proxy));
+        }
         SettingsDirectorySource.Initial initial = source.loadInitial();
 
         controller = new RolloutController(new StateStore(stateDir), AuditLog.open(stateDir), clock);
@@ -140,7 +147,20 @@ public final class Sidecar implements AutoCloseable {
                     HttpListener.defaultOptions(), read)));
             unix = " unix=" + socket;
         }
-        LOG.info("listening read={} ops={}{}", readAddress, opsAddress, unix);
+        String proxy = "";
+        if (options.proxy() != null) {
+            proxyAddress = await(new ProxyServer(vertx, options.proxy(), controller, guard, metrics.registry(), instanceId)
+                    .start(Math.max(1, Runtime.getRuntime().availableProcessors())));
+            proxy = " proxy=" + proxyAddress;
+        }
+        LOG.info("listening read={} ops={}{}{}", readAddress, opsAddress, unix, proxy);
+        if (options.proxy() != null) {
+            LOG.info("proxy: forwarding {} to {} (unit from header {}{}; injecting {}; errors: {}, upstream timeout {})",
+                    proxyAddress, options.proxy().upstream(), options.proxy().unitHeader(),
+                    options.proxy().unitCookie() == null ? "" : " or cookie " + options.proxy().unitCookie(),
+                    options.proxy().inject().isEmpty() ? "no settings" : options.proxy().inject(),
+                    options.proxy().errorStatuses(), io.crossfade.config.Durations.format(options.proxy().upstreamTimeout()));
+        }
         LOG.info("serving {} settings and {} migrations from {} (version {}{}); instance id {}",
                 controller.current().snapshot().spec().settings().size(),
                 controller.current().snapshot().migrations().size(), source.directory(),
@@ -231,6 +251,11 @@ public final class Sidecar implements AutoCloseable {
     /** The bound ops address. */
     public HostPort opsAddress() {
         return opsAddress;
+    }
+
+    /** The bound proxy address, or null without proxy mode. */
+    public HostPort proxyAddress() {
+        return proxyAddress;
     }
 
     /** The rollout controller (tests and in-process embedding). */

@@ -111,6 +111,14 @@ public final class Guard implements AutoCloseable {
      * {@code crossfade_outcomes_dropped_total} and dropped. Never blocks; safe on an event loop.
      */
     public Recorded record(List<Outcome> outcomes) {
+        return record(outcomes, OutcomeSource.API);
+    }
+
+    /**
+     * As {@link #record(List)}, counting the outcomes under {@code source} ({@code proxy} or
+     * {@code api}) in the outcome counters; the guard judges them alike.
+     */
+    public Recorded record(List<Outcome> outcomes, OutcomeSource source) {
         PublishedState state = controller.current();
         SettingsSnapshot snapshot = state.snapshot();
         long accepted = 0;
@@ -135,7 +143,7 @@ public final class Guard implements AutoCloseable {
                     ? (snapshot.contains(outcome.key()) ? DropReason.NO_MIGRATION : DropReason.UNKNOWN_KEY)
                     : migration.status().state() != MigrationState.RUNNING ? DropReason.NOT_RUNNING : null;
             if (reason != null) {
-                metrics.dropped(reason, ok + errors);
+                metrics.dropped(reason, source, ok + errors);
                 dropped += ok + errors;
                 continue;
             }
@@ -158,7 +166,7 @@ public final class Guard implements AutoCloseable {
             MigrationWatch watch = touched.get(i);
             long[] sum = sums.get(i);
             watch.record(sum[0], sum[1], sum[2], sum[3]);
-            metrics.outcomes(watch.key, sum[0], sum[1], sum[2], sum[3]);
+            metrics.outcomes(watch.key, source, sum[0], sum[1], sum[2], sum[3]);
             requestEvaluation(watch);
         }
         return new Recorded(accepted, dropped);

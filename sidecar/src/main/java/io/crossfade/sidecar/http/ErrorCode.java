@@ -14,6 +14,10 @@ public enum ErrorCode {
     /** Request headers over the listener's limit: the contract's {@code bad_request}, with HTTP's own status. */
     HEADERS_TOO_LARGE("bad_request", 431),
     INTERNAL("internal", 500),
+    /** The proxy's upstream refused or broke the connection: the contract's {@code unavailable}, with HTTP's own status. */
+    BAD_GATEWAY("unavailable", 502),
+    /** The proxy's upstream did not answer in time: the contract's {@code unavailable}, with HTTP's own status. */
+    GATEWAY_TIMEOUT("unavailable", 504),
     UNAVAILABLE("unavailable", 503);
 
     private final String code;

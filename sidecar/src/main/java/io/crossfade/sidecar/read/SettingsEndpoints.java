@@ -156,7 +156,7 @@ public final class SettingsEndpoints implements Endpoints {
      * {@code String.getBytes(UTF_8)} would encode it (an unpaired surrogate is one byte) but without
      * encoding it: this runs on every read.
      */
-    static boolean overUnitLimit(String unit) {
+    public static boolean overUnitLimit(String unit) {
         int n = unit.length();
         if (n > MAX_UNIT_BYTES) {
             return true; // every char takes at least one byte
@@ -188,7 +188,7 @@ public final class SettingsEndpoints implements Endpoints {
      * char per byte (ISO-8859-1), while {@code ?unit=} is percent-decoded as UTF-8; without this a
      * non-ASCII unit would bucket differently depending on how it was passed.
      */
-    private static String headerAsUtf8(String value) {
+    public static String headerAsUtf8(String value) {
         if (value == null) {
             return null;
         }

@@ -59,6 +59,7 @@ public final class SettingsDirectorySource implements AutoCloseable {
     private final LastKnownGood lastKnownGood;
     private final Clock clock;
     private final SettingsDirectory loader = new SettingsDirectory();
+    private volatile SpecCheck check = SpecCheck.NONE;
     private final ScheduledExecutorService thread;
     private RolloutController controller;
     private Consumer<Boolean> reloadCounter = ok -> { };
@@ -87,6 +88,24 @@ public final class SettingsDirectorySource implements AutoCloseable {
     }
 
     /**
+     * Adds a rule every load must pass, in {@link #loadInitial} and on reload (a failure rejects the
+     * load like a bad file). Call before {@link #loadInitial}.
+     */
+    public void checkedBy(SpecCheck check) {
+        this.check = java.util.Objects.requireNonNull(check, "check");
+    }
+
+    /** Parses the files and applies the {@link SpecCheck}. */
+    private SettingsSpec parse(java.util.Map<String, byte[]> files) throws SettingsException {
+        SettingsSpec spec = loader.parse(files);
+        List<SettingsProblem> problems = check.problems(spec);
+        if (!problems.isEmpty()) {
+            throw new SettingsException(problems);
+        }
+        return spec;
+    }
+
+    /**
      * Loads the directory. When it is invalid, falls back to the last-known-good copy if there is
      * one (and says so in the status); otherwise fails.
      *
@@ -96,7 +115,7 @@ public final class SettingsDirectorySource implements AutoCloseable {
         fingerprint = fingerprint();
         try {
             SortedMap<String, byte[]> files = loader.read(dir);
-            SettingsSpec spec = loader.parse(files);
+            SettingsSpec spec = parse(files);
             saveLastKnownGood(files);
             appliedVersion = contentVersion(files);
             return new Initial(spec, status(files, false));
@@ -113,7 +132,7 @@ public final class SettingsDirectorySource implements AutoCloseable {
             }
             SettingsSpec spec;
             try {
-                spec = loader.parse(saved.get().files());
+                spec = parse(saved.get().files());
             } catch (SettingsException lkgBroken) {
                 LOG.error("the last-known-good copy is not valid either: {}", lkgBroken.getMessage());
                 throw e;
@@ -225,7 +244,7 @@ public final class SettingsDirectorySource implements AutoCloseable {
         }
         SettingsSpec spec;
         try {
-            spec = loader.parse(loaded);
+            spec = parse(loaded);
         } catch (SettingsException e) {
             rejected(e.problems());
             return;
