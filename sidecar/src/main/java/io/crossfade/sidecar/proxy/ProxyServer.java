@@ -60,6 +60,8 @@ public final class ProxyServer {
         HttpServerOptions serverOptions = HttpListener.defaultOptions()
                 .setReusePort(instances > 1)
                 .setHandle100ContinueAutomatically(true)
+                // HTTP/1.1 only: an h2c upgrade is a hop-by-hop offer the proxy declines
+                .setHttp2ClearTextEnabled(false)
                 .setTcpNoDelay(true);
         HostPort listen = options.listen();
         ProxyListener first = new ProxyListener(SocketAddress.inetSocketAddress(listen.port(), listen.host()),
