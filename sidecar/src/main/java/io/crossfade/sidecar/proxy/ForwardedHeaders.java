@@ -61,6 +61,18 @@ final class ForwardedHeaders {
         return names.isEmpty() ? null : names;
     }
 
+    /** True when {@code Connection} lists {@code close} among its tokens (HTTP/1.1's end of a kept-alive connection). */
+    static boolean asksToClose(MultiMap headers) {
+        for (String value : headers.getAll("connection")) {
+            for (String token : value.split(",")) {
+                if (token.trim().equalsIgnoreCase("close")) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
     /** True for a request that asks to switch to WebSocket ({@code Connection: upgrade}, {@code Upgrade: websocket}). */
     static boolean isWebSocketUpgrade(MultiMap headers) {
         String upgrade = headers.get("upgrade");

@@ -150,7 +150,32 @@ final class ProxyExchange {
         if (!in.contains(HttpHeaders.CONTENT_LENGTH) && in.contains(HttpHeaders.TRANSFER_ENCODING)) {
             upstream.setChunked(true);
         }
-        upstream.send(request).onComplete(this::answered);
+        upstream.response().onComplete(this::answered);
+        forwardBody();
+    }
+
+    /**
+     * Streams the request body to the upstream, pausing the client while the upstream's write queue
+     * is full. The upstream timeout runs between chunks: an upstream that stops reading an upload
+     * is as stuck as one that stops answering.
+     */
+    private void forwardBody() {
+        request.handler(chunk -> {
+            arm();
+            upstream.write(chunk);
+            if (upstream.writeQueueFull()) {
+                request.pause();
+                upstream.drainHandler(v -> request.resume());
+            }
+        });
+        request.exceptionHandler(t -> clientGone());
+        request.endHandler(v -> {
+            if (!finished) {
+                arm();
+                upstream.end();
+            }
+        });
+        request.resume();
     }
 
     private void answered(AsyncResult<HttpClientResponse> ar) {
@@ -169,6 +194,10 @@ final class ProxyExchange {
             response.setStatusMessage(in.statusMessage());
         }
         ForwardedHeaders.copy(in.headers(), response.headers(), false);
+        if (ForwardedHeaders.asksToClose(request.headers())) {
+            // "Connection: close, x-foo" is a close too, which the server alone would not see
+            response.putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE);
+        }
         boolean bodiless = request.method() == HttpMethod.HEAD || status < 200 || status == 204 || status == 304;
         if (!bodiless && !in.headers().contains(HttpHeaders.CONTENT_LENGTH)) {
             response.setChunked(true);

@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -27,6 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
  * The example's own settings file is served (guard {@code minSamples: 20}); the test relies only on
  * "the guard halts a migration whose new value fails every request".
  */
+@Tag("slow") // two real apps and two sidecars, a minute or more on a loaded machine: run by -Pslow (.ci/run)
 class FastApiExampleIT {
 
     private static final String KEY = "checkout.price_format";

@@ -47,6 +47,14 @@ class ForwardedHeadersTest {
     }
 
     @Test
+    void closeIsFoundAmongOtherConnectionTokens() {
+        assertThat(ForwardedHeaders.asksToClose(MultiMap.caseInsensitiveMultiMap().add("Connection", "x-a, Close")))
+                .isTrue();
+        assertThat(ForwardedHeaders.asksToClose(MultiMap.caseInsensitiveMultiMap().add("Connection", "keep-alive")))
+                .isFalse();
+    }
+
+    @Test
     void aWebSocketUpgradeNeedsBothHeaders() {
         assertThat(ForwardedHeaders.isWebSocketUpgrade(MultiMap.caseInsensitiveMultiMap()
                 .add("Connection", "keep-alive, Upgrade").add("Upgrade", "websocket"))).isTrue();

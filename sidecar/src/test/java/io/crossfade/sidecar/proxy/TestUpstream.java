@@ -27,7 +27,7 @@ final class TestUpstream implements AutoCloseable {
 
     TestUpstream() throws Exception {
         server = vertx.createHttpServer()
-                .webSocketHandler(ws -> ws.handler(ws::write))
+                .webSocketHandler(ws -> ws.textMessageHandler(ws::writeTextMessage))
                 .requestHandler(this::handle)
                 .listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
     }
