@@ -6,6 +6,7 @@ import io.crossfade.sidecar.http.HttpResponses;
 import io.crossfade.sidecar.proxy.ProxyMetrics.UpstreamError;
 import io.crossfade.sidecar.read.SettingsEndpoints;
 import io.vertx.core.AsyncResult;
+import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.http.Cookie;
 import io.vertx.core.http.HttpClientRequest;
@@ -194,8 +195,9 @@ final class ProxyExchange {
             response.setStatusMessage(in.statusMessage());
         }
         ForwardedHeaders.copy(in.headers(), response.headers(), false);
-        if (ForwardedHeaders.asksToClose(request.headers())) {
-            // "Connection: close, x-foo" is a close too, which the server alone would not see
+        boolean close = ForwardedHeaders.asksToClose(request.headers());
+        if (close) {
+            // "Connection: close, x-foo" is a close too, which Vert.x alone would not see
             response.putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE);
         }
         boolean bodiless = request.method() == HttpMethod.HEAD || status < 200 || status == 204 || status == 304;
@@ -222,7 +224,10 @@ final class ProxyExchange {
         in.endHandler(v -> {
             disarm();
             if (!finished) {
-                response.end();
+                Future<Void> ended = response.end();
+                if (close) {
+                    ended.onComplete(done -> request.connection().close());
+                }
                 finish(status, !listener.options().errorStatuses().isError(status));
             }
         });

@@ -138,15 +138,24 @@ class GuardTest {
     }
 
     @Test
+    void outcomesFromTheProxyAreJudgedAlikeAndCountedUnderTheirSource() throws Exception {
+        start("{ minSamples: 100, window: 5s }", "10");
+        assertThat(guard.record(aggregated(3, 1, 2, 0), OutcomeSource.PROXY)).isEqualTo(new Guard.Recorded(6, 0));
+        assertThat(registry.get("crossfade.outcomes").tags("key", KEY, "variant", "old", "result", "error",
+                "source", "proxy").counter().count()).isEqualTo(1);
+        assertThat(registry.find("crossfade.outcomes").tag("source", "api").counters()).isEmpty();
+    }
+
+    @Test
     void outcomesWithoutARunningMigrationAreCountedAndDropped() throws Exception {
         start("{ minSamples: 100, window: 5s }", "10");
         assertThat(guard.record(List.of(new Outcome.PerUnit("no.such.key", "u", true),
                 new Outcome.Aggregated("payments.timeout_ms", Variant.NEW, 5, 1)))).isEqualTo(new Guard.Recorded(0, 7));
         controller.change(KEY, new Change.Pause(), "alice", null, null).get();
         assertThat(guard.record(aggregated(3, 0, 2, 0))).isEqualTo(new Guard.Recorded(0, 5));
-        assertThat(registry.get("crossfade.outcomes.dropped").tag("reason", "unknown_key").counter().count()).isEqualTo(1);
-        assertThat(registry.get("crossfade.outcomes.dropped").tag("reason", "no_migration").counter().count()).isEqualTo(6);
-        assertThat(registry.get("crossfade.outcomes.dropped").tag("reason", "not_running").counter().count()).isEqualTo(5);
+        assertThat(registry.get("crossfade.outcomes.dropped").tag("reason", "unknown_key").tag("source", "api").counter().count()).isEqualTo(1);
+        assertThat(registry.get("crossfade.outcomes.dropped").tag("reason", "no_migration").tag("source", "api").counter().count()).isEqualTo(6);
+        assertThat(registry.get("crossfade.outcomes.dropped").tag("reason", "not_running").tag("source", "api").counter().count()).isEqualTo(5);
         // the guard hears of the pause through the controller's event, on its own thread
         await().atMost(Duration.ofSeconds(2)).untilAsserted(() ->
                 assertThat(view().get("status").asText()).isEqualTo("idle"));
