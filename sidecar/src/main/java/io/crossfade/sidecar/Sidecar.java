@@ -4,9 +4,11 @@ import io.crossfade.config.SettingsException;
 import io.crossfade.sidecar.admin.AdminEndpoints;
 import io.crossfade.sidecar.admin.AdminTokens;
 import io.crossfade.sidecar.admin.MigrationHealth;
+import io.crossfade.sidecar.console.ConsoleEndpoints;
 import io.crossfade.sidecar.guard.Guard;
 import io.crossfade.sidecar.guard.OutcomesEndpoint;
 import io.crossfade.sidecar.health.HealthEndpoints;
+import io.crossfade.sidecar.history.MigrationHistory;
 import io.crossfade.sidecar.http.Dispatcher;
 import io.crossfade.sidecar.http.Endpoints;
 import io.crossfade.sidecar.http.HttpListener;
@@ -19,10 +21,9 @@ import io.crossfade.sidecar.read.SettingsEndpoints;
 import io.crossfade.sidecar.read.SnapshotEndpoint;
 import io.crossfade.sidecar.rollout.RolloutController;
 import io.crossfade.sidecar.source.SettingsDirectorySource;
-import io.crossfade.sidecar.state.AuditLog;
 import io.crossfade.sidecar.state.DurableFiles;
+import io.crossfade.sidecar.state.FileMigrationStore;
 import io.crossfade.sidecar.state.LastKnownGood;
-import io.crossfade.sidecar.state.StateStore;
 import io.crossfade.sidecar.watch.WatchEndpoint;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
@@ -63,6 +64,7 @@ public final class Sidecar implements AutoCloseable {
     private SettingsDirectorySource source;
     private ResponseCache responses;
     private Guard guard;
+    private MigrationHistory history;
     private String instanceId;
     private HostPort readAddress;
     private HostPort opsAddress;
@@ -109,7 +111,7 @@ public final class Sidecar implements AutoCloseable {
         }
         SettingsDirectorySource.Initial initial = source.loadInitial();
 
-        controller = new RolloutController(new StateStore(stateDir), AuditLog.open(stateDir), clock);
+        controller = new RolloutController(FileMigrationStore.open(stateDir), clock);
         closeables.add(controller);
         controller.start(initial.spec(), initial.status());
 
@@ -126,6 +128,10 @@ public final class Sidecar implements AutoCloseable {
         guard = new Guard(controller, metrics.registry(), clock);
         closeables.add(guard);
         guard.start();
+
+        history = new MigrationHistory(controller::current, migrationHealth(), clock);
+        closeables.add(history);
+        history.start(controller);
 
         vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
         if (vertx.isNativeTransportEnabled()) {
@@ -170,6 +176,10 @@ public final class Sidecar implements AutoCloseable {
         source.watch(controller, metrics::reload);
     }
 
+    private MigrationHealth migrationHealth() {
+        return key -> guard.describe(key).map(doc -> doc);
+    }
+
     /** Endpoints of the read listener, in the order they are offered requests. */
     private List<Endpoints> readEndpoints() {
         List<Endpoints> list = new ArrayList<>();
@@ -186,8 +196,8 @@ public final class Sidecar implements AutoCloseable {
         List<Endpoints> list = new ArrayList<>();
         list.add(new HealthEndpoints(controller, guard::describe));
         list.add(new MetricsEndpoint(vertx, metrics));
-        MigrationHealth health = key -> guard.describe(key).map(doc -> doc);
-        list.add(new AdminEndpoints(controller, adminTokens, health, clock));
+        list.add(new AdminEndpoints(controller, adminTokens, migrationHealth(), history, clock));
+        list.add(new ConsoleEndpoints());
         return list;
     }
 
