@@ -10,8 +10,7 @@ import io.crossfade.sidecar.admin.MigrationHealth;
 import io.crossfade.sidecar.rollout.Change;
 import io.crossfade.sidecar.rollout.RolloutController;
 import io.crossfade.sidecar.rollout.SourceStatus;
-import io.crossfade.sidecar.state.AuditLog;
-import io.crossfade.sidecar.state.StateStore;
+import io.crossfade.sidecar.state.FileMigrationStore;
 import java.math.BigDecimal;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -67,7 +66,7 @@ class MigrationHistoryTest {
     }
 
     private void started() throws Exception {
-        controller = new RolloutController(new StateStore(stateDir), AuditLog.open(stateDir), clock);
+        controller = new RolloutController(FileMigrationStore.open(stateDir), clock);
         controller.start(spec("20"), SOURCE);
         history = new MigrationHistory(controller::current, health, clock);
         controller.onMigrationChange(event -> history.changed(event.key()));
