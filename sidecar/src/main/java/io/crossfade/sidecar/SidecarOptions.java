@@ -1,5 +1,6 @@
 package io.crossfade.sidecar;
 
+import io.crossfade.sidecar.fleet.FleetOptions;
 import io.crossfade.sidecar.proxy.ProxyOptions;
 import java.nio.file.Path;
 import java.util.Objects;
@@ -14,12 +15,19 @@ import java.util.Objects;
  * @param opsListen health, metrics and admin address
  * @param adminTokenFile file holding the admin token, or null to generate one into the state dir
  * @param instanceId the unit for reads without one, or null to derive it
+ * @param fleet the fleet store ({@code --store etcd}), or null to keep migration state in {@code stateDir}
  * @param proxy proxy mode ({@code --proxy-listen}, {@code --upstream}, ...), or null for none
  */
 public record SidecarOptions(Path settingsDir, Path stateDir, HostPort listen, Path listenUnix, HostPort opsListen,
-        Path adminTokenFile, String instanceId, ProxyOptions proxy) {
+        Path adminTokenFile, String instanceId, FleetOptions fleet, ProxyOptions proxy) {
 
-    /** Options without proxy mode. */
+    /** A sidecar without proxy mode. */
+    public SidecarOptions(Path settingsDir, Path stateDir, HostPort listen, Path listenUnix, HostPort opsListen,
+            Path adminTokenFile, String instanceId, FleetOptions fleet) {
+        this(settingsDir, stateDir, listen, listenUnix, opsListen, adminTokenFile, instanceId, fleet, null);
+    }
+
+    /** A sidecar that keeps its migration state in its own state directory, without proxy mode. */
     public SidecarOptions(Path settingsDir, Path stateDir, HostPort listen, Path listenUnix, HostPort opsListen,
             Path adminTokenFile, String instanceId) {
         this(settingsDir, stateDir, listen, listenUnix, opsListen, adminTokenFile, instanceId, null);
