@@ -16,24 +16,33 @@ import java.util.Objects;
  * @param adminTokenFile file holding the admin token, or null to generate one into the state dir
  * @param instanceId the unit for reads without one, or null to derive it
  * @param fleet the fleet store ({@code --store etcd}), or null to keep migration state in {@code stateDir}
+ * @param resilience limits on reloads, clients and connections
  * @param proxy proxy mode ({@code --proxy-listen}, {@code --upstream}, ...), or null for none
  */
 public record SidecarOptions(Path settingsDir, Path stateDir, HostPort listen, Path listenUnix, HostPort opsListen,
-        Path adminTokenFile, String instanceId, FleetOptions fleet, ProxyOptions proxy) {
+        Path adminTokenFile, String instanceId, FleetOptions fleet, ResilienceOptions resilience, ProxyOptions proxy) {
 
-    /** A sidecar without proxy mode. */
+    /** Options without proxy mode. */
     public SidecarOptions(Path settingsDir, Path stateDir, HostPort listen, Path listenUnix, HostPort opsListen,
-            Path adminTokenFile, String instanceId, FleetOptions fleet) {
-        this(settingsDir, stateDir, listen, listenUnix, opsListen, adminTokenFile, instanceId, fleet, null);
+            Path adminTokenFile, String instanceId, FleetOptions fleet, ResilienceOptions resilience) {
+        this(settingsDir, stateDir, listen, listenUnix, opsListen, adminTokenFile, instanceId, fleet, resilience, null);
     }
 
-    /** A sidecar that keeps its migration state in its own state directory, without proxy mode. */
+    /** A sidecar that keeps its migration state in its own state directory. */
     public SidecarOptions(Path settingsDir, Path stateDir, HostPort listen, Path listenUnix, HostPort opsListen,
             Path adminTokenFile, String instanceId) {
         this(settingsDir, stateDir, listen, listenUnix, opsListen, adminTokenFile, instanceId, null);
     }
 
+    /** Options with {@link ResilienceOptions#DEFAULTS}. */
+    public SidecarOptions(Path settingsDir, Path stateDir, HostPort listen, Path listenUnix, HostPort opsListen,
+            Path adminTokenFile, String instanceId, FleetOptions fleet) {
+        this(settingsDir, stateDir, listen, listenUnix, opsListen, adminTokenFile, instanceId, fleet,
+                ResilienceOptions.DEFAULTS);
+    }
+
     public SidecarOptions {
+        resilience = resilience == null ? ResilienceOptions.DEFAULTS : resilience;
         Objects.requireNonNull(settingsDir, "settingsDir");
         Objects.requireNonNull(stateDir, "stateDir");
         Objects.requireNonNull(listen, "listen");
