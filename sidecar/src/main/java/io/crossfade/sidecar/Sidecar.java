@@ -153,7 +153,7 @@ public final class Sidecar implements AutoCloseable {
     /** Endpoints of the read listener, in the order they are offered requests. */
     private List<Endpoints> readEndpoints() {
         List<Endpoints> list = new ArrayList<>();
-        list.add(new HealthEndpoints(controller, guard::describe));
+        list.add(new HealthEndpoints(controller, this::guardDocument));
         list.add(new SettingsEndpoints(controller, responses, metrics, instanceId));
         list.add(new OutcomesEndpoint(vertx, guard));
         list.add(new SnapshotEndpoint(controller, instanceId));
@@ -164,11 +164,16 @@ public final class Sidecar implements AutoCloseable {
     /** Endpoints of the ops listener. */
     private List<Endpoints> opsEndpoints() {
         List<Endpoints> list = new ArrayList<>();
-        list.add(new HealthEndpoints(controller, guard::describe));
+        list.add(new HealthEndpoints(controller, this::guardDocument));
         list.add(new MetricsEndpoint(vertx, metrics));
-        MigrationHealth health = key -> guard.describe(key).map(doc -> doc);
+        MigrationHealth health = key -> guardDocument(key).map(doc -> doc);
         list.add(new AdminEndpoints(controller, adminTokens, health, clock));
         return list;
+    }
+
+    /** The guard's typed view as the JSON document the health and admin endpoints embed. */
+    private java.util.Optional<com.fasterxml.jackson.databind.node.ObjectNode> guardDocument(String key) {
+        return guard.view(key).map(view -> (com.fasterxml.jackson.databind.node.ObjectNode) Json.MAPPER.valueToTree(view));
     }
 
     /**

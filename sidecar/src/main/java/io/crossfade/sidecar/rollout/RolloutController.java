@@ -187,7 +187,7 @@ public final class RolloutController implements AutoCloseable {
                         + before.revision() + ", not " + expectedRevision + "; someone changed it since you looked");
             }
             Instant now = clock.instant();
-            MigrationRecord after = Transitions.apply(before, migration, change, now);
+            MigrationRecord after = Transitions.apply(before, migration, change, now).haltedAfter(before, actor);
             AuditEvent event = new AuditEvent(0, now, actor, key, before.id(), change.action(), summary(before),
                     summary(after), reason, after);
             persist(List.of(event), withRecord(records, key, after));
