@@ -52,6 +52,10 @@ public final class Sidecar implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(Sidecar.class);
 
+    /** Trees of typed views keep doubles as doubles (2.0, not the BigDecimal 2 the shared mapper would make). */
+    private static final com.fasterxml.jackson.databind.ObjectMapper VIEWS = Json.MAPPER.copy()
+            .disable(com.fasterxml.jackson.databind.DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS);
+
     private final SidecarOptions options;
     private final Clock clock = Clock.systemUTC();
     private final List<AutoCloseable> closeables = new ArrayList<>();
@@ -173,7 +177,7 @@ public final class Sidecar implements AutoCloseable {
 
     /** The guard's typed view as the JSON document the health and admin endpoints embed. */
     private java.util.Optional<com.fasterxml.jackson.databind.node.ObjectNode> guardDocument(String key) {
-        return guard.view(key).map(view -> (com.fasterxml.jackson.databind.node.ObjectNode) Json.MAPPER.valueToTree(view));
+        return guard.view(key).map(view -> (com.fasterxml.jackson.databind.node.ObjectNode) VIEWS.valueToTree(view));
     }
 
     /**

@@ -13,13 +13,14 @@ import java.util.Locale;
  *
  * <p>With {@code alpha = 1 - confidence}, the guard trips when
  *
- * <pre>  M = (ceiling + gate * ratio) / 2  >=  1 / alpha</pre>
+ * <pre>  M = (ceiling + ratio') / 2  >=  1 / alpha,   ratio' = gate ? ratio : min(ratio, 1)</pre>
  *
  * where {@code ceiling} and {@code ratio} are the two martingales of {@link Evidence}, and
- * {@code gate} is 1 only when the window holds at least {@code minSamples} new-variant outcomes
+ * {@code gate} holds only when the window has at least {@code minSamples} new-variant outcomes
  * and the window's estimated error-rate ratio new/old is <b>strictly above</b> {@code maxRatio}
  * (exact decimal arithmetic on the counts: {@code eNew * nOld > maxRatio * eOld * nNew}). The
- * average of two supermartingales is one, and the gate only ever lowers {@code M}, so for a
+ * average of two supermartingales is one, and the gate only ever lowers {@code M} (so that with no
+ * evidence {@code M} is 1, not 1/2, a closed gate counts the ratio part as at most 1), so for a
  * migration whose new variant fails no more often than the old one and stays at or below the
  * ceiling, the probability that the guard <i>ever</i> trips is at most {@code alpha} (Ville's
  * inequality), however often it looks and however the percent moves.
@@ -45,7 +46,7 @@ public final class TripDecision {
         boolean aboveRatio = enough && aboveMaxRatio(spec, window);
         double logCeiling = evidence.logCeiling();
         double logRatio = evidence.logRatio();
-        double logM = aboveRatio ? logSumHalf(logCeiling, logRatio) : logCeiling - Math.log(2);
+        double logM = logSumHalf(logCeiling, aboveRatio ? logRatio : Math.min(logRatio, 0));
         double toHalt = Math.max(0, Math.min(1, logM / logThreshold));
         String rates = rates(window) + " in the last " + Durations.format(spec.window());
         String way = String.format(Locale.ROOT, "evidence %s of the way to a halt", percentOfTheWay(toHalt));
@@ -71,9 +72,18 @@ public final class TripDecision {
                     .append(" new-variant outcomes in the window to compare the variants; ");
         }
         text.append(way).append("; ").append(rates);
-        if (enough && !aboveRatio && window.oldTotal() > 0 && logRatio - Math.log(2) >= logThreshold) {
-            text.append("; the new variant fails more often than the old one, but ").append(ratioText(window))
-                    .append(" is within maxRatio ").append(plain(spec.maxRatio()));
+        double ungated = Math.max(0, Math.min(1, logSumHalf(logCeiling, logRatio) / logThreshold));
+        if (!aboveRatio && ungated >= toHalt + 0.01) {
+            // the floors hold back evidence of a higher error rate: say how much, and why
+            text.append("; the ratio evidence would put it at ").append(percentOfTheWay(ungated)).append(", but ");
+            if (!enough) {
+                text.append("the window has too few new-variant outcomes to trust the ratio");
+            } else if (window.oldTotal() == 0) {
+                text.append("the window has no old-variant outcomes to compare with");
+            } else {
+                text.append(window.newErrors() == 0 ? "the window shows no new-variant errors" : ratioText(window))
+                        .append(window.newErrors() == 0 ? "" : " is within maxRatio " + plain(spec.maxRatio()));
+            }
         }
         return new Verdict(kind, window, Math.exp(logM), toHalt, text.toString());
     }

@@ -59,7 +59,8 @@ class TripDecisionTest {
         Verdict v = decideOnOneLook(DEFAULT, counts);
         assertThat(Evidence.start(0.05).after(counts).ratio()).isGreaterThan(200);
         assertThat(v.kind()).isEqualTo(Verdict.Kind.WAITING_FOR_SAMPLES);
-        assertThat(v.explanation()).startsWith("waiting for samples: 150 of 200 new-variant outcomes in the window");
+        assertThat(v.explanation()).startsWith("waiting for samples: 150 of 200 new-variant outcomes in the window")
+                .endsWith("but the window has too few new-variant outcomes to trust the ratio");
     }
 
     @Test
@@ -69,8 +70,9 @@ class TripDecisionTest {
         Verdict v = decideOnOneLook(DEFAULT, counts);
         assertThat(Evidence.start(0.05).after(counts).ratio()).isGreaterThan(1e6);
         assertThat(v.kind()).isEqualTo(Verdict.Kind.HEALTHY);
-        assertThat(v.explanation()).endsWith("the new variant fails more often than the old one, but 1.5x the old"
+        assertThat(v.explanation()).endsWith("; the ratio evidence would put it at 100 %, but 1.5x the old"
                 + " variant's error rate is within maxRatio 2");
+        assertThat(v.toHalt()).isZero();
         GuardSpec lenient = new GuardSpec(0.05, 1.2, 200, Duration.ofSeconds(60), 0.99, GuardAction.HALT);
         assertThat(decideOnOneLook(lenient, counts).kind()).isEqualTo(Verdict.Kind.TRIP_RATIO);
     }
@@ -88,6 +90,7 @@ class TripDecisionTest {
     void noOutcomesIsNoEvidence() {
         Verdict v = decideOnOneLook(DEFAULT, WindowCounts.EMPTY);
         assertThat(v.toHalt()).isZero();
+        assertThat(v.evidence()).isEqualTo(1.0);
         assertThat(v.kind()).isEqualTo(Verdict.Kind.WAITING_FOR_SAMPLES);
         assertThat(v.explanation()).isEqualTo("waiting for samples: 0 of 200 new-variant outcomes in the window to"
                 + " compare the variants; evidence 0 % of the way to a halt; new n/a (0 outcomes) vs old n/a"
