@@ -7,7 +7,7 @@ import io.crossfade.config.MigrationSpec;
 import io.crossfade.config.MigrationStatus;
 import io.crossfade.config.Percent;
 import io.crossfade.config.Step;
-import io.crossfade.sidecar.state.MigrationRecord;
+import io.crossfade.sidecar.rollout.MigrationRecord;
 import java.math.BigDecimal;
 import java.time.Instant;
 import java.util.List;

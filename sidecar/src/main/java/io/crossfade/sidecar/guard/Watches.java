@@ -4,7 +4,7 @@ import io.crossfade.config.ActiveMigration;
 import io.crossfade.config.MigrationState;
 import io.crossfade.config.SettingsSnapshot;
 import io.crossfade.sidecar.rollout.PublishedState;
-import io.crossfade.sidecar.state.MigrationRecord;
+import io.crossfade.sidecar.rollout.MigrationRecord;
 import java.util.Collection;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.LongSupplier;

@@ -11,7 +11,7 @@ import io.crossfade.sidecar.http.HttpResponses;
 import io.crossfade.sidecar.rollout.PublishedState;
 import io.crossfade.sidecar.rollout.RolloutController;
 import io.crossfade.sidecar.rollout.SourceStatus;
-import io.crossfade.sidecar.state.MigrationRecord;
+import io.crossfade.sidecar.rollout.MigrationRecord;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import java.util.Optional;
@@ -110,6 +110,7 @@ public final class HealthEndpoints implements Endpoints {
             }
             migrationDetails.apply(m.spec().key()).ifPresent(node::setAll);
         }
+        controller.storeStatus().ifPresent(store -> doc.set("store", Json.MAPPER.valueToTree(store)));
         HttpResponses.json(request, 200, doc);
     }
 }
