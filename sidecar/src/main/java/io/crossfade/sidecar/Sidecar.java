@@ -4,14 +4,18 @@ import io.crossfade.config.SettingsException;
 import io.crossfade.sidecar.admin.AdminEndpoints;
 import io.crossfade.sidecar.admin.AdminTokens;
 import io.crossfade.sidecar.admin.MigrationHealth;
+import io.crossfade.sidecar.console.ConsoleEndpoints;
 import io.crossfade.sidecar.guard.Guard;
 import io.crossfade.sidecar.guard.OutcomesEndpoint;
 import io.crossfade.sidecar.health.HealthEndpoints;
+import io.crossfade.sidecar.history.MigrationHistory;
 import io.crossfade.sidecar.http.Dispatcher;
 import io.crossfade.sidecar.http.Endpoints;
 import io.crossfade.sidecar.http.HttpListener;
 import io.crossfade.sidecar.metrics.CrossfadeMetrics;
 import io.crossfade.sidecar.metrics.MetricsEndpoint;
+import io.crossfade.sidecar.ofrep.EvaluationSuccess;
+import io.crossfade.sidecar.ofrep.OfrepEndpoints;
 import io.crossfade.sidecar.read.ResponseCache;
 import io.crossfade.sidecar.read.SettingsEndpoints;
 import io.crossfade.sidecar.read.SnapshotEndpoint;
@@ -64,6 +68,7 @@ public final class Sidecar implements AutoCloseable {
     private SettingsDirectorySource source;
     private ResponseCache responses;
     private Guard guard;
+    private MigrationHistory history;
     private String instanceId;
     private HostPort readAddress;
     private HostPort opsAddress;
@@ -111,7 +116,7 @@ public final class Sidecar implements AutoCloseable {
 
         metrics = new CrossfadeMetrics();
         closeables.add(metrics);
-        responses = new ResponseCache(100_000);
+        responses = new ResponseCache(100_000, List.of(EvaluationSuccess.FORM));
         metrics.monitor(responses.caffeine(), "responses");
         metrics.published(controller.current());
         controller.onSnapshot((previous, current, changed) -> {
@@ -122,6 +127,10 @@ public final class Sidecar implements AutoCloseable {
         guard = new Guard(controller, metrics.registry(), clock);
         closeables.add(guard);
         guard.start();
+
+        history = new MigrationHistory(controller::current, migrationHealth(), clock);
+        closeables.add(history);
+        history.start(controller);
 
         vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
         if (vertx.isNativeTransportEnabled()) {
@@ -153,6 +162,10 @@ public final class Sidecar implements AutoCloseable {
         source.watch(controller, metrics::reload);
     }
 
+    private MigrationHealth migrationHealth() {
+        return key -> guardDocument(key).map(doc -> doc);
+    }
+
     /** Endpoints of the read listener, in the order they are offered requests. */
     private List<Endpoints> readEndpoints() {
         List<Endpoints> list = new ArrayList<>();
@@ -161,6 +174,7 @@ public final class Sidecar implements AutoCloseable {
         list.add(new OutcomesEndpoint(vertx, guard));
         list.add(new SnapshotEndpoint(controller, instanceId));
         list.add(new WatchEndpoint(controller, WatchEndpoint.HEARTBEAT, WatchEndpoint.MAX_WATCHERS));
+        list.add(new OfrepEndpoints(controller, responses, metrics, instanceId));
         return list;
     }
 
@@ -169,8 +183,8 @@ public final class Sidecar implements AutoCloseable {
         List<Endpoints> list = new ArrayList<>();
         list.add(new HealthEndpoints(controller, this::guardDocument));
         list.add(new MetricsEndpoint(vertx, metrics));
-        MigrationHealth health = key -> guardDocument(key).map(doc -> doc);
-        list.add(new AdminEndpoints(controller, adminTokens, health, clock));
+        list.add(new AdminEndpoints(controller, adminTokens, migrationHealth(), history, clock));
+        list.add(new ConsoleEndpoints());
         return list;
     }
 

@@ -6,6 +6,7 @@ import io.crossfade.config.Setting;
 import io.crossfade.config.SettingKey;
 import io.crossfade.config.SettingsSnapshot;
 import io.crossfade.sidecar.http.Endpoints;
+import io.crossfade.sidecar.http.EntityTags;
 import io.crossfade.sidecar.http.ErrorCode;
 import io.crossfade.sidecar.http.HttpResponses;
 import io.crossfade.sidecar.http.QueryString;
@@ -156,7 +157,7 @@ public final class SettingsEndpoints implements Endpoints {
      * {@code String.getBytes(UTF_8)} would encode it (an unpaired surrogate is one byte) but without
      * encoding it: this runs on every read.
      */
-    static boolean overUnitLimit(String unit) {
+    public static boolean overUnitLimit(String unit) {
         int n = unit.length();
         if (n > MAX_UNIT_BYTES) {
             return true; // every char takes at least one byte
