@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.crossfade.sidecar.testing.MetricsScrape;
 import io.crossfade.sidecar.testing.SettingsFiles;
 import io.crossfade.sidecar.testing.SidecarProcess;
 import io.vertx.core.Vertx;
@@ -318,6 +319,21 @@ class OfrepApiIT {
         } finally {
             stream.close();
         }
+    }
+
+    @Test
+    void aSingleEvaluationCountsAsAReadAndABulkEvaluationDoesNot() {
+        double before = reads("payments.provider");
+        assertThat(post(SINGLE + "payments.provider", context("user-1")).statusCode()).isEqualTo(200);
+        assertThat(post(SINGLE + "payments.provider", context("user-2")).statusCode()).isEqualTo(200);
+        assertThat(reads("payments.provider")).isEqualTo(before + 2);
+        assertThat(post(BULK, context("user-3")).statusCode()).isEqualTo(200);
+        assertThat(reads("payments.provider")).isEqualTo(before + 2);
+    }
+
+    static double reads(String key) {
+        return MetricsScrape.parse(sidecar.getOps("/metrics").body())
+                .value("crossfade_reads_total", "key", key, "variant", "static").orElse(0);
     }
 
     @Test
