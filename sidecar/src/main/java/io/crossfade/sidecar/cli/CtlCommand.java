@@ -171,19 +171,56 @@ public final class CtlCommand implements Runnable {
                 out().flush();
                 return 0;
             }
-            TextTable table = new TextTable("KEY", "PERCENT", "STATE", "OLD → NEW", "OWNER", "ERRORS (old / new)",
-                    "EVIDENCE", "REV");
+            JsonNode fleet = fleetInstances(client);
+            TextTable table = fleet == null
+                    ? new TextTable("KEY", "PERCENT", "STATE", "OLD → NEW", "OWNER", "ERRORS (old / new)", "EVIDENCE",
+                            "REV")
+                    : new TextTable("KEY", "PERCENT", "STATE", "OLD → NEW", "OWNER", "ERRORS (old / new)", "EVIDENCE",
+                            "REV", "FLEET");
             for (JsonNode m : migrations) {
                 JsonNode s = m.path("spec");
                 JsonNode st = m.path("state");
                 GuardView health = guardView(m.path("health"));
-                table.row(m.path("key").asText(), st.path("percent").asText() + "%", stateText(st),
+                String[] row = {m.path("key").asText(), st.path("percent").asText() + "%", stateText(st),
                         value(s.path("from")) + " → " + value(s.path("to")), s.path("owner").asText(null),
-                        errors(health), evidence(health), m.path("revision").asText());
+                        errors(health), evidence(health), m.path("revision").asText()};
+                if (fleet == null) {
+                    table.row(row);
+                } else {
+                    String[] wider = java.util.Arrays.copyOf(row, row.length + 1);
+                    wider[row.length] = convergence(fleet, m.path("key").asText(), m.path("revision").asLong());
+                    table.row(wider);
+                }
             }
             table.print(out());
             out().flush();
             return 0;
+        }
+
+        /** The fleet's live instances, or null when the sidecar is not in a fleet. */
+        private static JsonNode fleetInstances(AdminClient client) {
+            try {
+                return client.get("/admin/v1/instances").body().path("instances");
+            } catch (AdminClient.Refused notAFleet) {
+                return null;
+            }
+        }
+
+        /** {@code 38/40 at rev 7}: how many live instances serve the migration at this revision. */
+        static String convergence(JsonNode instances, String key, long revision) {
+            int total = 0;
+            int converged = 0;
+            for (JsonNode i : instances) {
+                JsonNode served = i.path("migrations").path(key);
+                if (served.isMissingNode()) {
+                    continue; // an instance whose files do not declare it
+                }
+                total++;
+                if (served.path("revision").asLong(-1) == revision) {
+                    converged++;
+                }
+            }
+            return converged + "/" + total + " at rev " + revision;
         }
 
         private static String stateText(JsonNode state) {
@@ -384,7 +421,7 @@ public final class CtlCommand implements Runnable {
             } else {
                 TextTable table = new TextTable("SEQ", "TIME", "ACTOR", "KEY", "ACTION", "CHANGE", "REASON");
                 for (JsonNode e : events) {
-                    table.row(e.path("seq").asText(), shortTime(e.path("time").asText()), e.path("actor").asText(),
+                    table.row(e.path("seq").asText(), shortTime(e.path("time").asText()), actor(e),
                             e.path("key").asText(), e.path("action").asText(),
                             side(e.path("from")) + " → " + side(e.path("to")), e.path("reason").asText(null));
                 }
@@ -396,6 +433,12 @@ public final class CtlCommand implements Runnable {
             }
             out().flush();
             return 0;
+        }
+
+        /** The actor, and in a fleet the sidecar it acted through: {@code alice@checkout-7f9c}. */
+        private static String actor(JsonNode e) {
+            String instance = e.path("instance").asText(null);
+            return e.path("actor").asText() + (instance == null ? "" : "@" + instance);
         }
 
         private static String side(JsonNode s) {
