@@ -2,9 +2,12 @@ package io.crossfade.config;
 
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -40,8 +43,8 @@ public final class SettingsDirectory {
      * @throws SettingsException when the directory or a file cannot be read, or a file is over 4 MiB
      */
     public SortedMap<String, byte[]> read(Path dir) throws SettingsException {
-        List<Path> files = list(dir);
         List<SettingsProblem> problems = new ArrayList<>();
+        List<Path> files = list(dir, problems);
         SortedMap<String, byte[]> contents = new TreeMap<>();
         for (Path file : files) {
             String name = file.getFileName().toString();
@@ -57,6 +60,8 @@ public final class SettingsDirectory {
                 // Removed between listing and reading (an editor's rename, a ConfigMap swap): the
                 // watcher sees that change too and loads again.
                 problems.add(new SettingsProblem(name, 0, null, null, "disappeared while being read"));
+            } catch (java.nio.file.AccessDeniedException e) {
+                problems.add(new SettingsProblem(name, 0, null, null, "cannot be read: permission denied (EACCES)"));
             } catch (IOException e) {
                 problems.add(new SettingsProblem(name, 0, null, null, "cannot be read: " + e.getMessage()));
             }
@@ -140,7 +145,7 @@ public final class SettingsDirectory {
         return new SettingsSpec(settings, migrations);
     }
 
-    private static List<Path> list(Path dir) throws SettingsException {
+    private static List<Path> list(Path dir, List<SettingsProblem> problems) throws SettingsException {
         String shown = dir.toString();
         if (!Files.isDirectory(dir)) {
             throw new SettingsException(new SettingsProblem(null, 0, null, null,
@@ -150,8 +155,16 @@ public final class SettingsDirectory {
         try (DirectoryStream<Path> stream = Files.newDirectoryStream(dir)) {
             for (Path p : stream) {
                 String name = p.getFileName().toString();
-                if (SettingsFileParser.isSettingsFile(name) && Files.isRegularFile(p)) {
+                if (!SettingsFileParser.isSettingsFile(name)) {
+                    continue;
+                }
+                String notAFile = notARegularFile(p);
+                if (notAFile == null) {
                     files.add(p);
+                } else {
+                    // Skipping it would drop what it declared: a directory or FIFO where a file was,
+                    // a dangling link mid-copy, a permission slip. Refuse the reload instead.
+                    problems.add(new SettingsProblem(name, 0, null, null, notAFile));
                 }
             }
         } catch (IOException e) {
@@ -160,5 +173,55 @@ public final class SettingsDirectory {
         }
         files.sort(null);
         return files;
+    }
+
+    /**
+     * Why a path named like a settings file cannot be read as one, with the system's cause
+     * ({@code ENOENT}, {@code ELOOP}, {@code EACCES}), or null when it is a readable regular file
+     * (directly or through symbolic links).
+     */
+    static String notARegularFile(Path p) {
+        BasicFileAttributes linkAttrs;
+        try {
+            linkAttrs = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        } catch (NoSuchFileException e) {
+            return "disappeared while being read";
+        } catch (IOException e) {
+            return "cannot be read: " + e.getMessage();
+        }
+        BasicFileAttributes attrs = linkAttrs;
+        if (linkAttrs.isSymbolicLink()) {
+            try {
+                attrs = Files.readAttributes(p, BasicFileAttributes.class);
+            } catch (NoSuchFileException e) {
+                return "is a symbolic link to " + target(p) + ", which does not exist (ENOENT)";
+            } catch (FileSystemException e) {
+                String reason = e.getReason() == null ? "" : e.getReason();
+                if (reason.contains("symbolic links") || reason.toLowerCase(java.util.Locale.ROOT).contains("loop")) {
+                    return "is a symbolic link that loops (ELOOP)";
+                }
+                return "is a symbolic link that cannot be followed: " + (reason.isEmpty() ? e.getMessage() : reason);
+            } catch (IOException e) {
+                return "is a symbolic link that cannot be followed: " + e.getMessage();
+            }
+        }
+        if (attrs.isDirectory()) {
+            return "is a directory, not a settings file";
+        }
+        if (!attrs.isRegularFile()) {
+            return "is not a regular file (a FIFO, socket or device); settings files must be plain files";
+        }
+        if (!Files.isReadable(p)) {
+            return "cannot be read: permission denied (EACCES)";
+        }
+        return null;
+    }
+
+    private static String target(Path link) {
+        try {
+            return Files.readSymbolicLink(link).toString();
+        } catch (IOException e) {
+            return "a path";
+        }
     }
 }

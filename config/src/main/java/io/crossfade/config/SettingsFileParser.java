@@ -40,6 +40,11 @@ public final class SettingsFileParser {
             Set.of("maxErrorRate", "maxRatio", "minSamples", "window", "confidence", "action");
     private static final Set<String> STEP_FIELDS = Set.of("percent", "hold");
 
+    /** Why a file that declares nothing is refused: it is what a truncated or half-copied file looks like. */
+    static final String DECLARES_NOTHING = "declares no settings and no migrations (empty, only comments, or"
+            + " empty sections); a truncated file must not remove settings, so this is refused. Delete the file"
+            + " to remove what it declared";
+
     private final ObjectMapper yaml = configure(new ObjectMapper(newYamlFactory()));
     private final ObjectMapper json = configure(new ObjectMapper());
 
@@ -94,6 +99,9 @@ public final class SettingsFileParser {
         }
         ObjectMapper mapper = fileName.toLowerCase(Locale.ROOT).endsWith(".json") ? json : yaml;
         String format = mapper == json ? "JSON" : "YAML";
+        if (mapper == yaml) {
+            refuseAnchorsAndAliases(fileName, content);
+        }
         JsonNode root;
         try (JsonParser p = mapper.createParser(content)) {
             root = mapper.readTree(p);
@@ -121,7 +129,7 @@ public final class SettingsFileParser {
         Map<String, Integer> settingLines = new LinkedHashMap<>();
         Map<String, DeclaredMigration> migrations = new LinkedHashMap<>();
         if (root == null || root.isMissingNode() || root.isNull()) {
-            return new ParsedFile(fileName, settings, settingLines, migrations);
+            throw new SettingsException(new SettingsProblem(fileName, 0, null, null, DECLARES_NOTHING));
         }
         if (!root.isObject()) {
             ctx.problem(0, null, null, "the top level must be a mapping with 'settings' and/or 'migrations', found "
@@ -161,9 +169,49 @@ public final class SettingsFileParser {
             }
         }
         ctx.throwIfAny();
+        if (settings.isEmpty() && migrations.isEmpty()) {
+            throw new SettingsException(new SettingsProblem(fileName, 0, null, null, DECLARES_NOTHING));
+        }
         return new ParsedFile(fileName, settings, settingLines, migrations);
     }
 
+    /**
+     * Refuses YAML anchors ({@code &name}) and aliases ({@code *name}, also in {@code <<: *name}).
+     * Jackson hands an alias over as the anchor's name in a string, so {@code value: *v} would be
+     * served as {@code "v"}; resolving aliases instead would need a bound against "billion laughs"
+     * expansion. Settings files are short and written by people: spelling a value out is the
+     * simpler, safer rule.
+     */
+    private static void refuseAnchorsAndAliases(String fileName, byte[] content) throws SettingsException {
+        List<SettingsProblem> problems = new ArrayList<>();
+        LoaderOptions options = new LoaderOptions();
+        options.setCodePointLimit((int) MAX_FILE_BYTES);
+        try {
+            org.yaml.snakeyaml.parser.Parser events = new org.yaml.snakeyaml.parser.ParserImpl(
+                    new org.yaml.snakeyaml.reader.StreamReader(new org.yaml.snakeyaml.reader.UnicodeReader(
+                            new java.io.ByteArrayInputStream(content))), options);
+            while (problems.size() < 20) {
+                org.yaml.snakeyaml.events.Event event = events.getEvent();
+                if (event == null || event instanceof org.yaml.snakeyaml.events.StreamEndEvent) {
+                    break;
+                }
+                int line = event.getStartMark() == null ? 0 : event.getStartMark().getLine() + 1;
+                if (event instanceof org.yaml.snakeyaml.events.AliasEvent alias) {
+                    problems.add(new SettingsProblem(fileName, line, null, null, "YAML alias '*" + alias.getAnchor()
+                            + "' is not supported: write the value out in full (anchors and aliases are refused so"
+                            + " that an alias is never served as its name)"));
+                } else if (event instanceof org.yaml.snakeyaml.events.NodeEvent node && node.getAnchor() != null) {
+                    problems.add(new SettingsProblem(fileName, line, null, null, "YAML anchor '&" + node.getAnchor()
+                            + "' is not supported: anchors and aliases are refused; write each value out in full"));
+                }
+            }
+        } catch (RuntimeException e) {
+            // A syntax error: the full parse reports it with its line.
+        }
+        if (!problems.isEmpty()) {
+            throw new SettingsException(problems);
+        }
+    }
     /**
      * The line of a syntax error. For YAML, Jackson's location is that of the last token it read,
      * which can be lines before the fault (a tab after blank lines, say); SnakeYAML's problem mark
@@ -196,6 +244,8 @@ public final class SettingsFileParser {
         } else if (value.isNull()) {
             ctx.problem(ctx.loc.lineOf(at[0], at[1], "value"), key, "value",
                     "must be a number, string, boolean, object or array, not null");
+        } else {
+            numbersInRange(ctx, value, key, "value", ctx.loc.lineOf(at[0], at[1], "value"));
         }
         String owner = text(ctx, node, "owner", key, at);
         String description = text(ctx, node, "description", key, at);
@@ -221,10 +271,14 @@ public final class SettingsFileParser {
             ctx.problem(ctx.loc.lineOf(at), key, "to", "is required (the new value)");
         } else if (to.isNull()) {
             ctx.problem(ctx.loc.lineOf(at[0], at[1], "to"), key, "to", "must not be null");
+        } else {
+            numbersInRange(ctx, to, key, "to", ctx.loc.lineOf(at[0], at[1], "to"));
         }
         JsonNode from = node.get("from");
         if (from != null && from.isNull()) {
             ctx.problem(ctx.loc.lineOf(at[0], at[1], "from"), key, "from", "must not be null; leave it out to use the setting's value");
+        } else if (from != null) {
+            numbersInRange(ctx, from, key, "from", ctx.loc.lineOf(at[0], at[1], "from"));
         }
         int percent = 0;
         JsonNode percentNode = node.get("percent");
@@ -377,6 +431,47 @@ public final class SettingsFileParser {
             }
         }
         return steps;
+    }
+
+    /**
+     * Refuses numbers that most clients cannot hold: decimals beyond a double's range ({@code 1e400}
+     * would be served as {@code 1E+400}, infinity in JavaScript and Python), decimals a double
+     * rounds to zero, and integers beyond a double's range. Large integers within it are kept exactly
+     * (a 20-digit id is fine). Looks inside objects and arrays; reports the first.
+     */
+    private static void numbersInRange(Context ctx, JsonNode node, String key, String field, int line) {
+        String bad = firstOutOfRange(node);
+        if (bad != null) {
+            ctx.problem(line, key, field, "holds the number " + bad + ", which is not a finite number in the range"
+                    + " of a 64-bit float and would overflow most clients");
+        }
+    }
+
+    private static String firstOutOfRange(JsonNode node) {
+        if (node.isContainerNode()) {
+            for (JsonNode child : node) {
+                String bad = firstOutOfRange(child);
+                if (bad != null) {
+                    return bad;
+                }
+            }
+            return null;
+        }
+        if (!node.isNumber()) {
+            return null;
+        }
+        if (node.isIntegralNumber()) {
+            return Double.isFinite(node.bigIntegerValue().doubleValue()) ? null : abbreviate(node.asText());
+        }
+        if (node.isDouble() || node.isFloat()) {
+            double d = node.doubleValue();
+            return Double.isFinite(d) ? null : String.valueOf(d);
+        }
+        BigDecimal d = node.decimalValue();
+        double asDouble = d.doubleValue();
+        // A non-zero decimal that a double rounds to zero (1e-400) is as wrong as one it rounds to infinity.
+        boolean underflows = asDouble == 0 && d.signum() != 0;
+        return Double.isFinite(asDouble) && !underflows ? null : abbreviate(d.toString());
     }
 
     private static Integer percent(Context ctx, JsonNode node, String key, String field, int line) {

@@ -68,12 +68,43 @@ class SettingsDirectoryTest {
     }
 
     @Test
-    void emptyDirectoryAndEmptyFilesDeclareNothing() throws Exception {
+    void anEmptyDirectoryDeclaresNothingButEmptyFilesAreRefusedByName() throws Exception {
         assertThat(directory.load(dir)).isEqualTo(SettingsSpec.EMPTY);
         write("empty.yaml", "");
         write("empty.json", "");
         write("comment.yml", "# nothing yet\n");
-        assertThat(directory.load(dir)).isEqualTo(SettingsSpec.EMPTY);
+        assertThat(problems()).extracting(SettingsProblem::file).containsExactly("comment.yml", "empty.json", "empty.yaml");
+    }
+
+    @Test
+    void aDirectoryNamedLikeASettingsFileIsRefusedNotSkipped() throws Exception {
+        write("a.yaml", "settings:\n  a: {value: 1}\n");
+        Files.createDirectory(dir.resolve("b.yaml"));
+        assertProblem(onlyProblem(), "b.yaml", 0, null, null, "is a directory");
+    }
+
+    @Test
+    void aDanglingSymlinkIsRefusedWithItsCause() throws Exception {
+        write("a.yaml", "settings:\n  a: {value: 1}\n");
+        Files.createSymbolicLink(dir.resolve("b.yaml"), dir.resolve("nowhere.yaml"));
+        SettingsProblem p = onlyProblem();
+        assertProblem(p, "b.yaml", 0, null, null, "does not exist (ENOENT)");
+    }
+
+    @Test
+    void aLoopingSymlinkIsRefusedWithItsCause() throws Exception {
+        write("a.yaml", "settings:\n  a: {value: 1}\n");
+        Files.createSymbolicLink(dir.resolve("b.yaml"), dir.resolve("c.yaml"));
+        Files.createSymbolicLink(dir.resolve("c.yaml"), dir.resolve("b.yaml"));
+        assertThat(problems()).extracting(SettingsProblem::reason).allSatisfy(r -> assertThat(r).contains("ELOOP"));
+    }
+
+    @Test
+    void aFifoIsRefusedWithoutBlockingOnIt() throws Exception {
+        write("a.yaml", "settings:\n  a: {value: 1}\n");
+        Process mkfifo = new ProcessBuilder("mkfifo", dir.resolve("b.yaml").toString()).start();
+        org.junit.jupiter.api.Assumptions.assumeTrue(mkfifo.waitFor() == 0, "mkfifo is available");
+        assertProblem(onlyProblem(), "b.yaml", 0, null, null, "not a regular file");
     }
 
     @Test
@@ -85,7 +116,6 @@ class SettingsDirectoryTest {
         write("settings.yaml.bak", "settings:\n  a: {value: 3}\n");
         write("notes.txt", "settings: {b: {value: 1}}");
         write("nested/more.yaml", "settings:\n  b: {value: 1}\n");
-        Files.createDirectory(dir.resolve("looks-like.yaml"));
         SettingsSpec spec = directory.load(dir);
         assertThat(spec.settings()).containsOnlyKeys("a");
         assertThat(spec.settings().get("a").value()).isEqualTo(IntNode.valueOf(1));

@@ -246,15 +246,94 @@ class SettingsFileParserTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"", "\n", "   \n\n", "# only a comment\n", "---\n"})
-    void emptyYamlFileDeclaresNothing(String content) throws Exception {
-        assertThat(spec("empty.yaml", content)).isEqualTo(SettingsSpec.EMPTY);
+    @ValueSource(strings = {"", "\n", "   \n\n", "# only a comment\n", "---\n", "~\n", "---\n...\n", "settings:\n",
+            "settings:\nmigrations:\n", "settings: {}\n", "null\n"})
+    void aYamlFileThatDeclaresNothingIsRefusedByName(String content) {
+        assertProblem(onlyProblem("empty.yaml", content), "empty.yaml", 0, null, null, "declares no settings");
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"", "  \n", "{}", "{\"settings\": {}, \"migrations\": {}}", "{\"settings\": null}"})
-    void emptyJsonFileDeclaresNothing(String content) throws Exception {
-        assertThat(spec("empty.json", content)).isEqualTo(SettingsSpec.EMPTY);
+    @ValueSource(strings = {"", "  \n", "{}", "{\"settings\": {}, \"migrations\": {}}", "{\"settings\": null}", "null"})
+    void aJsonFileThatDeclaresNothingIsRefusedByName(String content) {
+        assertProblem(onlyProblem("empty.json", content), "empty.json", 0, null, null, "declares no settings");
+    }
+
+    @Test
+    void aYamlAliasIsRefusedWhereItIsNeverServedAsItsName() {
+        List<SettingsProblem> p = problems("a.yaml", """
+                settings:
+                  a: {value: &v 1}
+                  b:
+                    value: *v
+                """);
+        assertThat(p).hasSize(2);
+        assertProblem(p.get(0), "a.yaml", 2, null, null, "anchor '&v' is not supported");
+        assertProblem(p.get(1), "a.yaml", 4, null, null, "alias '*v' is not supported");
+    }
+
+    @Test
+    void anAliasOfAnUndefinedAnchorIsRefusedToo() {
+        // Jackson would hand this over as the string "v".
+        assertProblem(onlyProblem("a.yaml", "settings:\n  a:\n    value: *v\n"), "a.yaml", 3, null, null,
+                "alias '*v' is not supported");
+    }
+
+    @Test
+    void billionLaughsIsRefusedWithoutExpandingAnything() {
+        StringBuilder lol = new StringBuilder("settings:\n  a:\n    value:\n      l0: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
+        for (int i = 1; i < 10; i++) {
+            lol.append("      l").append(i).append(": &l").append(i).append(" [");
+            for (int j = 0; j < 9; j++) {
+                lol.append(j == 0 ? "" : ", ").append("*l").append(i - 1);
+            }
+            lol.append("]\n");
+        }
+        List<SettingsProblem> p = problems("lol.yaml", lol.toString());
+        assertThat(p).isNotEmpty().allSatisfy(problem -> assertThat(problem.reason()).containsAnyOf("anchor", "alias"));
+    }
+
+    @Test
+    void aMergeKeyIsAnAliasAndRefused() {
+        List<SettingsProblem> p = problems("a.yaml", """
+                settings:
+                  a: &base {value: 1, owner: x}
+                  b:
+                    <<: *base
+                """);
+        assertThat(p).extracting(SettingsProblem::reason).anySatisfy(r -> assertThat(r).contains("alias '*base'"));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"1e400", "-1e400", "1e-400", "[1, 2, 1e999]", "{n: 1e400}", "[{n: [-1e400]}]"})
+    void aNumberClientsCannotHoldIsRefusedWhereItIs(String value) {
+        assertProblem(onlyProblem("a.yaml", "settings:\n  a:\n    value: " + value + "\n"), "a.yaml", 3, "a", "value",
+                "not a finite number");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {".inf", "-.inf", ".nan"})
+    void yamlInfinityAndNanAreRefused(String value) {
+        assertProblem(onlyProblem("a.yaml", "settings:\n  a:\n    value: " + value + "\n"), "a.yaml", 3, null, null,
+                "not valid YAML");
+    }
+
+    @Test
+    void anIntegerBeyondADoublesRangeIsRefused() {
+        assertProblem(onlyProblem("a.json", "{\"settings\": {\"a\": {\"value\": 1" + "0".repeat(400) + "}}}"), "a.json", 1,
+                "a", "value", "not a finite number");
+    }
+
+    @Test
+    void numbersAtTheEdgesOfTheRangesAreServed() throws Exception {
+        SettingsSpec spec = spec("a.yaml", "settings:\n  a: {value: 1.7976931348623157e308}\n  b: {value: 9223372036854775807}\n"
+                + "  c: {value: -9223372036854775808}\n  d: {value: 4.9e-324}\n");
+        assertThat(spec.settings()).containsOnlyKeys("a", "b", "c", "d");
+    }
+
+    @Test
+    void aMigrationToANumberClientsCannotHoldIsRefused() {
+        assertProblem(onlyProblem("a.yaml", "settings:\n  a: {value: 1}\nmigrations:\n  a:\n    to: 1e400\n"), "a.yaml", 5,
+                "a", "to", "not a finite number");
     }
 
     @Test

@@ -13,7 +13,10 @@ import io.crossfade.sidecar.guard.OutcomesEndpoint;
 import io.crossfade.sidecar.health.HealthEndpoints;
 import io.crossfade.sidecar.history.MigrationHistory;
 import io.crossfade.sidecar.http.Dispatcher;
+import io.crossfade.sidecar.http.ConnectionGuard;
 import io.crossfade.sidecar.http.Endpoints;
+import io.crossfade.sidecar.http.ListenerLimits;
+import io.crossfade.sidecar.http.HostCheck;
 import io.crossfade.sidecar.http.HttpListener;
 import io.crossfade.sidecar.metrics.CrossfadeMetrics;
 import io.crossfade.sidecar.metrics.MetricsEndpoint;
@@ -25,6 +28,7 @@ import io.crossfade.sidecar.read.SnapshotEndpoint;
 import io.crossfade.sidecar.rollout.MigrationStore;
 import io.crossfade.sidecar.rollout.RolloutController;
 import io.crossfade.sidecar.source.SettingsDirectorySource;
+import io.crossfade.sidecar.source.SettingsSink;
 import io.crossfade.sidecar.state.DurableFiles;
 import io.crossfade.sidecar.state.FileMigrationStore;
 import io.crossfade.sidecar.state.LastKnownGood;
@@ -103,6 +107,14 @@ public final class Sidecar implements AutoCloseable {
     private void startUp() throws SettingsException, IOException, InterruptedException {
         Path stateDir = options.stateDir();
         DurableFiles.ensureDirectory(stateDir);
+        try {
+            int stray = DurableFiles.removeStrayTemporaries(stateDir);
+            if (stray > 0) {
+                LOG.info("removed {} temporary file(s) a failed write left in {}", stray, stateDir);
+            }
+        } catch (IOException e) {
+            LOG.warn("could not clean temporary files in {}: {}", stateDir, DurableFiles.cause(e));
+        }
         instanceId = resolveInstanceId(options.instanceId(), stateDir);
         // Before any state is touched: a broken token file stops the start with nothing changed.
         adminTokens = AdminTokens.load(options.adminTokenFile(), stateDir);
@@ -111,7 +123,8 @@ public final class Sidecar implements AutoCloseable {
             LOG.warn("{} can be read by other users; chmod 600 it", adminTokens.file());
         }
 
-        source = new SettingsDirectorySource(options.settingsDir(), new LastKnownGood(stateDir), clock);
+        source = new SettingsDirectorySource(options.settingsDir(), new LastKnownGood(stateDir),
+                options.resilience().maxRemoval(), clock);
         closeables.add(source);
         SettingsDirectorySource.Initial initial = source.loadInitial();
 
@@ -158,16 +171,23 @@ public final class Sidecar implements AutoCloseable {
                     ? "unknown reason" : vertx.unavailableNativeTransportCause().toString());
         }
 
-        Handler<HttpServerRequest> read = new Dispatcher(readEndpoints());
-        Handler<HttpServerRequest> ops = new Dispatcher(opsEndpoints());
-        readAddress = listenTcp(options.listen(), read, Math.max(1, Runtime.getRuntime().availableProcessors()));
-        opsAddress = listenTcp(options.opsListen(), ops, 1);
+        List<String> allowedHosts = options.resilience().allowedHosts();
+        Handler<HttpServerRequest> read = new Dispatcher(readEndpoints(),
+                HostCheck.of(options.listen().host(), allowedHosts));
+        Handler<HttpServerRequest> ops = new Dispatcher(opsEndpoints(),
+                HostCheck.of(options.opsListen().host(), allowedHosts));
+        ListenerLimits limits = options.resilience().listenerLimits();
+        readAddress = listenTcp(options.listen(), read, Math.max(1, Runtime.getRuntime().availableProcessors()),
+                new ConnectionGuard("read", limits, metrics.registry()));
+        opsAddress = listenTcp(options.opsListen(), ops, 1, new ConnectionGuard("ops", limits, metrics.registry()));
         String unix = "";
         if (options.listenUnix() != null) {
             Path socket = options.listenUnix().toAbsolutePath();
             Files.deleteIfExists(socket);
+            // No browser reaches a Unix socket: no Host check there (curl --unix-socket sends any Host).
             await(vertx.deployVerticle(new HttpListener(SocketAddress.domainSocketAddress(socket.toString()),
-                    HttpListener.defaultOptions(), read)));
+                    HttpListener.defaultOptions(), new Dispatcher(readEndpoints(), HostCheck.OFF),
+                    new ConnectionGuard("unix", limits, metrics.registry()))));
             unix = " unix=" + socket;
         }
         LOG.info("listening read={} ops={}{}", readAddress, opsAddress, unix);
@@ -180,7 +200,23 @@ public final class Sidecar implements AutoCloseable {
         if (fleetStore != null) {
             fleetStore.heartbeat(() -> FleetMetrics.heartbeat(controller.current(), opsAddress, this::guardDocument));
         }
-        source.watch(controller, metrics::reload);
+        source.watch(new SettingsSink() {
+            @Override
+            public java.util.concurrent.CompletableFuture<?> apply(io.crossfade.config.SettingsSpec spec,
+                    io.crossfade.sidecar.rollout.SourceStatus status) {
+                return controller.applySpec(spec, status).whenComplete((ok, failure) -> {
+                    if (failure == null) {
+                        metrics.reload(true); // a failure is counted when the source reports it refused
+                    }
+                });
+            }
+
+            @Override
+            public void refused(List<io.crossfade.config.SettingsProblem> problems) {
+                metrics.reload(false);
+                controller.reloadFailed(problems);
+            }
+        });
     }
 
     private MigrationHealth migrationHealth() {
@@ -190,7 +226,7 @@ public final class Sidecar implements AutoCloseable {
     /** Endpoints of the read listener, in the order they are offered requests. */
     private List<Endpoints> readEndpoints() {
         List<Endpoints> list = new ArrayList<>();
-        list.add(new HealthEndpoints(controller, this::guardDocument));
+        list.add(new HealthEndpoints(controller, this::guardDocument, false));
         list.add(new SettingsEndpoints(controller, responses, metrics, instanceId));
         list.add(new OutcomesEndpoint(vertx, guard));
         list.add(new SnapshotEndpoint(controller, instanceId));
@@ -205,9 +241,9 @@ public final class Sidecar implements AutoCloseable {
         list.add(new HealthEndpoints(controller, this::guardDocument));
         list.add(new MetricsEndpoint(vertx, metrics));
         list.add(fleetStore == null
-                ? new AdminEndpoints(controller, adminTokens, migrationHealth(), history, clock)
+                ? new AdminEndpoints(controller, adminTokens, migrationHealth(), history, clock, null, source)
                 : new AdminEndpoints(controller, adminTokens, migrationHealth(), history, clock,
-                        () -> InstancesView.of(fleetStore.instances())));
+                        () -> InstancesView.of(fleetStore.instances()), source));
         list.add(new ConsoleEndpoints());
         return list;
     }
@@ -221,18 +257,18 @@ public final class Sidecar implements AutoCloseable {
      * Binds {@code instances} server instances to {@code address}. The first binds alone so that port
      * 0 resolves to one real port, which the others then share.
      */
-    private HostPort listenTcp(HostPort address, Handler<HttpServerRequest> handler, int instances)
-            throws InterruptedException, IOException {
+    private HostPort listenTcp(HostPort address, Handler<HttpServerRequest> handler, int instances,
+            ConnectionGuard guard) throws InterruptedException, IOException {
         // SO_REUSEPORT: each event loop gets its own accepting socket on the same port and the kernel
         // spreads connections over them (one shared socket would funnel accepts through one loop).
         HttpServerOptions options = HttpListener.defaultOptions().setReusePort(instances > 1);
         HttpListener first = new HttpListener(SocketAddress.inetSocketAddress(address.port(), address.host()),
-                options, handler);
+                options, handler, guard);
         await(vertx.deployVerticle(first));
         int port = first.actualPort();
         if (instances > 1) {
             SocketAddress bound = SocketAddress.inetSocketAddress(port, address.host());
-            await(vertx.deployVerticle(() -> new HttpListener(bound, options, handler),
+            await(vertx.deployVerticle(() -> new HttpListener(bound, options, handler, guard),
                     new DeploymentOptions().setInstances(instances - 1)));
         }
         return new HostPort(address.host(), port);

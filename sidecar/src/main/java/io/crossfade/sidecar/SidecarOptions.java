@@ -15,9 +15,10 @@ import java.util.Objects;
  * @param adminTokenFile file holding the admin token, or null to generate one into the state dir
  * @param instanceId the unit for reads without one, or null to derive it
  * @param fleet the fleet store ({@code --store etcd}), or null to keep migration state in {@code stateDir}
+ * @param resilience limits on reloads, clients and connections
  */
 public record SidecarOptions(Path settingsDir, Path stateDir, HostPort listen, Path listenUnix, HostPort opsListen,
-        Path adminTokenFile, String instanceId, FleetOptions fleet) {
+        Path adminTokenFile, String instanceId, FleetOptions fleet, ResilienceOptions resilience) {
 
     /** A sidecar that keeps its migration state in its own state directory. */
     public SidecarOptions(Path settingsDir, Path stateDir, HostPort listen, Path listenUnix, HostPort opsListen,
@@ -25,7 +26,15 @@ public record SidecarOptions(Path settingsDir, Path stateDir, HostPort listen, P
         this(settingsDir, stateDir, listen, listenUnix, opsListen, adminTokenFile, instanceId, null);
     }
 
+    /** Options with {@link ResilienceOptions#DEFAULTS}. */
+    public SidecarOptions(Path settingsDir, Path stateDir, HostPort listen, Path listenUnix, HostPort opsListen,
+            Path adminTokenFile, String instanceId, FleetOptions fleet) {
+        this(settingsDir, stateDir, listen, listenUnix, opsListen, adminTokenFile, instanceId, fleet,
+                ResilienceOptions.DEFAULTS);
+    }
+
     public SidecarOptions {
+        resilience = resilience == null ? ResilienceOptions.DEFAULTS : resilience;
         Objects.requireNonNull(settingsDir, "settingsDir");
         Objects.requireNonNull(stateDir, "stateDir");
         Objects.requireNonNull(listen, "listen");

@@ -18,6 +18,7 @@ import io.crossfade.sidecar.rollout.PublishedState;
 import io.crossfade.sidecar.rollout.RolloutController;
 import io.crossfade.sidecar.rollout.AuditEvent;
 import io.crossfade.sidecar.rollout.MigrationRecord;
+import io.crossfade.sidecar.source.SettingsReload;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -43,7 +44,8 @@ import org.slf4j.LoggerFactory;
  *       served; {@code If-Match: <revision>} makes a change conditional (412 when stale);</li>
  *   <li>{@code GET /admin/v1/migrations/{key}/history} — the last hour of its percent and error
  *       rates ({@link MigrationHistory});</li>
- *   <li>{@code GET /admin/v1/events?since=&key=&limit=} — the audit log, paged.</li>
+ *   <li>{@code GET /admin/v1/events?since=&key=&limit=} — the audit log, paged;</li>
+ *   <li>{@code POST /admin/v1/reload} {@code {"acceptRemovals"}} — load the settings now ({@link ReloadEndpoint}).</li>
  * </ul>
  * Bad input is refused with its own 4xx before anything changes, so it never reaches the audit log.
  *
@@ -59,8 +61,8 @@ public final class AdminEndpoints implements Endpoints {
     private static final String MIGRATIONS = "/admin/v1/migrations";
     private static final String EVENTS = "/admin/v1/events";
     private static final String ROUTES = "the admin API has GET " + MIGRATIONS + ", GET " + MIGRATIONS + "/{key}, POST "
-            + MIGRATIONS + "/{key}/percent|pause|resume|rollback|complete, GET " + MIGRATIONS + "/{key}/history and GET "
-            + EVENTS;
+            + MIGRATIONS + "/{key}/percent|pause|resume|rollback|complete, GET " + MIGRATIONS + "/{key}/history, GET "
+            + EVENTS + " and POST /admin/v1/reload";
     private static final CharSequence WWW_AUTHENTICATE = HttpHeaders.createOptimized("WWW-Authenticate");
     private static final CharSequence BEARER_CHALLENGE = HttpHeaders.createOptimized("Bearer realm=\"crossfade admin\"");
     private static final String HISTORY = "history";
@@ -74,6 +76,7 @@ public final class AdminEndpoints implements Endpoints {
     private final AdminTokens tokens;
     private final MigrationHealth health;
     private final Clock clock;
+    private final ReloadEndpoint reload;
     private final MigrationHistory history;
     private final java.util.function.Supplier<Object> instances;
 
@@ -95,11 +98,19 @@ public final class AdminEndpoints implements Endpoints {
      */
     public AdminEndpoints(RolloutController controller, AdminTokens tokens, MigrationHealth health,
             MigrationHistory history, Clock clock, java.util.function.Supplier<Object> instances) {
+        this(controller, tokens, health, history, clock, instances, null);
+    }
+
+    /** @param reload the settings source an operator can reload ({@code POST /admin/v1/reload}), or null */
+    public AdminEndpoints(RolloutController controller, AdminTokens tokens, MigrationHealth health,
+            MigrationHistory history, Clock clock, java.util.function.Supplier<Object> instances,
+            SettingsReload reload) {
         this.controller = controller;
         this.tokens = tokens;
         this.health = health;
         this.history = history;
         this.clock = clock;
+        this.reload = new ReloadEndpoint(reload);
         this.instances = instances;
     }
 
@@ -113,7 +124,9 @@ public final class AdminEndpoints implements Endpoints {
         if (actor.isEmpty()) {
             return true;
         }
-        if (instances != null && path.equals(ROOT + "/v1/instances")) {
+        if (path.equals(ReloadEndpoint.PATH)) {
+            reload.handle(request, actor.get());
+        } else if (instances != null && path.equals(ROOT + "/v1/instances")) {
             if (readOnly(request)) {
                 HttpResponses.json(request, 200, Json.MAPPER.valueToTree(instances.get()));
             }

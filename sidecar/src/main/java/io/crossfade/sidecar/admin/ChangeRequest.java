@@ -76,8 +76,11 @@ public record ChangeRequest(Change change, String reason) {
         try {
             doc = body.length == 0 ? null : READER.readTree(body);
         } catch (JsonProcessingException e) {
-            throw new Invalid("the body is not valid JSON (" + e.getOriginalMessage() + " at line "
-                    + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + "); send " + example);
+            // A constraint violation (nesting too deep) has no location: a null here once left the
+            // request unanswered.
+            String where = e.getLocation() == null ? ""
+                    : " at line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr();
+            throw new Invalid("the body is not valid JSON (" + e.getOriginalMessage() + where + "); send " + example);
         } catch (IOException e) {
             throw new Invalid("the body cannot be read as JSON: " + e.getMessage());
         }

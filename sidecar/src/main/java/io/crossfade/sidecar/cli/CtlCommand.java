@@ -37,7 +37,7 @@ import picocli.CommandLine.Spec;
         description = {"Steer migrations through the sidecar's admin API.",
                 "Exit status: 0 done; 1 refused by the sidecar or sidecar unreachable; 2 usage error."},
         subcommands = {CtlCommand.Status.class, CtlCommand.SetPercent.class, CtlCommand.Pause.class, CtlCommand.Resume.class,
-                CtlCommand.Rollback.class, CtlCommand.Complete.class, CtlCommand.Events.class})
+                CtlCommand.Rollback.class, CtlCommand.Complete.class, CtlCommand.Events.class, CtlCommand.Reload.class})
 public final class CtlCommand implements Runnable {
 
     private static final String MIGRATIONS = "/admin/v1/migrations";
@@ -70,7 +70,7 @@ public final class CtlCommand implements Runnable {
     @Override
     public void run() {
         throw new ParameterException(spec.commandLine(),
-                "choose a command: status, set, pause, resume, rollback, complete or events");
+                "choose a command: status, set, pause, resume, rollback, complete, events or reload");
     }
 
     /** A client for the sidecar the options point at. */
@@ -449,6 +449,38 @@ public final class CtlCommand implements Runnable {
         private static String shortTime(String iso) {
             int dot = iso.indexOf('.');
             return dot > 0 && iso.endsWith("Z") ? iso.substring(0, dot) + "Z" : iso;
+        }
+    }
+
+    @Command(name = "reload", mixinStandardHelpOptions = true,
+            description = {"Load the settings directory now.",
+                    "A reload that removes more than --max-removal of the settings is refused unless"
+                            + " --accept-removals confirms it."})
+    static final class Reload extends Call {
+
+        @Option(names = "--accept-removals",
+                description = "Let this reload remove more settings than the sidecar's --max-removal allows.")
+        boolean acceptRemovals;
+
+        @Option(names = "--reason", paramLabel = "TEXT", description = "Why; kept in the sidecar's log.")
+        String reason;
+
+        @Override
+        int run(AdminClient client) throws AdminClient.Refused {
+            ObjectNode body = Json.MAPPER.createObjectNode().put("acceptRemovals", acceptRemovals);
+            if (reason != null) {
+                body.put("reason", reason);
+            }
+            AdminClient.Answer answer = client.post("/admin/v1/reload", body, null);
+            if (printedJson(answer)) {
+                return 0;
+            }
+            out().println(answer.body().path("changed").asBoolean()
+                    ? "reloaded: now serving version " + answer.body().path("version").asText()
+                    : "nothing to reload: the files equal what is served (version "
+                            + answer.body().path("version").asText() + ")");
+            out().flush();
+            return 0;
         }
     }
 

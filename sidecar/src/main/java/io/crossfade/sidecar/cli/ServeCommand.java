@@ -3,11 +3,17 @@ package io.crossfade.sidecar.cli;
 import io.crossfade.sidecar.fleet.FleetOptions;
 import io.crossfade.config.SettingsException;
 import io.crossfade.config.SettingsProblem;
+import io.crossfade.config.Durations;
 import io.crossfade.sidecar.HostPort;
+import io.crossfade.sidecar.ResilienceOptions;
 import io.crossfade.sidecar.Sidecar;
 import io.crossfade.sidecar.SidecarOptions;
 import java.io.IOException;
+import io.crossfade.sidecar.http.ListenerLimits;
+import io.crossfade.sidecar.source.RemovalLimit;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
@@ -45,6 +51,32 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--instance-id", paramLabel = "ID", defaultValue = "${env:CROSSFADE_INSTANCE_ID}",
             description = "The unit for reads without one; default: $HOSTNAME, else a random id kept in the state dir.")
     String instanceId;
+
+    @Option(names = "--max-removal", paramLabel = "PERCENT", defaultValue = "${env:CROSSFADE_MAX_REMOVAL:-50%}",
+            description = "Refuse a reload that removes more than this share of the served settings, unless"
+                    + " `ctl reload --accept-removals` confirms it; one that removes every setting is always refused"
+                    + " (default: ${DEFAULT-VALUE}).")
+    String maxRemoval;
+
+    @Option(names = "--allowed-hosts", paramLabel = "NAME[,NAME...]", split = ",",
+            defaultValue = "${env:CROSSFADE_ALLOWED_HOSTS}",
+            description = "Host names the listeners answer besides localhost, IP addresses and the bound host (against"
+                    + " DNS rebinding); '*' accepts any Host and Origin.")
+    List<String> allowedHosts;
+
+    @Option(names = "--idle-timeout", paramLabel = "DURATION", defaultValue = "${env:CROSSFADE_IDLE_TIMEOUT:-120s}",
+            description = "Close a connection idle this long, on every listener (default: ${DEFAULT-VALUE}).")
+    String idleTimeout;
+
+    @Option(names = "--request-timeout", paramLabel = "DURATION",
+            defaultValue = "${env:CROSSFADE_REQUEST_TIMEOUT:-10s}",
+            description = "A request body must arrive within this of its head; otherwise 408 and close"
+                    + " (default: ${DEFAULT-VALUE}).")
+    String requestTimeout;
+
+    @Option(names = "--max-connections", paramLabel = "N", defaultValue = "${env:CROSSFADE_MAX_CONNECTIONS:-1000}",
+            description = "Open connections per listener; more are closed at once (default: ${DEFAULT-VALUE}).")
+    int maxConnections;
 
     @Option(names = "--store", paramLabel = "file|etcd", defaultValue = "${env:CROSSFADE_STORE:-file}",
             description = "Where migration state lives: file (the --state directory, default) or etcd (shared by a fleet).")
@@ -89,8 +121,12 @@ public final class ServeCommand implements Callable<Integer> {
                         etcdCaFile, etcdCertFile, etcdKeyFile);
                 default -> throw new IllegalArgumentException("--store must be file or etcd, not '" + store + "'");
             }
+            ResilienceOptions resilience = new ResilienceOptions(RemovalLimit.parse(maxRemoval),
+                    allowedHosts == null ? List.of() : allowedHosts,
+                    new ListenerLimits(duration("--idle-timeout", idleTimeout), duration("--request-timeout", requestTimeout),
+                            maxConnections));
             options = new SidecarOptions(settings, state, HostPort.parse(listen), listenUnix, HostPort.parse(opsListen),
-                    adminTokenFile, instanceId, fleetOptions);
+                    adminTokenFile, instanceId, fleetOptions, resilience);
         } catch (IllegalArgumentException e) {
             System.err.println("crossfade: " + e.getMessage());
             return 2;
@@ -117,4 +153,14 @@ public final class ServeCommand implements Callable<Integer> {
         stopped.await();
         return 0;
     }
+
+    /** A duration flag such as {@code 10s}, {@code 500ms}, {@code 2m}. */
+    static Duration duration(String flag, String text) {
+        try {
+            return Durations.parse(text);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(flag + " takes a duration such as 10s, 500ms or 2m, found '" + text + "'");
+        }
+    }
+
 }

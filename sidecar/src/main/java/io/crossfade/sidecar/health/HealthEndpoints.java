@@ -28,18 +28,29 @@ public final class HealthEndpoints implements Endpoints {
 
     private final RolloutController controller;
     private final Function<String, Optional<ObjectNode>> migrationDetails;
+    private final boolean showPaths;
 
     public HealthEndpoints(RolloutController controller) {
         this(controller, key -> Optional.empty());
+    }
+
+    public HealthEndpoints(RolloutController controller, Function<String, Optional<ObjectNode>> migrationDetails) {
+        this(controller, migrationDetails, true);
     }
 
     /**
      * @param migrationDetails more fields for a migration's {@code /ready} entry, by setting key
      *     (e.g. the guard's view); called on the event loop, so it must be cheap and must not block
      */
-    public HealthEndpoints(RolloutController controller, Function<String, Optional<ObjectNode>> migrationDetails) {
+    /**
+     * @param showPaths false on the read listener: services and whatever else reaches it learn
+     *     nothing about the file system (no settings directory, no paths in problems)
+     */
+    public HealthEndpoints(RolloutController controller, Function<String, Optional<ObjectNode>> migrationDetails,
+            boolean showPaths) {
         this.controller = controller;
         this.migrationDetails = migrationDetails;
+        this.showPaths = showPaths;
     }
 
     @Override
@@ -73,7 +84,9 @@ public final class HealthEndpoints implements Endpoints {
         doc.put("version", state.snapshot().version());
         ObjectNode src = doc.putObject("source");
         src.put("type", source.type());
-        src.put("location", source.location());
+        if (showPaths) {
+            src.put("location", source.location());
+        }
         src.put("version", source.version());
         src.put("lastKnownGood", source.lastKnownGood());
         src.put("loadedAt", source.loadedAt() == null ? null : source.loadedAt().toString());
@@ -93,8 +106,8 @@ public final class HealthEndpoints implements Endpoints {
                 }
                 problem.put("key", p.key());
                 problem.put("field", p.field());
-                problem.put("reason", p.reason());
-                problem.put("message", p.describe());
+                problem.put("reason", hidePaths(p.reason(), source.location()));
+                problem.put("message", hidePaths(p.describe(), source.location()));
             }
         }
         doc.put("settings", state.snapshot().spec().settings().size());
@@ -112,5 +125,13 @@ public final class HealthEndpoints implements Endpoints {
         }
         controller.storeStatus().ifPresent(store -> doc.set("store", Json.MAPPER.valueToTree(store)));
         HttpResponses.json(request, 200, doc);
+    }
+
+    /** {@code text} with the settings directory's path replaced, where paths must not be shown. */
+    private String hidePaths(String text, String location) {
+        if (showPaths || text == null || location == null || location.isEmpty()) {
+            return text;
+        }
+        return text.replace(location, "the settings directory");
     }
 }

@@ -21,14 +21,24 @@ public final class Dispatcher implements Handler<HttpServerRequest> {
     private static final Logger LOG = LoggerFactory.getLogger(Dispatcher.class);
 
     private final List<Endpoints> endpoints;
+    private final HostCheck hostCheck;
 
     public Dispatcher(List<Endpoints> endpoints) {
+        this(endpoints, HostCheck.OFF);
+    }
+
+    /** @param hostCheck the Host and Origin this listener answers ({@link HostCheck#OFF} for a Unix socket) */
+    public Dispatcher(List<Endpoints> endpoints, HostCheck hostCheck) {
         this.endpoints = List.copyOf(endpoints);
+        this.hostCheck = hostCheck;
     }
 
     @Override
     public void handle(HttpServerRequest request) {
         try {
+            if (!hostCheck.admit(request)) {
+                return;
+            }
             if (RequestBodies.declaredTooLarge(request)) {
                 HttpResponses.error(request, ErrorCode.PAYLOAD_TOO_LARGE, RequestBodies.TOO_LARGE_MESSAGE);
                 return;

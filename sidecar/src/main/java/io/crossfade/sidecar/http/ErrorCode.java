@@ -13,6 +13,14 @@ public enum ErrorCode {
     URI_TOO_LONG("bad_request", 414),
     /** Request headers over the listener's limit: the contract's {@code bad_request}, with HTTP's own status. */
     HEADERS_TOO_LARGE("bad_request", 431),
+    /** An Origin that may not call this listener (a web page in a browser): the contract's {@code unauthorized}. */
+    FORBIDDEN("unauthorized", 403),
+    /** A request that took too long to arrive: the contract's {@code bad_request}, with HTTP's own status. */
+    REQUEST_TIMEOUT("bad_request", 408),
+    /** A POST whose body is not declared JSON: the contract's {@code bad_request}, with HTTP's own status. */
+    UNSUPPORTED_MEDIA_TYPE("bad_request", 415),
+    /** A Host this listener does not answer for (DNS rebinding): the contract's {@code bad_request}. */
+    MISDIRECTED_REQUEST("bad_request", 421),
     INTERNAL("internal", 500),
     UNAVAILABLE("unavailable", 503);
 

@@ -25,12 +25,22 @@ public final class HttpListener extends VerticleBase {
     private final SocketAddress address;
     private final HttpServerOptions options;
     private final Handler<HttpServerRequest> handler;
+    private final ConnectionGuard guard;
     private volatile HttpServer server;
 
     public HttpListener(SocketAddress address, HttpServerOptions options, Handler<HttpServerRequest> handler) {
+        this(address, options, handler, null);
+    }
+
+    /** @param guard the listener's connection cap and timeouts, shared by its instances; null for none */
+    public HttpListener(SocketAddress address, HttpServerOptions options, Handler<HttpServerRequest> handler,
+            ConnectionGuard guard) {
         this.address = address;
-        this.options = options;
+        this.options = guard == null ? options : new HttpServerOptions(options)
+                .setIdleTimeout((int) guard.limits().idleTimeout().toSeconds())
+                .setIdleTimeoutUnit(java.util.concurrent.TimeUnit.SECONDS);
         this.handler = handler;
+        this.guard = guard;
     }
 
     /** Options every listener uses: small request limits, compression off (local traffic). */
@@ -44,8 +54,14 @@ public final class HttpListener extends VerticleBase {
 
     @Override
     public Future<?> start() {
-        return vertx.createHttpServer(options)
-                .requestHandler(handler)
+        HttpServer created = vertx.createHttpServer(options);
+        if (guard == null) {
+            created.requestHandler(handler);
+        } else {
+            ConnectionGuard.Instance instance = guard.instance(vertx);
+            created.connectionHandler(instance::connected).requestHandler(instance.wrap(handler));
+        }
+        return created
                 .invalidRequestHandler(HttpListener::invalidRequest)
                 .listen(address)
                 .onSuccess(s -> server = s);

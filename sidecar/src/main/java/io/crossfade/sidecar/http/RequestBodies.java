@@ -22,7 +22,28 @@ public final class RequestBodies {
         }
     }
 
+    /**
+     * A POST whose body is not declared JSON; already answered 415 by {@link #read}, so callers have
+     * nothing left to say.
+     */
+    public static final class NotJson extends RuntimeException {
+        NotJson() {
+            super("the body is not declared JSON", null, false, false);
+        }
+    }
+
     private RequestBodies() {
+    }
+
+    /** True when Content-Type is {@code application/json} or {@code application/*+json}, any parameters. */
+    public static boolean declaresJson(HttpServerRequest request) {
+        String type = request.getHeader(HttpHeaders.CONTENT_TYPE);
+        if (type == null) {
+            return false;
+        }
+        int semi = type.indexOf(';');
+        String media = (semi < 0 ? type : type.substring(0, semi)).strip().toLowerCase(java.util.Locale.ROOT);
+        return media.equals("application/json") || (media.startsWith("application/") && media.endsWith("+json"));
     }
 
     /** True when the declared {@code Content-Length} is already over the limit. */
@@ -40,10 +61,19 @@ public final class RequestBodies {
 
     /**
      * Reads the whole body, failing with {@link TooLarge} as soon as more than {@code maxBytes} arrive.
-     * Must be called before the request's first I/O callback (i.e. synchronously in the handler).
+     * A POST must declare {@code Content-Type: application/json}: otherwise this answers 415 itself
+     * and fails with {@link NotJson} (a browser sends text/plain, forms and untyped bodies across
+     * sites without a CORS preflight; requiring JSON closes that door to web pages). Must be called
+     * before the request's first I/O callback (i.e. synchronously in the handler).
      */
     public static Future<Buffer> read(HttpServerRequest request, int maxBytes) {
         Promise<Buffer> promise = Promise.promise();
+        if (request.method() == io.vertx.core.http.HttpMethod.POST && !declaresJson(request)) {
+            HttpResponses.error(request, ErrorCode.UNSUPPORTED_MEDIA_TYPE, "a POST body must be JSON, sent with"
+                    + " Content-Type: application/json");
+            promise.fail(new NotJson());
+            return promise.future();
+        }
         if (declaredTooLarge(request)) {
             promise.fail(new TooLarge());
             return promise.future();

@@ -14,7 +14,7 @@ import java.time.Instant;
  * @param actor the admin token's name, {@code guard}, {@code ramp} or {@code reload}
  * @param key the setting key
  * @param migration the migration id
- * @param action {@code created}, {@code retired}, {@code set_percent}, {@code pause}, {@code resume},
+ * @param action {@code created}, {@code retired}, {@code restored}, {@code steps_changed}, {@code set_percent}, {@code pause}, {@code resume},
  *     {@code rollback}, {@code complete}, {@code halt}, {@code step}
  * @param from the migration before ({@code {"percent", "state"}}), or null when it was created
  * @param to the migration after, or null when it was retired
@@ -39,6 +39,10 @@ public record AuditEvent(
 
     public static final String CREATED = "created";
     public static final String RETIRED = "retired";
+    /** A kept migration refitted to edited ramp steps. */
+    public static final String STEPS_CHANGED = "steps_changed";
+    /** A retired migration declared again, resuming from its tombstone with its old revision. */
+    public static final String RESTORED = "restored";
 
     /** An event not yet attributed to an instance (a sidecar's own state directory). */
     public AuditEvent(long seq, Instant time, String actor, String key, String migration, String action,
@@ -48,7 +52,9 @@ public record AuditEvent(
 
     /** A copy with the given sequence number; the record it carries gets that number as its revision. */
     public AuditEvent withSeq(long newSeq) {
-        MigrationRecord stampedRecord = record == null ? null : record.stamped(newSeq, time, reason);
+        // A restored record keeps the revision operators last saw: nothing about it changed since.
+        MigrationRecord stampedRecord = record == null || RESTORED.equals(action) ? record
+                : record.stamped(newSeq, time, reason);
         return new AuditEvent(newSeq, time, actor, key, migration, action, from, to, reason, stampedRecord, instance);
     }
 

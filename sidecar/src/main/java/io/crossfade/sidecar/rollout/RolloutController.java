@@ -332,37 +332,23 @@ public final class RolloutController implements AutoCloseable {
      * own, records no longer declared (or whose identity changed) retired.
      */
     private List<AuditEvent> reconcile(SettingsSpec newSpec, Instant now) {
-        List<AuditEvent> events = new ArrayList<>();
-        if (!store.shared()) {
-            List<MigrationRecord> byKey = new ArrayList<>(stored.values());
-            byKey.sort(java.util.Comparator.comparing(MigrationRecord::key));
-            for (MigrationRecord old : byKey) {
-                MigrationSpec declared = newSpec.migrations().get(old.key());
-                if (declared == null || !declared.id().equals(old.id())) {
-                    String why = declared == null ? "no longer declared in the settings files"
-                            : "replaced by migration " + declared.id() + " (from, to or salt changed in "
-                            + declared.source() + ")";
-                    events.add(new AuditEvent(0, now, RELOAD, old.key(), old.id(), AuditEvent.RETIRED, summary(old),
-                            null, why, null));
+        // A store of this sidecar's own holds only live records, one per key: all of them are judged,
+        // so undeclared ones are retired. A shared store keeps every identity the fleet ever declared
+        // and retires nothing: only the records of declared identities are judged.
+        Map<String, MigrationRecord> byKey = new TreeMap<>();
+        if (store.shared()) {
+            for (MigrationSpec declared : newSpec.migrations().values()) {
+                MigrationRecord r = stored.get(declared.id());
+                if (r != null) {
+                    byKey.put(declared.key(), r);
                 }
             }
-        }
-        for (MigrationSpec declared : newSpec.migrations().values()) {
-            MigrationRecord kept = stored.get(declared.id());
-            if (kept == null) {
-                MigrationRecord created = Transitions.created(declared, now);
-                events.add(new AuditEvent(0, now, RELOAD, declared.key(), declared.id(), AuditEvent.CREATED, null,
-                        summary(created), "declared in " + declared.source() + " at "
-                        + Percent.format(created.percent()) + " %", created));
-            } else {
-                MigrationRecord fitted = Transitions.reconciled(kept, declared, now);
-                if (!fitted.equals(kept)) {
-                    events.add(new AuditEvent(0, now, RELOAD, declared.key(), declared.id(), "steps_changed",
-                            summary(kept), summary(fitted), "ramp steps changed in " + declared.source(), fitted));
-                }
+        } else {
+            for (MigrationRecord r : stored.values()) {
+                byKey.put(r.key(), r);
             }
         }
-        return events;
+        return Reconciliation.reconcile(byKey, Map.of(), newSpec, now, java.time.Duration.ZERO).events();
     }
 
     /**
@@ -578,7 +564,8 @@ public final class RolloutController implements AutoCloseable {
                 } catch (IOException e) {
                     LOG.error("a change could not be made durable: {}", e.getMessage());
                     result.completeExceptionally(new ChangeRefusedException(Reason.UNAVAILABLE,
-                            "the change could not be saved: " + e.getMessage(), e));
+                            "the change could not be saved: " + io.crossfade.sidecar.state.DurableFiles.cause(e)
+                            + "; nothing changed", e));
                 } catch (Throwable t) {
                     LOG.error("unexpected failure while applying a change", t);
                     result.completeExceptionally(t);

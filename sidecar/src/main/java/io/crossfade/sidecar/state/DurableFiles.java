@@ -38,6 +38,21 @@ public final class DurableFiles {
         // A leftover temp file from a crash may have other permissions: start from a fresh one, and
         // create a secret's file with mode 0600 from the start, so it is never readable by others.
         Files.deleteIfExists(temp);
+        try {
+            writeAndRename(temp, target, dir, content, ownerOnly);
+        } catch (IOException e) {
+            // A full or read-only disk must not leave a half-written temp file behind.
+            try {
+                Files.deleteIfExists(temp);
+            } catch (IOException ignored) {
+                // removed at the next start by removeStrayTemporaries
+            }
+            throw e;
+        }
+    }
+
+    private static void writeAndRename(Path temp, Path target, Path dir, byte[] content, boolean ownerOnly)
+            throws IOException {
         Set<StandardOpenOption> open = Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
         boolean posix = dir.getFileSystem().supportedFileAttributeViews().contains("posix");
         try (FileChannel channel = ownerOnly && posix
@@ -55,6 +70,49 @@ public final class DurableFiles {
             throw new IOException("the state directory's file system cannot rename atomically: " + dir, e);
         }
         syncDirectory(dir);
+    }
+
+    /**
+     * Deletes the temporary files ({@code .NAME.tmp}) a crash or a failed write left in {@code dir}.
+     * Safe at start-up, before anything writes there: a temp file is never the truth, the renamed
+     * target is.
+     *
+     * @return how many were removed
+     */
+    public static int removeStrayTemporaries(Path dir) throws IOException {
+        int removed = 0;
+        try (var entries = Files.newDirectoryStream(dir, ".*.tmp")) {
+            for (Path p : entries) {
+                if (Files.isRegularFile(p, java.nio.file.LinkOption.NOFOLLOW_LINKS) && Files.deleteIfExists(p)) {
+                    removed++;
+                }
+            }
+        }
+        return removed;
+    }
+
+    /**
+     * The cause of a failed write in words an operator can act on: {@code no space left on the state
+     * directory's device (ENOSPC)}, {@code the state directory is read-only (EROFS)}, {@code ... not
+     * writable (EACCES)}, else the exception's own message.
+     */
+    public static String cause(IOException e) {
+        String reason = e instanceof java.nio.file.FileSystemException fs && fs.getReason() != null ? fs.getReason()
+                : String.valueOf(e.getMessage());
+        String lower = reason.toLowerCase(java.util.Locale.ROOT);
+        if (lower.contains("no space left")) {
+            return "no space left on the state directory's device (ENOSPC)";
+        }
+        if (lower.contains("read-only file system")) {
+            return "the state directory is read-only (EROFS)";
+        }
+        if (e instanceof java.nio.file.AccessDeniedException || lower.contains("permission denied")) {
+            return "the state directory is not writable (EACCES)";
+        }
+        if (lower.contains("disk quota")) {
+            return "the disk quota of the state directory is exhausted (EDQUOT)";
+        }
+        return e.getMessage();
     }
 
     /** Makes a rename or a new file in {@code dir} durable (fsync of the directory). */

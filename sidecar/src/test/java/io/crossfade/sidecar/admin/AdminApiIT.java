@@ -96,6 +96,9 @@ class AdminApiIT {
         if (authorization != null) {
             b.header("Authorization", authorization);
         }
+        if (method.equals("POST")) {
+            b.header("Content-Type", "application/json"); // every POST must declare JSON (415 otherwise)
+        }
         return SidecarProcess.send(b.build());
     }
 
@@ -314,7 +317,7 @@ class AdminApiIT {
             int status, String code, String message) {
         Untouched before = untouched();
         HttpRequest.Builder b = HttpRequest.newBuilder(sidecar.opsUri().resolve(path))
-                .header("Authorization", "Bearer " + sidecar.adminToken())
+                .header("Authorization", "Bearer " + sidecar.adminToken()).header("Content-Type", "application/json")
                 .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
         if (ifMatch != null) {
             b.header("If-Match", ifMatch);
@@ -328,7 +331,7 @@ class AdminApiIT {
         Untouched before = untouched();
         byte[] huge = ("{\"percent\": 5, \"reason\": \"" + "y".repeat(200 * 1024) + "\"}").getBytes();
         HttpRequest request = HttpRequest.newBuilder(sidecar.opsUri().resolve("/admin/v1/migrations/db.pool.size/percent"))
-                .header("Authorization", "Bearer " + sidecar.adminToken())
+                .header("Authorization", "Bearer " + sidecar.adminToken()).header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(huge))).build();
         HttpResponse<String> r;
         try {
@@ -399,14 +402,14 @@ class AdminApiIT {
         HttpResponse<String> first = SidecarProcess.send(HttpRequest.newBuilder(
                 sidecar.opsUri().resolve("/admin/v1/migrations/fees.rate/percent"))
                 .header("Authorization", "Bearer " + sidecar.adminToken()).header("If-Match", etag)
-                .POST(HttpRequest.BodyPublishers.ofString("{\"percent\": 2}")).build());
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString("{\"percent\": 2}")).build());
         assertThat(first.statusCode()).as(first.body()).isEqualTo(200);
 
         Untouched before = untouched();
         HttpResponse<String> second = SidecarProcess.send(HttpRequest.newBuilder(
                 sidecar.opsUri().resolve("/admin/v1/migrations/fees.rate/percent"))
                 .header("Authorization", "Bearer " + sidecar.adminToken()).header("If-Match", etag)
-                .POST(HttpRequest.BodyPublishers.ofString("{\"percent\": 3}")).build());
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString("{\"percent\": 3}")).build());
         assertError(second, 412, "precondition_failed", "someone changed it since you looked");
         assertUntouched(before);
 
@@ -414,7 +417,7 @@ class AdminApiIT {
         HttpResponse<String> third = SidecarProcess.send(HttpRequest.newBuilder(
                 sidecar.opsUri().resolve("/admin/v1/migrations/fees.rate/percent"))
                 .header("Authorization", "Bearer " + sidecar.adminToken()).header("If-Match", bare)
-                .POST(HttpRequest.BodyPublishers.ofString("{\"percent\": 3.125}")).build());
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString("{\"percent\": 3.125}")).build());
         assertThat(third.statusCode()).as(third.body()).isEqualTo(200);
         assertThat(json(third).at("/state/percent").decimalValue()).isEqualByComparingTo("3.125");
     }

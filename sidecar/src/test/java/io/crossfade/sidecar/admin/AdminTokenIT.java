@@ -88,6 +88,7 @@ class AdminTokenIT {
 
     private static HttpResponse<String> post(SidecarProcess sidecar, String token, String action, String body) {
         return SidecarProcess.send(HttpRequest.newBuilder(sidecar.opsUri().resolve("/admin/v1/migrations/a.b/" + action))
-                .header("Authorization", "Bearer " + token).POST(HttpRequest.BodyPublishers.ofString(body)).build());
+                .header("Authorization", "Bearer " + token)
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build());
     }
 }

@@ -127,6 +127,10 @@ class MetricsIT {
                 .replace("pay.static:\n    value: x", "pay.static:\n    value: y"));
         Reloads.awaitValue(sidecar, "pay.static", "\"y\"");
 
+        // The reload is counted once its future completes, just after the new snapshot is served.
+        org.awaitility.Awaitility.await("the reload to be counted").atMost(java.time.Duration.ofSeconds(30))
+                .until(() -> scrape().valueOrZero("crossfade_config_reloads_total", "result", "success")
+                        - before.valueOrZero("crossfade_config_reloads_total", "result", "success") >= 1);
         MetricsScrape after = scrape();
         assertThat(after.valueOrZero("crossfade_config_reloads_total", "result", "success")
                 - before.valueOrZero("crossfade_config_reloads_total", "result", "success")).isEqualTo(1);

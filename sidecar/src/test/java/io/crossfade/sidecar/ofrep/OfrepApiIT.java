@@ -211,7 +211,7 @@ class OfrepApiIT {
         assertThat(post(BULK, big).statusCode()).isEqualTo(413);
         // without a declared length: chunked
         HttpResponse<String> chunked = SidecarProcess.send(HttpRequest.newBuilder(sidecar.readUri().resolve(BULK))
-                .POST(HttpRequest.BodyPublishers.ofInputStream(
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofInputStream(
                         () -> new ByteArrayInputStream(big.getBytes(StandardCharsets.UTF_8)))).build());
         assertThat(chunked.statusCode()).isEqualTo(413);
         String justUnder = "{\"pad\":\"" + "x".repeat(64 * 1024 - 10) + "\"}";
@@ -358,7 +358,7 @@ class OfrepApiIT {
             SocketAddress socket = SocketAddress.domainSocketAddress(sockets.resolve("read.sock").toString());
             for (String path : List.of(SINGLE + "db.pool.size", BULK)) {
                 String overSocket = client.request(new RequestOptions().setServer(socket).setHost("localhost")
-                                .setMethod(HttpMethod.POST).setURI(path))
+                                .setMethod(HttpMethod.POST).setURI(path).putHeader("Content-Type", "application/json"))
                         .compose(req -> req.send(context("user-3")))
                         .compose(res -> res.body())
                         .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS).toString();

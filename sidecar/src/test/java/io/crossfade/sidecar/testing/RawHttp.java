@@ -62,6 +62,32 @@ public final class RawHttp {
         }
     }
 
+    /**
+     * Sends {@code request} and keeps the connection open for writing (no half-close), as a client
+     * that stalls mid-request does; reads until the server closes or {@code timeoutMillis} pass.
+     */
+    public static Answer exchangeHeld(URI base, byte[] request, int timeoutMillis) {
+        try (Socket socket = new Socket(base.getHost(), base.getPort())) {
+            socket.setSoTimeout(timeoutMillis);
+            socket.getOutputStream().write(request);
+            socket.getOutputStream().flush();
+            ByteArrayOutputStream received = new ByteArrayOutputStream();
+            InputStream in = socket.getInputStream();
+            byte[] buf = new byte[8192];
+            try {
+                int n;
+                while ((n = in.read(buf)) >= 0) {
+                    received.write(buf, 0, n);
+                }
+            } catch (SocketTimeoutException | java.net.SocketException e) {
+                // keep what arrived
+            }
+            return parse(received.toString(StandardCharsets.ISO_8859_1));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     /** Sends {@code request} (ASCII and ISO-8859-1 characters as single bytes). */
     public static Answer exchange(URI base, String request, int timeoutMillis) {
         return exchange(base, request.getBytes(StandardCharsets.ISO_8859_1), timeoutMillis);

@@ -161,7 +161,7 @@ class WatchEndpointTest {
     @Test
     void onlyGetIsAllowed() throws Exception {
         HttpResponse<String> post = http.send(HttpRequest.newBuilder(base.resolve("/v1/watch"))
-                .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(post.statusCode()).isEqualTo(405);
         assertThat(post.headers().firstValue("allow")).hasValue("GET");
         assertThat(watch.watchers()).isZero();
