@@ -65,6 +65,10 @@ public final class Sidecar implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(Sidecar.class);
 
+    /** Trees of typed views keep doubles as doubles (2.0, not the BigDecimal 2 the shared mapper would make). */
+    private static final com.fasterxml.jackson.databind.ObjectMapper VIEWS = Json.MAPPER.copy()
+            .disable(com.fasterxml.jackson.databind.DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS);
+
     private final SidecarOptions options;
     private final Clock clock = Clock.systemUTC();
     private final List<AutoCloseable> closeables = new ArrayList<>();
@@ -214,7 +218,7 @@ public final class Sidecar implements AutoCloseable {
                 controller.current().source().lastKnownGood() ? ", last-known-good copy" : "", instanceId);
 
         if (fleetStore != null) {
-            fleetStore.heartbeat(() -> FleetMetrics.heartbeat(controller.current(), opsAddress, guard::describe));
+            fleetStore.heartbeat(() -> FleetMetrics.heartbeat(controller.current(), opsAddress, this::guardDocument));
         }
         source.watch(new SettingsSink() {
             @Override
@@ -236,13 +240,13 @@ public final class Sidecar implements AutoCloseable {
     }
 
     private MigrationHealth migrationHealth() {
-        return key -> guard.describe(key).map(doc -> doc);
+        return key -> guardDocument(key).map(doc -> doc);
     }
 
     /** Endpoints of the read listener, in the order they are offered requests. */
     private List<Endpoints> readEndpoints() {
         List<Endpoints> list = new ArrayList<>();
-        list.add(new HealthEndpoints(controller, guard::describe, false));
+        list.add(new HealthEndpoints(controller, this::guardDocument, false));
         list.add(new SettingsEndpoints(controller, responses, metrics, instanceId));
         list.add(new OutcomesEndpoint(vertx, guard));
         list.add(new SnapshotEndpoint(controller, instanceId));
@@ -254,7 +258,7 @@ public final class Sidecar implements AutoCloseable {
     /** Endpoints of the ops listener. */
     private List<Endpoints> opsEndpoints() {
         List<Endpoints> list = new ArrayList<>();
-        list.add(new HealthEndpoints(controller, guard::describe));
+        list.add(new HealthEndpoints(controller, this::guardDocument));
         list.add(new MetricsEndpoint(vertx, metrics));
         list.add(fleetStore == null
                 ? new AdminEndpoints(controller, adminTokens, migrationHealth(), history, clock, null, source)
@@ -262,6 +266,11 @@ public final class Sidecar implements AutoCloseable {
                         () -> InstancesView.of(fleetStore.instances()), source));
         list.add(new ConsoleEndpoints());
         return list;
+    }
+
+    /** The guard's typed view as the JSON document the health and admin endpoints embed. */
+    private java.util.Optional<com.fasterxml.jackson.databind.node.ObjectNode> guardDocument(String key) {
+        return guard.view(key).map(view -> (com.fasterxml.jackson.databind.node.ObjectNode) VIEWS.valueToTree(view));
     }
 
     /**

@@ -6,11 +6,16 @@ import io.micrometer.core.instrument.MeterRegistry;
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import io.micrometer.core.instrument.Gauge;
 
 /**
  * The guard's meters: {@code crossfade_outcomes_total{key,variant,result,source}},
  * {@code crossfade_outcomes_dropped_total{reason,source}} (no key label: dropped keys are whatever clients
- * send, and must not grow the registry; {@code source} is {@link OutcomeSource}: {@code api} or {@code proxy}) and {@code crossfade_guard_trips_total{key,action}}.
+ * send, and must not grow the registry; {@code source} is {@link OutcomeSource}: {@code api} or
+ * {@code proxy}), {@code crossfade_guard_trips_total{key,action}} and
+ * {@code crossfade_guard_evidence{key}} (how far the evidence is towards a halt, 0 to 1, as of the
+ * guard's last look; 1 is a halt).
  * Counters are created once per key and cached, so counting is a map lookup and an add. Thread-safe.
  */
 final class GuardMetrics {
@@ -23,6 +28,7 @@ final class GuardMetrics {
     private final MeterRegistry registry;
     private final Map<OutcomeSource, ConcurrentHashMap<String, Counter[]>> outcomes = new EnumMap<>(OutcomeSource.class);
     private final Map<OutcomeSource, Map<DropReason, Counter>> dropped = new EnumMap<>(OutcomeSource.class);
+    private final ConcurrentHashMap<String, AtomicLong> evidence = new ConcurrentHashMap<>();
 
     GuardMetrics(MeterRegistry registry) {
         this.registry = registry;
@@ -78,5 +84,20 @@ final class GuardMetrics {
     void trip(String key, GuardAction action) {
         Counter.builder("crossfade.guard.trips").tags("key", key, "action", action.wireName())
                 .description("migrations the guard halted or rolled back").register(registry).increment();
+    }
+
+    /** Sets {@code crossfade_guard_evidence{key}} to {@code toHalt} (0 to 1). */
+    void evidence(String key, double toHalt) {
+        AtomicLong bits = evidence.get(key);
+        if (bits == null) {
+            bits = evidence.computeIfAbsent(key, k -> {
+                AtomicLong holder = new AtomicLong(Double.doubleToLongBits(0));
+                Gauge.builder("crossfade.guard.evidence", holder, h -> Double.longBitsToDouble(h.get())).tag("key", k)
+                        .description("how far the guard's evidence is towards a halt: 0 none, 1 halt (ln M / ln(1/alpha))")
+                        .strongReference(true).register(registry);
+                return holder;
+            });
+        }
+        bits.set(Double.doubleToLongBits(toHalt));
     }
 }

@@ -80,7 +80,7 @@ class GuardTest {
     }
 
     private JsonNode view() {
-        return guard.describe(KEY).orElseThrow().get("guard");
+        return io.crossfade.sidecar.Json.MAPPER.valueToTree(guard.view(KEY).orElseThrow()).get("guard");
     }
 
     private static List<Outcome> aggregated(long oldOk, long oldErrors, long newOk, long newErrors) {
@@ -96,8 +96,8 @@ class GuardTest {
         AuditEvent halt = controller.audit().page(0, KEY, 100).get(1);
         assertThat(halt.actor()).isEqualTo("guard");
         assertThat(halt.action()).isEqualTo("halt");
-        assertThat(halt.reason()).startsWith("guard tripped: new variant's error rate is above maxErrorRate 5 %: "
-                + "new 30.00 % (30 of 100) vs old 1.00 % (10 of 1000)");
+        assertThat(halt.reason()).startsWith("guard tripped: the new variant's error rate is above maxErrorRate 5 %")
+                .contains("new 30.00 % (30 of 100) vs old 1.00 % (10 of 1000)");
         assertThat(controller.current().records().get(KEY).percent()).isEqualTo(10_000);
         await().atMost(Duration.ofSeconds(2)).until(() -> view().get("status").asText().equals("tripped"));
         assertThat(registry.get("crossfade.guard.trips").tags("key", KEY, "action", "halt").counter().count())
@@ -202,6 +202,6 @@ class GuardTest {
         startOn(dir.resolve("settings"));
         assertThat(state()).isEqualTo(MigrationState.HALTED);
         await().atMost(Duration.ofSeconds(2)).until(() -> view().get("status").asText().equals("tripped"));
-        assertThat(view().get("message").asText()).startsWith("guard tripped: new variant's error rate is above");
+        assertThat(view().get("message").asText()).startsWith("guard tripped: the new variant's error rate is above");
     }
 }
