@@ -48,6 +48,12 @@ latency p99_us sidecar17-uds sidecar17
 latency p99_us sidecar25 bare25
 footprint rps sidecar17 bare17
 footprint rps sidecar25 bare25
+proxy_throughput rps crossfade nginx
+proxy_throughput rps crossfade direct
+proxy_throughput rps nginx direct
+proxy_latency p99_us crossfade nginx
+proxy_conns rss_1000_mib crossfade nginx
+proxy_conns rps_1000 crossfade nginx
 footprint rss_warm_mib sidecar17 bare17
 footprint rss_load_mib sidecar17 bare17
 footprint ready_ms sidecar17 bare17

@@ -5,16 +5,21 @@ import java.util.Objects;
 
 /**
  * The per-migration rule that halts or rolls back a rollout when the new value's errors spike.
- * It trips when the new variant has at least {@code minSamples} outcomes in the sliding
- * {@code window} and either its error rate is above {@code maxErrorRate}, or it is above
- * {@code maxRatio} times the old variant's rate and a one-sided two-proportion z-test says the
- * difference is real at {@code confidence}.
+ * The guard grows anytime-valid evidence (likelihood-ratio martingales, see the sidecar's
+ * {@code guard.Evidence} and {@code guard.TripDecision}) that the new variant fails more often than
+ * the old one, or more often than {@code maxErrorRate}, and trips when it reaches
+ * {@code 1 / (1 - confidence)}; a migration that is no worse is halted with probability at most
+ * {@code 1 - confidence} over its whole run, however often the guard looks.
  *
- * @param maxErrorRate absolute ceiling on the new variant's error rate, in (0, 1]; default 0.05
- * @param maxRatio how many times the old variant's error rate the new one may reach, at least 1; default 2.0
- * @param minSamples outcomes the new variant needs in the window before the guard judges; default 200
- * @param window length of the sliding window of outcomes, 1 s to 1 h; default 60 s
- * @param confidence confidence of the two-proportion test, in [0.5, 1); default 0.99
+ * @param maxErrorRate absolute ceiling on the new variant's error rate, in (0, 1]; default 0.05.
+ *     Evidence of a rate above it halts without waiting for {@code minSamples}
+ * @param maxRatio a practical-significance floor, at least 1; default 2.0: a halt for "worse than
+ *     the old variant" also needs the window's new/old error-rate ratio strictly above it
+ * @param minSamples new-variant outcomes the window needs before the ratio comparison may halt; default 200
+ * @param window length of the sliding window of the displayed counts and of the two floors, 1 s to
+ *     1 h; default 60 s (the evidence spans everything since the migration started running)
+ * @param confidence in [0.5, 1); default 0.99: the probability of ever halting a migration that is
+ *     no worse is at most {@code 1 - confidence}
  * @param action what to do when it trips; default {@link GuardAction#HALT}
  */
 public record GuardSpec(

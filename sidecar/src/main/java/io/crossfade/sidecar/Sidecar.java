@@ -22,6 +22,8 @@ import io.crossfade.sidecar.metrics.CrossfadeMetrics;
 import io.crossfade.sidecar.metrics.MetricsEndpoint;
 import io.crossfade.sidecar.ofrep.EvaluationSuccess;
 import io.crossfade.sidecar.ofrep.OfrepEndpoints;
+import io.crossfade.sidecar.proxy.ProxyOptions;
+import io.crossfade.sidecar.proxy.ProxyServer;
 import io.crossfade.sidecar.read.ResponseCache;
 import io.crossfade.sidecar.read.SettingsEndpoints;
 import io.crossfade.sidecar.read.SnapshotEndpoint;
@@ -63,6 +65,10 @@ public final class Sidecar implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(Sidecar.class);
 
+    /** Trees of typed views keep doubles as doubles (2.0, not the BigDecimal 2 the shared mapper would make). */
+    private static final com.fasterxml.jackson.databind.ObjectMapper VIEWS = Json.MAPPER.copy()
+            .disable(com.fasterxml.jackson.databind.DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS);
+
     private final SidecarOptions options;
     private final Clock clock = Clock.systemUTC();
     private final List<AutoCloseable> closeables = new ArrayList<>();
@@ -76,6 +82,7 @@ public final class Sidecar implements AutoCloseable {
     private String instanceId;
     private HostPort readAddress;
     private HostPort opsAddress;
+    private HostPort proxyAddress;
     private AdminTokens adminTokens;
     private EtcdMigrationStore fleetStore;
 
@@ -122,6 +129,10 @@ public final class Sidecar implements AutoCloseable {
         source = new SettingsDirectorySource(options.settingsDir(), new LastKnownGood(stateDir),
                 options.resilience().maxRemoval(), clock);
         closeables.add(source);
+        if (options.proxy() != null) {
+            ProxyOptions proxy = options.proxy();
+            source.checkedBy(spec -> ProxyServer.check(spec, proxy));
+        }
         SettingsDirectorySource.Initial initial = source.loadInitial();
 
         MigrationStore store;
@@ -186,7 +197,20 @@ public final class Sidecar implements AutoCloseable {
                     new ConnectionGuard("unix", limits, metrics.registry()))));
             unix = " unix=" + socket;
         }
-        LOG.info("listening read={} ops={}{}", readAddress, opsAddress, unix);
+        String proxy = "";
+        if (options.proxy() != null) {
+            proxyAddress = await(new ProxyServer(vertx, options.proxy(), controller, guard, metrics.registry(), instanceId)
+                    .start(Math.max(1, Runtime.getRuntime().availableProcessors())));
+            proxy = " proxy=" + proxyAddress;
+        }
+        LOG.info("listening read={} ops={}{}{}", readAddress, opsAddress, unix, proxy);
+        if (options.proxy() != null) {
+            LOG.info("proxy: forwarding {} to {} (unit from header {}{}; injecting {}; errors: {}, upstream timeout {})",
+                    proxyAddress, options.proxy().upstream(), options.proxy().unitHeader(),
+                    options.proxy().unitCookie() == null ? "" : " or cookie " + options.proxy().unitCookie(),
+                    options.proxy().inject().isEmpty() ? "no settings" : options.proxy().inject(),
+                    options.proxy().errorStatuses(), io.crossfade.config.Durations.format(options.proxy().upstreamTimeout()));
+        }
         LOG.info("serving {} settings and {} migrations from {} (version {}{}); instance id {}",
                 controller.current().snapshot().spec().settings().size(),
                 controller.current().snapshot().migrations().size(), source.directory(),
@@ -194,7 +218,7 @@ public final class Sidecar implements AutoCloseable {
                 controller.current().source().lastKnownGood() ? ", last-known-good copy" : "", instanceId);
 
         if (fleetStore != null) {
-            fleetStore.heartbeat(() -> FleetMetrics.heartbeat(controller.current(), opsAddress, guard::describe));
+            fleetStore.heartbeat(() -> FleetMetrics.heartbeat(controller.current(), opsAddress, this::guardDocument));
         }
         source.watch(new SettingsSink() {
             @Override
@@ -216,13 +240,13 @@ public final class Sidecar implements AutoCloseable {
     }
 
     private MigrationHealth migrationHealth() {
-        return key -> guard.describe(key).map(doc -> doc);
+        return key -> guardDocument(key).map(doc -> doc);
     }
 
     /** Endpoints of the read listener, in the order they are offered requests. */
     private List<Endpoints> readEndpoints() {
         List<Endpoints> list = new ArrayList<>();
-        list.add(new HealthEndpoints(controller, guard::describe, false));
+        list.add(new HealthEndpoints(controller, this::guardDocument, false));
         list.add(new SettingsEndpoints(controller, responses, metrics, instanceId));
         list.add(new OutcomesEndpoint(vertx, guard));
         list.add(new SnapshotEndpoint(controller, instanceId));
@@ -234,7 +258,7 @@ public final class Sidecar implements AutoCloseable {
     /** Endpoints of the ops listener. */
     private List<Endpoints> opsEndpoints() {
         List<Endpoints> list = new ArrayList<>();
-        list.add(new HealthEndpoints(controller, guard::describe));
+        list.add(new HealthEndpoints(controller, this::guardDocument));
         list.add(new MetricsEndpoint(vertx, metrics));
         list.add(fleetStore == null
                 ? new AdminEndpoints(controller, adminTokens, migrationHealth(), history, clock, null, source)
@@ -242,6 +266,11 @@ public final class Sidecar implements AutoCloseable {
                         () -> InstancesView.of(fleetStore.instances()), source));
         list.add(new ConsoleEndpoints());
         return list;
+    }
+
+    /** The guard's typed view as the JSON document the health and admin endpoints embed. */
+    private java.util.Optional<com.fasterxml.jackson.databind.node.ObjectNode> guardDocument(String key) {
+        return guard.view(key).map(view -> (com.fasterxml.jackson.databind.node.ObjectNode) VIEWS.valueToTree(view));
     }
 
     /**
@@ -304,6 +333,11 @@ public final class Sidecar implements AutoCloseable {
     /** The bound ops address. */
     public HostPort opsAddress() {
         return opsAddress;
+    }
+
+    /** The bound proxy address, or null without proxy mode. */
+    public HostPort proxyAddress() {
+        return proxyAddress;
     }
 
     /** The rollout controller (tests and in-process embedding). */

@@ -1,6 +1,7 @@
 package io.crossfade.sidecar;
 
 import io.crossfade.sidecar.fleet.FleetOptions;
+import io.crossfade.sidecar.proxy.ProxyOptions;
 import java.nio.file.Path;
 import java.util.Objects;
 
@@ -16,9 +17,16 @@ import java.util.Objects;
  * @param instanceId the unit for reads without one, or null to derive it
  * @param fleet the fleet store ({@code --store etcd}), or null to keep migration state in {@code stateDir}
  * @param resilience limits on reloads, clients and connections
+ * @param proxy proxy mode ({@code --proxy-listen}, {@code --upstream}, ...), or null for none
  */
 public record SidecarOptions(Path settingsDir, Path stateDir, HostPort listen, Path listenUnix, HostPort opsListen,
-        Path adminTokenFile, String instanceId, FleetOptions fleet, ResilienceOptions resilience) {
+        Path adminTokenFile, String instanceId, FleetOptions fleet, ResilienceOptions resilience, ProxyOptions proxy) {
+
+    /** Options without proxy mode. */
+    public SidecarOptions(Path settingsDir, Path stateDir, HostPort listen, Path listenUnix, HostPort opsListen,
+            Path adminTokenFile, String instanceId, FleetOptions fleet, ResilienceOptions resilience) {
+        this(settingsDir, stateDir, listen, listenUnix, opsListen, adminTokenFile, instanceId, fleet, resilience, null);
+    }
 
     /** A sidecar that keeps its migration state in its own state directory. */
     public SidecarOptions(Path settingsDir, Path stateDir, HostPort listen, Path listenUnix, HostPort opsListen,

@@ -8,7 +8,7 @@ import java.util.Optional;
  * {@code health}) and the {@code ERRORS} column of {@code crossfade ctl status}. Supplied by the
  * guard; {@link #NONE} until there is one.
  *
- * <p>The document is the guard's view ({@code Guard#describe}); the CLI reads at least this part
+ * <p>The document is the guard's view ({@code Guard#view}, a {@code GuardView} serialised by Jackson); the CLI reads at least this part
  * of it, and everything else is passed through:
  * <pre>{@code
  * {"guard": {"status": "healthy", "message": "...", "window": "60s",

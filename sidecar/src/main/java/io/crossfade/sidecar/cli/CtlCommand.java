@@ -6,6 +6,7 @@ import io.crossfade.config.Percent;
 import io.crossfade.config.SettingKey;
 import io.crossfade.sidecar.Json;
 import io.crossfade.sidecar.admin.AdminTokens;
+import io.crossfade.sidecar.guard.GuardView;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.math.BigDecimal;
@@ -155,7 +156,8 @@ public final class CtlCommand implements Runnable {
     }
 
     @Command(name = "status", mixinStandardHelpOptions = true,
-            description = "Show every migration: percent, state, old → new value, owner, errors per variant, revision.")
+            description = "Show every migration: percent, state, old → new value, owner, errors per variant, how far the"
+                    + " guard's evidence is towards a halt, revision.")
     static final class Status extends Call {
         @Override
         int run(AdminClient client) throws AdminClient.Refused {
@@ -171,15 +173,17 @@ public final class CtlCommand implements Runnable {
             }
             JsonNode fleet = fleetInstances(client);
             TextTable table = fleet == null
-                    ? new TextTable("KEY", "PERCENT", "STATE", "OLD → NEW", "OWNER", "ERRORS (old / new)", "REV")
-                    : new TextTable("KEY", "PERCENT", "STATE", "OLD → NEW", "OWNER", "ERRORS (old / new)", "REV",
-                            "FLEET");
+                    ? new TextTable("KEY", "PERCENT", "STATE", "OLD → NEW", "OWNER", "ERRORS (old / new)", "EVIDENCE",
+                            "REV")
+                    : new TextTable("KEY", "PERCENT", "STATE", "OLD → NEW", "OWNER", "ERRORS (old / new)", "EVIDENCE",
+                            "REV", "FLEET");
             for (JsonNode m : migrations) {
                 JsonNode s = m.path("spec");
                 JsonNode st = m.path("state");
+                GuardView health = guardView(m.path("health"));
                 String[] row = {m.path("key").asText(), st.path("percent").asText() + "%", stateText(st),
                         value(s.path("from")) + " → " + value(s.path("to")), s.path("owner").asText(null),
-                        errors(m.path("health")), m.path("revision").asText()};
+                        errors(health), evidence(health), m.path("revision").asText()};
                 if (fleet == null) {
                     table.row(row);
                 } else {
@@ -229,30 +233,50 @@ public final class CtlCommand implements Runnable {
             return text;
         }
 
+        /** The guard's view in a migration's {@code health}, or null when the sidecar sent none. */
+        private static GuardView guardView(JsonNode health) {
+            if (!health.isObject() || !health.path("guard").isObject()) {
+                return null;
+            }
+            try {
+                return Json.MAPPER.treeToValue(health, GuardView.class);
+            } catch (com.fasterxml.jackson.core.JsonProcessingException | IllegalArgumentException e) {
+                return null;
+            }
+        }
+
         /** {@code 0.43% (21/4833) / 1.19% (3/253)}, or {@code -} until the guard reports. */
-        private static String errors(JsonNode health) {
-            JsonNode variants = health.path("guard").path("outcomes");
-            if (!variants.isObject() || total(variants.path("old")) + total(variants.path("new")) == 0) {
+        private static String errors(GuardView health) {
+            GuardView.Outcomes variants = health == null ? null : health.guard().outcomes();
+            if (variants == null || variants.old() == null || variants.newVariant() == null
+                    || total(variants.old()) + total(variants.newVariant()) == 0) {
                 return "-";
             }
-            return variantErrors(variants.path("old")) + " / " + variantErrors(variants.path("new"));
+            return variantErrors(variants.old()) + " / " + variantErrors(variants.newVariant());
         }
 
-        private static long total(JsonNode v) {
-            return v.path("ok").asLong() + v.path("errors").asLong();
-        }
-
-        private static String variantErrors(JsonNode v) {
-            if (!v.isObject()) {
+        /** {@code 37%} of the way to a halt while the guard watches; else its status ({@code tripped}, {@code idle}). */
+        private static String evidence(GuardView health) {
+            if (health == null || health.guard().status() == null) {
                 return "-";
             }
-            long errors = v.path("errors").asLong();
-            long total = v.path("ok").asLong() + errors;
-            JsonNode rate = v.path("errorRate");
-            String shown = rate.isNumber()
-                    ? BigDecimal.valueOf(rate.asDouble() * 100).setScale(2, RoundingMode.HALF_UP).toPlainString() + "%"
+            String status = health.guard().status();
+            if ((status.equals("healthy") || status.equals("waiting_for_samples")) && health.guard().evidence() != null) {
+                return health.guard().evidence().percentToHalt() + "%";
+            }
+            return status;
+        }
+
+        private static long total(GuardView.VariantOutcomes v) {
+            return v.ok() + v.errors();
+        }
+
+        private static String variantErrors(GuardView.VariantOutcomes v) {
+            long total = total(v);
+            String shown = v.errorRate() != null
+                    ? BigDecimal.valueOf(v.errorRate() * 100).setScale(2, RoundingMode.HALF_UP).toPlainString() + "%"
                     : "-";
-            return shown + " (" + errors + "/" + total + ")";
+            return shown + " (" + v.errors() + "/" + total + ")";
         }
     }
 

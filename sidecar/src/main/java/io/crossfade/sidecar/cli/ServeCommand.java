@@ -8,6 +8,7 @@ import io.crossfade.sidecar.HostPort;
 import io.crossfade.sidecar.ResilienceOptions;
 import io.crossfade.sidecar.Sidecar;
 import io.crossfade.sidecar.SidecarOptions;
+import io.crossfade.sidecar.proxy.ProxyOptions;
 import java.io.IOException;
 import io.crossfade.sidecar.http.ListenerLimits;
 import io.crossfade.sidecar.source.RemovalLimit;
@@ -51,6 +52,38 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--instance-id", paramLabel = "ID", defaultValue = "${env:CROSSFADE_INSTANCE_ID}",
             description = "The unit for reads without one; default: $HOSTNAME, else a random id kept in the state dir.")
     String instanceId;
+
+    @Option(names = "--proxy-listen", paramLabel = "HOST:PORT", defaultValue = "${env:CROSSFADE_PROXY_LISTEN}",
+            description = "Proxy mode: listen here and forward every request to --upstream, adding the settings "
+                    + "as headers and reporting outcomes to the guard.")
+    String proxyListen;
+
+    @Option(names = "--upstream", paramLabel = "URL", defaultValue = "${env:CROSSFADE_UPSTREAM}",
+            description = "Proxy mode: the service to forward to, e.g. http://127.0.0.1:8000.")
+    String upstream;
+
+    @Option(names = "--unit-header", paramLabel = "NAME", defaultValue = "${env:CROSSFADE_UNIT_HEADER:-X-User-Id}",
+            description = "Proxy mode: request header naming the unit (default: ${DEFAULT-VALUE}).")
+    String unitHeader;
+
+    @Option(names = "--unit-cookie", paramLabel = "NAME", defaultValue = "${env:CROSSFADE_UNIT_COOKIE}",
+            description = "Proxy mode: cookie naming the unit when the header is absent.")
+    String unitCookie;
+
+    @Option(names = "--inject", paramLabel = "PATTERN[,PATTERN]", defaultValue = "${env:CROSSFADE_INJECT}",
+            description = "Proxy mode: keys to send in X-Crossfade-Settings; * matches any run of characters "
+                    + "(e.g. checkout.*). Default: none.")
+    String inject;
+
+    @Option(names = "--error-status", paramLabel = "LIST", defaultValue = "${env:CROSSFADE_ERROR_STATUS:-5xx}",
+            description = "Proxy mode: upstream statuses that are errors for the guard, e.g. 5xx,429 "
+                    + "(default: ${DEFAULT-VALUE}).")
+    String errorStatus;
+
+    @Option(names = "--upstream-timeout", paramLabel = "DURATION", defaultValue = "${env:CROSSFADE_UPSTREAM_TIMEOUT:-30s}",
+            description = "Proxy mode: longest wait for the upstream's response headers and for each gap in its "
+                    + "body (default: ${DEFAULT-VALUE}).")
+    String upstreamTimeout;
 
     @Option(names = "--max-removal", paramLabel = "PERCENT", defaultValue = "${env:CROSSFADE_MAX_REMOVAL:-50%}",
             description = "Refuse a reload that removes more than this share of the served settings, unless"
@@ -126,7 +159,8 @@ public final class ServeCommand implements Callable<Integer> {
                     new ListenerLimits(duration("--idle-timeout", idleTimeout), duration("--request-timeout", requestTimeout),
                             maxConnections));
             options = new SidecarOptions(settings, state, HostPort.parse(listen), listenUnix, HostPort.parse(opsListen),
-                    adminTokenFile, instanceId, fleetOptions, resilience);
+                    adminTokenFile, instanceId, fleetOptions, resilience, ProxyOptions.fromFlags(proxyListen,
+                            upstream, unitHeader, unitCookie, inject, errorStatus, upstreamTimeout));
         } catch (IllegalArgumentException e) {
             System.err.println("crossfade: " + e.getMessage());
             return 2;

@@ -1,16 +1,12 @@
 package io.crossfade.sidecar.guard;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.crossfade.config.ActiveMigration;
-import io.crossfade.config.Durations;
 import io.crossfade.config.GuardAction;
 import io.crossfade.config.GuardSpec;
 import io.crossfade.config.MigrationSpec;
 import io.crossfade.config.MigrationState;
-import io.crossfade.config.Percent;
 import io.crossfade.config.SettingsSnapshot;
 import io.crossfade.config.Variant;
-import io.crossfade.sidecar.Json;
 import io.crossfade.sidecar.rollout.Change;
 import io.crossfade.sidecar.rollout.PublishedState;
 import io.crossfade.sidecar.rollout.RolloutController;
@@ -23,7 +19,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
@@ -34,7 +29,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The guard: watches the outcomes of every running migration and halts or rolls back one whose new
- * variant's errors spike ({@link TripRule}), through the rollout controller's durable, audited path
+ * variant's errors spike ({@link TripDecision}), through the rollout controller's durable, audited path
  * (actor {@value #ACTOR}); and, on the same thread, climbs ramps ({@link StepScheduler}).
  *
  * <p>Flow: services {@link #record report outcomes} (on an event loop: a snapshot read, a bucketing
@@ -57,7 +52,7 @@ public final class Guard implements AutoCloseable {
     /** How often the guard re-evaluates every window and the ramps advance. */
     public static final Duration TICK = Duration.ofMillis(200);
 
-    /** Start of every reason the guard writes, so that a trip is recognisable after a restart. */
+    /** Start of every reason the guard writes. */
     static final String TRIP_PREFIX = "guard tripped: ";
 
     private static final Logger LOG = LoggerFactory.getLogger(Guard.class);
@@ -65,8 +60,7 @@ public final class Guard implements AutoCloseable {
     private final RolloutController controller;
     private final GuardMetrics metrics;
     private final Clock clock;
-    private final LongSupplier millis;
-    private final ConcurrentHashMap<String, MigrationWatch> watches = new ConcurrentHashMap<>();
+    private final Watches watches;
     private final ScheduledExecutorService thread;
     private final StepScheduler steps;
 
@@ -84,7 +78,7 @@ public final class Guard implements AutoCloseable {
         this.controller = Objects.requireNonNull(controller, "controller");
         this.metrics = new GuardMetrics(registry);
         this.clock = Objects.requireNonNull(clock, "clock");
-        this.millis = Objects.requireNonNull(millis, "millis");
+        this.watches = new Watches(Objects.requireNonNull(millis, "millis"));
         this.thread = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "crossfade-guard");
             t.setDaemon(true);
@@ -111,6 +105,14 @@ public final class Guard implements AutoCloseable {
      * {@code crossfade_outcomes_dropped_total} and dropped. Never blocks; safe on an event loop.
      */
     public Recorded record(List<Outcome> outcomes) {
+        return record(outcomes, OutcomeSource.API);
+    }
+
+    /**
+     * As {@link #record(List)}, counting the outcomes under {@code source} ({@code proxy} or
+     * {@code api}) in the outcome counters; the guard judges them alike.
+     */
+    public Recorded record(List<Outcome> outcomes, OutcomeSource source) {
         PublishedState state = controller.current();
         SettingsSnapshot snapshot = state.snapshot();
         long accepted = 0;
@@ -135,13 +137,13 @@ public final class Guard implements AutoCloseable {
                     ? (snapshot.contains(outcome.key()) ? DropReason.NO_MIGRATION : DropReason.UNKNOWN_KEY)
                     : migration.status().state() != MigrationState.RUNNING ? DropReason.NOT_RUNNING : null;
             if (reason != null) {
-                metrics.dropped(reason, ok + errors);
+                metrics.dropped(reason, source, ok + errors);
                 dropped += ok + errors;
                 continue;
             }
             Variant variant = outcome instanceof Outcome.PerUnit unit ? migration.variantFor(unit.unit())
                     : ((Outcome.Aggregated) outcome).variant();
-            MigrationWatch watch = watchFor(migration, state);
+            MigrationWatch watch = watches.watchFor(migration, state);
             int index = touched.indexOf(watch);
             if (index < 0) {
                 index = touched.size();
@@ -158,21 +160,19 @@ public final class Guard implements AutoCloseable {
             MigrationWatch watch = touched.get(i);
             long[] sum = sums.get(i);
             watch.record(sum[0], sum[1], sum[2], sum[3]);
-            metrics.outcomes(watch.key, sum[0], sum[1], sum[2], sum[3]);
+            metrics.outcomes(watch.key, source, sum[0], sum[1], sum[2], sum[3]);
             requestEvaluation(watch);
         }
         return new Recorded(accepted, dropped);
     }
 
     /**
-     * The guard's and the ramp's view of the migration of {@code key}, for {@code /ready} and the
-     * admin API: {@code {"guard": {...}, "ramp": {...}}} ({@code ramp} only when it has steps). The
-     * guard part has the status ({@code waiting_for_samples}, {@code healthy}, {@code tripping},
-     * {@code tripped}, {@code idle}), a message, the window's per-variant ok and error counts and
-     * error rates, the rule, and the last trip. Empty when {@code key} has no migration. Cheap
-     * enough for an event loop (sums of a few hundred counters); any thread.
+     * The guard's and the ramp's view of the migration of {@code key}, for {@code /ready}, the admin
+     * API and {@code crossfade ctl}; empty when {@code key} has no migration. The message and
+     * evidence are judged on the same window counts that are shown beside them. Cheap enough for an
+     * event loop (sums of a few hundred counters, a few exponentials); any thread.
      */
-    public Optional<ObjectNode> describe(String key) {
+    public Optional<GuardView> view(String key) {
         PublishedState state = controller.current();
         ActiveMigration migration = state == null ? null : state.snapshot().migration(key);
         MigrationRecord record = state == null ? null : state.records().get(key);
@@ -181,71 +181,29 @@ public final class Guard implements AutoCloseable {
         }
         MigrationSpec spec = migration.spec();
         GuardSpec rule = spec.guard();
-        MigrationWatch watch = watches.get(key);
-        if (watch == null || !watch.migrationId.equals(migration.id())) {
-            watch = watchFor(migration, state);
-        }
+        MigrationWatch watch = watches.watchFor(migration, state);
         WindowCounts counts = watch.window().counts();
-        ObjectNode doc = Json.MAPPER.createObjectNode();
-        ObjectNode guard = doc.putObject("guard");
+        Evidence evidence = watch.evidence();
+        Verdict verdict = TripDecision.decide(rule, evidence, counts);
         GuardStatus status = watch.status;
         String message;
-        if (status == GuardStatus.WAITING_FOR_SAMPLES || status == GuardStatus.HEALTHY) {
-            // judged on the same counts that are shown next to it, not on the last tick's
-            Verdict verdict = TripRule.evaluate(rule, counts);
+        if (GuardStatusMachine.watching(status)) {
             status = verdict.trips() ? GuardStatus.TRIPPING : verdict.kind() == Verdict.Kind.WAITING_FOR_SAMPLES
                     ? GuardStatus.WAITING_FOR_SAMPLES : GuardStatus.HEALTHY;
             message = verdict.explanation();
         } else {
             message = statusMessage(watch, status);
         }
-        guard.put("status", status.wireName());
-        guard.put("message", message);
-        guard.put("window", Durations.format(watch.window().length()));
-        ObjectNode variants = guard.putObject("outcomes");
-        for (Variant v : List.of(Variant.OLD, Variant.NEW)) {
-            ObjectNode node = variants.putObject(v.wireName());
-            node.put("ok", counts.ok(v));
-            node.put("errors", counts.errors(v));
-            Double rate = TripRule.rate(counts, v);
-            if (rate == null) {
-                node.putNull("errorRate");
-            } else {
-                node.put("errorRate", rate);
-            }
-        }
-        ObjectNode r = guard.putObject("rule");
-        r.put("maxErrorRate", rule.maxErrorRate());
-        r.put("maxRatio", rule.maxRatio());
-        r.put("minSamples", rule.minSamples());
-        r.put("confidence", rule.confidence());
-        r.put("action", rule.action().wireName());
-        if (watch.lastTripAt == null) {
-            guard.putNull("lastTrip");
-        } else {
-            guard.putObject("lastTrip").put("at", watch.lastTripAt.toString()).put("action", watch.lastTripAction)
-                    .put("reason", watch.lastTripReason);
-        }
+        GuardView.Trip lastTrip = watch.lastTripAt == null ? null
+                : new GuardView.Trip(watch.lastTripAt, watch.lastTripAction, watch.lastTripReason);
+        GuardView.Watch guardPart = new GuardView.Watch(status.wireName(), message, GuardView.window(spec),
+                GuardView.outcomes(counts), GuardView.evidence(rule, evidence, verdict), GuardView.rule(rule), lastTrip);
+        GuardView.Ramp ramp = null;
         if (spec.hasSteps()) {
-            RampStatus ramp = RampStatus.assess(spec, record, watch.holdSamples(), status,
-                    verdictMessage(spec, watch), clock.instant());
-            ObjectNode node = doc.putObject("ramp");
-            node.put("phase", ramp.phase().wireName());
-            node.put("step", ramp.step());
-            node.put("steps", ramp.steps());
-            node.put("percent", Percent.toDecimal(ramp.percent()));
-            if (ramp.hold() == null) {
-                node.putNull("holdMillis");
-            } else {
-                node.put("holdMillis", ramp.hold().toMillis());
-            }
-            node.put("heldMillis", ramp.held().toMillis());
-            node.put("remainingMillis", ramp.remaining().toMillis());
-            node.put("newOutcomesThisHold", ramp.samples());
-            node.put("minSamples", ramp.minSamples());
-            node.put("message", ramp.message());
+            ramp = GuardView.Ramp.of(RampStatus.assess(spec, record, watch.holdSamples(), status,
+                    verdict.explanation(), clock.instant()));
         }
-        return Optional.of(doc);
+        return Optional.of(new GuardView(guardPart, ramp));
     }
 
     private static String statusMessage(MigrationWatch watch, GuardStatus status) {
@@ -257,11 +215,6 @@ public final class Guard implements AutoCloseable {
                 return "not watching: the migration is " + (watch.lastState == null ? "not running"
                         : watch.lastState.wireName()) + "; outcomes are dropped until it runs again";
         }
-    }
-
-    /** The explanation of the guard's current verdict on {@code watch}'s window (guard thread or readers). */
-    static String verdictMessage(MigrationSpec spec, MigrationWatch watch) {
-        return TripRule.evaluate(spec.guard(), watch.window().counts()).explanation();
     }
 
     // ---- the guard's thread ----
@@ -289,38 +242,10 @@ public final class Guard implements AutoCloseable {
         }
     }
 
-    /** The watch of {@code migration}, created when it is new (or replaced one of an older migration id). */
-    private MigrationWatch watchFor(ActiveMigration migration, PublishedState state) {
-        String key = migration.spec().key();
-        MigrationWatch watch = watches.get(key);
-        if (watch != null && watch.migrationId.equals(migration.id())) {
-            return watch;
-        }
-        return watches.compute(key, (k, old) -> {
-            if (old != null && old.migrationId.equals(migration.id())) {
-                return old;
-            }
-            MigrationRecord record = state.records().get(key);
-            int stepIndex = record == null ? -1 : record.stepIndex();
-            MigrationState s = record == null ? migration.status().state() : record.state();
-            MigrationWatch fresh = new MigrationWatch(key, migration.id(), migration.spec().guard().window(),
-                    stepIndex, s, millis);
-            if (record != null && s != MigrationState.RUNNING && record.reason() != null
-                    && record.reason().startsWith(TRIP_PREFIX)) {
-                // halted or rolled back by the guard before a restart: still its decision
-                fresh.status = GuardStatus.TRIPPED;
-                fresh.lastTripAt = record.updatedAt();
-                fresh.lastTripAction = s == MigrationState.ROLLED_BACK ? "rollback" : "halt";
-                fresh.lastTripReason = record.reason();
-            }
-            return fresh;
-        });
-    }
-
     private void seed() {
         PublishedState state = controller.current();
         for (ActiveMigration m : state.snapshot().migrations().values()) {
-            watchFor(m, state);
+            watches.watchFor(m, state);
         }
     }
 
@@ -328,12 +253,9 @@ public final class Guard implements AutoCloseable {
         try {
             PublishedState state = controller.current();
             SettingsSnapshot snapshot = state.snapshot();
-            watches.entrySet().removeIf(e -> {
-                ActiveMigration m = snapshot.migration(e.getKey());
-                return m == null || !m.id().equals(e.getValue().migrationId);
-            });
+            watches.retainServed(snapshot);
             for (ActiveMigration m : snapshot.migrations().values()) {
-                evaluate(watchFor(m, state), state);
+                evaluate(watches.watchFor(m, state), state);
             }
             steps.tick(controller.current(), clock.instant());
         } catch (RuntimeException e) {
@@ -341,39 +263,34 @@ public final class Guard implements AutoCloseable {
         }
     }
 
-    /** Judges one migration's window and acts when the rule holds. Guard thread only. */
+    /** One look at one migration: grows its evidence, decides, and acts on a trip. Guard thread only. */
     private void evaluate(MigrationWatch watch, PublishedState state) {
         ActiveMigration migration = state.snapshot().migration(watch.key);
         MigrationRecord record = state.records().get(watch.key);
-        if (migration == null || record == null || !migration.id().equals(watch.migrationId)) {
+        if (migration == null || record == null || !migration.id().equals(watch.migrationId)
+                || record.state() != MigrationState.RUNNING || !GuardStatusMachine.watching(watch.status)) {
             return;
         }
         GuardSpec rule = migration.spec().guard();
-        if (!watch.window().length().equals(rule.window())) {
-            watch.freshWindow(rule.window()); // the files changed the window: start one of the new length
-        }
-        if (record.state() != MigrationState.RUNNING || watch.status == GuardStatus.TRIPPING
-                || watch.status == GuardStatus.TRIPPED) {
-            return;
-        }
-        Verdict verdict = TripRule.evaluate(rule, watch.window().counts());
+        Verdict verdict = watch.look(rule);
+        metrics.evidence(watch.key, verdict.toHalt());
         if (verdict.trips()) {
             trip(watch, rule.action(), verdict);
         } else {
-            watch.status = verdict.kind() == Verdict.Kind.WAITING_FOR_SAMPLES ? GuardStatus.WAITING_FOR_SAMPLES
-                    : GuardStatus.HEALTHY;
+            watch.status = GuardStatusMachine.next(watch.status, verdict.kind() == Verdict.Kind.WAITING_FOR_SAMPLES
+                    ? GuardStatusMachine.Event.JUDGED_WAITING : GuardStatusMachine.Event.JUDGED_HEALTHY);
         }
     }
 
     private void trip(MigrationWatch watch, GuardAction action, Verdict verdict) {
         String reason = TRIP_PREFIX + verdict.explanation();
-        watch.status = GuardStatus.TRIPPING;
+        watch.status = GuardStatusMachine.next(watch.status, GuardStatusMachine.Event.TRIP_ASKED);
         watch.lastTripReason = reason;
         Change change = action == GuardAction.ROLLBACK ? new Change.Rollback() : new Change.Halt();
         LOG.warn("guard trips on {}: {}", watch.key, verdict.explanation());
         controller.change(watch.key, change, ACTOR, reason, null).whenComplete((record, error) -> submit(() -> {
             if (error == null) {
-                watch.status = GuardStatus.TRIPPED;
+                watch.status = GuardStatusMachine.next(watch.status, GuardStatusMachine.Event.TRIP_DURABLE);
                 watch.lastTripAt = record.updatedAt();
                 watch.lastTripAction = action.wireName();
                 watch.lastFailure = null;
@@ -383,25 +300,28 @@ public final class Guard implements AutoCloseable {
             Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
                     ? error.getCause() : error;
             if (!Objects.equals(cause.getMessage(), watch.lastFailure)) {
-                LOG.warn("guard could not {} {}: {}; it tries again while the rule holds", action.wireName(),
+                LOG.warn("guard could not {} {}: {}; it tries again while the evidence holds", action.wireName(),
                         watch.key, cause.getMessage());
                 watch.lastFailure = cause.getMessage();
             }
-            // the next evaluation decides again, on the state as it is then
-            watch.status = GuardStatus.WAITING_FOR_SAMPLES;
-            PublishedState now = controller.current();
-            MigrationRecord current = now.records().get(watch.key);
-            if (current != null && current.state() != MigrationState.RUNNING) {
-                watch.status = GuardStatus.IDLE;
-            }
+            // the next look decides again, on the state as it is then
+            MigrationRecord current = controller.current().records().get(watch.key);
+            watch.status = GuardStatusMachine.next(watch.status, current != null
+                    && current.state() != MigrationState.RUNNING ? GuardStatusMachine.Event.STOPPED_BY_OTHER
+                    : GuardStatusMachine.Event.TRIP_REFUSED);
         }));
     }
 
-    /** A durable change to a migration. Guard thread only. */
+    /**
+     * A durable change to a migration. Guard thread only. A migration that starts running again
+     * (resume after a halt or pause, a percent set after a rollback) starts with a fresh window and
+     * fresh evidence, so the outcomes that tripped the guard do not trip it again; a percent change
+     * of a running migration keeps both (the evidence stays valid across exposures).
+     */
     private void changed(AuditEvent event) {
         MigrationRecord record = event.record();
         if (record == null) {
-            watches.remove(event.key()); // retired
+            watches.retire(event.key());
             return;
         }
         PublishedState state = controller.current();
@@ -409,20 +329,18 @@ public final class Guard implements AutoCloseable {
         if (migration == null || !migration.id().equals(record.id())) {
             return; // already replaced by a later change; the tick catches up
         }
-        MigrationWatch watch = watchFor(migration, state);
+        MigrationWatch watch = watches.watchFor(migration, state);
         MigrationState before = watch.lastState;
         MigrationState after = record.state();
         watch.lastState = after;
         if (after == MigrationState.RUNNING) {
-            if (before != MigrationState.RUNNING || "resume".equals(event.action())) {
-                // running again (resume, or set after a rollback): judge only what happens from now on
-                watch.freshWindow(migration.spec().guard().window());
-                watch.status = GuardStatus.WAITING_FOR_SAMPLES;
+            if (before != MigrationState.RUNNING) {
+                watch.freshStart(migration.spec().guard());
+                watch.status = GuardStatusMachine.next(watch.status, GuardStatusMachine.Event.RAN_AGAIN);
             }
-        } else if (ACTOR.equals(event.actor())) {
-            watch.status = GuardStatus.TRIPPED;
-        } else if (watch.status != GuardStatus.TRIPPING) {
-            watch.status = GuardStatus.IDLE;
+        } else {
+            watch.status = GuardStatusMachine.next(watch.status, ACTOR.equals(record.haltedBy())
+                    ? GuardStatusMachine.Event.STOPPED_BY_GUARD : GuardStatusMachine.Event.STOPPED_BY_OTHER);
         }
         if (record.stepIndex() != watch.hold().stepIndex || startsAFreshHold(record, event)) {
             watch.freshHold(record.stepIndex());

@@ -1,5 +1,6 @@
 package io.crossfade.sidecar.guard;
 
+import io.crossfade.config.GuardSpec;
 import io.crossfade.config.MigrationState;
 import java.time.Duration;
 import java.time.Instant;
@@ -8,11 +9,15 @@ import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongSupplier;
 
 /**
- * The guard's state for one migration (one migration id of one key): its outcome window, the
+ * The guard's bookkeeping for one migration (one migration id of one key): its guard window (the
+ * rates shown and the {@code minSamples} and {@code maxRatio} floors), running totals of every
+ * outcome, the {@link Evidence} grown from the totals' deltas at each {@link #look look}, the
  * new-variant outcomes of the current ramp hold, and its {@link GuardStatus}.
  *
- * <p>Thread-safety: {@link #record} runs on event loops, lock-free. Everything else is written only
- * by the guard's thread; the volatile fields let {@code /ready} read them from any thread.
+ * <p>Thread-safety: {@link #record} runs on event loops, lock-free (adds into {@link LongAdder}s).
+ * {@link #look}, the {@code fresh*} methods and the status fields are for the guard's thread only;
+ * the volatile fields let views read them from any thread. A look may see a batch in the totals a
+ * moment before it shows in the window; neither loses it.
  */
 final class MigrationWatch {
 
@@ -31,9 +36,16 @@ final class MigrationWatch {
     private final LongSupplier millis;
     private volatile OutcomeWindow window;
     private volatile HoldTally hold;
+    private final LongAdder oldOk = new LongAdder();
+    private final LongAdder oldErrors = new LongAdder();
+    private final LongAdder newOk = new LongAdder();
+    private final LongAdder newErrors = new LongAdder();
     final AtomicBoolean evaluationPending = new AtomicBoolean();
 
     // Written by the guard's thread only.
+    private WindowCounts lookedAt = WindowCounts.EMPTY;
+    private volatile Evidence evidence;
+    private volatile Verdict lastVerdict;
     volatile GuardStatus status;
     volatile Instant lastTripAt;
     volatile String lastTripAction;
@@ -42,32 +54,106 @@ final class MigrationWatch {
     boolean stepRequested;
     String lastFailure;
 
-    MigrationWatch(String key, String migrationId, Duration window, int stepIndex, MigrationState state,
+    MigrationWatch(String key, String migrationId, GuardSpec rule, int stepIndex, MigrationState state,
             LongSupplier millis) {
         this.key = key;
         this.migrationId = migrationId;
         this.millis = millis;
-        this.window = new OutcomeWindow(window, millis);
+        this.window = new OutcomeWindow(rule.window(), millis);
         this.hold = new HoldTally(stepIndex);
         this.lastState = state;
+        this.evidence = Evidence.start(rule.maxErrorRate());
         this.status = state == MigrationState.RUNNING ? GuardStatus.WAITING_FOR_SAMPLES : GuardStatus.IDLE;
     }
 
-    /** Adds one batch's outcomes of this migration: to the window, and the new-variant ones to the hold's tally. */
-    void record(long oldOk, long oldErrors, long newOk, long newErrors) {
-        window.record(oldOk, oldErrors, newOk, newErrors);
-        if (newOk + newErrors > 0) {
-            hold.newOutcomes.add(newOk + newErrors);
+    /** Adds one batch's outcomes of this migration: to the window, the totals and the hold's tally. Any thread. */
+    void record(long oOk, long oErrors, long nOk, long nErrors) {
+        window.record(oOk, oErrors, nOk, nErrors);
+        add(oldOk, oOk);
+        add(oldErrors, oErrors);
+        add(newOk, nOk);
+        add(newErrors, nErrors);
+        if (nOk + nErrors > 0) {
+            hold.newOutcomes.add(nOk + nErrors);
         }
+    }
+
+    private static void add(LongAdder adder, long n) {
+        if (n > 0) {
+            adder.add(n);
+        }
+    }
+
+    /**
+     * One look: grows the evidence by the outcomes counted since the previous look and decides.
+     * Guard thread only.
+     */
+    Verdict look(GuardSpec rule) {
+        grow(rule);
+        return decide(rule);
+    }
+
+    /**
+     * The first half of a look: grows the evidence by the outcomes counted since the previous look.
+     * Returns false when no trip is possible yet ({@link Evidence#logUpperBound()} is below the
+     * threshold, and the decision's floors only ever lower the evidence), so that the simulator may
+     * skip {@link #decide}: it would not trip. Guard thread only.
+     */
+    boolean grow(GuardSpec rule) {
+        if (!window.length().equals(rule.window())) {
+            window = new OutcomeWindow(rule.window(), millis); // the files changed the window's length
+        }
+        if (evidence.maxErrorRate() != rule.maxErrorRate()) {
+            // a new ceiling is a new test: its martingale must start at 1
+            freshEvidence(rule);
+        }
+        WindowCounts totals = totals();
+        WindowCounts delta = new WindowCounts(totals.oldOk() - lookedAt.oldOk(), totals.oldErrors() - lookedAt.oldErrors(),
+                totals.newOk() - lookedAt.newOk(), totals.newErrors() - lookedAt.newErrors());
+        lookedAt = totals;
+        evidence = evidence.after(delta);
+        return evidence.logUpperBound() >= -Math.log(1 - rule.confidence());
+    }
+
+    /** The second half of a look: decides on the evidence and the window as they are. Guard thread only. */
+    Verdict decide(GuardSpec rule) {
+        Verdict verdict = TripDecision.decide(rule, evidence, window.counts());
+        lastVerdict = verdict;
+        return verdict;
+    }
+
+    /** Every outcome recorded so far. */
+    WindowCounts totals() {
+        return new WindowCounts(oldOk.sum(), oldErrors.sum(), newOk.sum(), newErrors.sum());
     }
 
     OutcomeWindow window() {
         return window;
     }
 
-    /** Forgets every outcome: a fresh window of {@code length}. */
-    void freshWindow(Duration length) {
-        window = new OutcomeWindow(length, millis);
+    /** The evidence as of the last look. */
+    Evidence evidence() {
+        return evidence;
+    }
+
+    /** The verdict of the last look, or null before the first. */
+    Verdict lastVerdict() {
+        return lastVerdict;
+    }
+
+    /**
+     * Starts afresh: an empty window, and evidence from 1 counting only outcomes from now on (the
+     * migration runs again after a halt, a pause or a rollback). Guard thread only.
+     */
+    void freshStart(GuardSpec rule) {
+        window = new OutcomeWindow(rule.window(), millis);
+        freshEvidence(rule);
+    }
+
+    private void freshEvidence(GuardSpec rule) {
+        lookedAt = totals();
+        evidence = Evidence.start(rule.maxErrorRate());
+        lastVerdict = null;
     }
 
     HoldTally hold() {

@@ -64,7 +64,7 @@ public final class OutcomesEndpoint implements Endpoints {
             }
             parse(read.result()).onComplete(parsed -> {
                 if (parsed.succeeded()) {
-                    Guard.Recorded recorded = guard.record(parsed.result());
+                    Guard.Recorded recorded = guard.record(parsed.result(), OutcomeSource.API);
                     HttpResponses.json(request, 202, Json.MAPPER.createObjectNode()
                             .put("accepted", recorded.accepted()).put("dropped", recorded.dropped()));
                 } else if (parsed.cause() instanceof OutcomeBatch.Invalid invalid) {

@@ -7,7 +7,6 @@ import io.crossfade.sidecar.rollout.PublishedState;
 import io.crossfade.sidecar.rollout.RolloutController;
 import io.crossfade.sidecar.rollout.MigrationRecord;
 import java.time.Instant;
-import java.util.Map;
 import java.util.concurrent.Executor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -32,10 +31,10 @@ public final class StepScheduler {
     private static final Logger LOG = LoggerFactory.getLogger(StepScheduler.class);
 
     private final RolloutController controller;
-    private final Map<String, MigrationWatch> watches;
+    private final Watches watches;
     private final Executor guardThread;
 
-    StepScheduler(RolloutController controller, Map<String, MigrationWatch> watches, Executor guardThread) {
+    StepScheduler(RolloutController controller, Watches watches, Executor guardThread) {
         this.controller = controller;
         this.watches = watches;
         this.guardThread = guardThread;
@@ -51,8 +50,9 @@ public final class StepScheduler {
                     || watch.stepRequested) {
                 continue;
             }
+            Verdict verdict = watch.lastVerdict();
             RampStatus ramp = RampStatus.assess(spec, record, watch.holdSamples(), watch.status,
-                    Guard.verdictMessage(spec, watch), now);
+                    verdict == null ? null : verdict.explanation(), now);
             if (ramp.phase() != RampStatus.Phase.READY) {
                 continue;
             }

@@ -1,26 +1,30 @@
 package io.crossfade.sidecar.guard;
 
+import java.util.Locale;
 import java.util.Objects;
 
 /**
- * What {@link TripRule} concluded from one window of outcomes. Immutable.
+ * What {@link TripDecision} concluded at one look. Immutable.
  *
  * @param kind the conclusion
- * @param counts the outcomes it was drawn from
- * @param test the two-proportion test, when the ratio branch got as far as running it; else null
+ * @param window the outcomes of the guard window it was shown with
+ * @param evidence the combined evidence {@code M} that counted towards a halt (1 = none; the
+ *     decision trips at {@code 1 / (1 - confidence)})
+ * @param toHalt how far the evidence is on the way to a halt, in [0, 1]: {@code ln M / ln(1/alpha)},
+ *     clamped
  * @param explanation a sentence for people (the audit reason when the guard trips)
  */
-public record Verdict(Kind kind, WindowCounts counts, TwoProportionTest.Result test, String explanation) {
+public record Verdict(Kind kind, WindowCounts window, double evidence, double toHalt, String explanation) {
 
     /** The possible conclusions. */
     public enum Kind {
-        /** Fewer than {@code minSamples} new-variant outcomes: too early to judge either way. */
+        /** No trip, and fewer than {@code minSamples} new-variant outcomes in the window for the ratio comparison. */
         WAITING_FOR_SAMPLES,
-        /** Enough outcomes, and the new variant is not worse by the rule. */
+        /** No trip, with enough outcomes to compare the variants. */
         HEALTHY,
-        /** The new variant's error rate is above the absolute ceiling {@code maxErrorRate}. */
+        /** The evidence says the new variant's error rate is above the ceiling {@code maxErrorRate}. */
         TRIP_CEILING,
-        /** Above {@code maxRatio} times the old variant's rate, and significantly so. */
+        /** The evidence says the new variant fails more often than the old one, by more than {@code maxRatio}. */
         TRIP_RATIO;
 
         /** True for the two tripping kinds. */
@@ -30,13 +34,13 @@ public record Verdict(Kind kind, WindowCounts counts, TwoProportionTest.Result t
 
         /** Lower-case wire name ({@code waiting_for_samples}, {@code healthy}, ...). */
         public String wireName() {
-            return name().toLowerCase(java.util.Locale.ROOT);
+            return name().toLowerCase(Locale.ROOT);
         }
     }
 
     public Verdict {
         Objects.requireNonNull(kind, "kind");
-        Objects.requireNonNull(counts, "counts");
+        Objects.requireNonNull(window, "window");
         Objects.requireNonNull(explanation, "explanation");
     }
 

@@ -22,6 +22,10 @@ public enum ErrorCode {
     /** A Host this listener does not answer for (DNS rebinding): the contract's {@code bad_request}. */
     MISDIRECTED_REQUEST("bad_request", 421),
     INTERNAL("internal", 500),
+    /** The proxy's upstream refused or broke the connection: the contract's {@code unavailable}, with HTTP's own status. */
+    BAD_GATEWAY("unavailable", 502),
+    /** The proxy's upstream did not answer in time: the contract's {@code unavailable}, with HTTP's own status. */
+    GATEWAY_TIMEOUT("unavailable", 504),
     UNAVAILABLE("unavailable", 503);
 
     private final String code;

@@ -72,7 +72,7 @@ public final class HttpListener extends VerticleBase {
      * syntax) in the contract's error shape rather than Vert.x's empty default, then closes the
      * connection, whose byte stream can no longer be trusted.
      */
-    static void invalidRequest(HttpServerRequest request) {
+    public static void invalidRequest(HttpServerRequest request) {
         Throwable cause = request.decoderResult().cause();
         ErrorCode code;
         String message;

@@ -189,7 +189,7 @@ public final class SettingsEndpoints implements Endpoints {
      * char per byte (ISO-8859-1), while {@code ?unit=} is percent-decoded as UTF-8; without this a
      * non-ASCII unit would bucket differently depending on how it was passed.
      */
-    private static String headerAsUtf8(String value) {
+    public static String headerAsUtf8(String value) {
         if (value == null) {
             return null;
         }

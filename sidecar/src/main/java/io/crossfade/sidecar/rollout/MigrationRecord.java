@@ -23,6 +23,9 @@ import java.util.Objects;
  * @param reason the reason given for the last change, for status displays
  * @param createdAt when the migration was first seen
  * @param updatedAt when this record last changed
+ * @param haltedBy who halted or rolled the migration back (the audit actor: {@code guard}, or an
+ *     operator's token name); null while it is not halted or rolled back, and in state files written
+ *     before this field existed
  */
 public record MigrationRecord(
         String id,
@@ -36,7 +39,8 @@ public record MigrationRecord(
         long heldMillis,
         String reason,
         Instant createdAt,
-        Instant updatedAt) {
+        Instant updatedAt,
+        String haltedBy) {
 
     public MigrationRecord {
         Objects.requireNonNull(id, "id");
@@ -58,19 +62,31 @@ public record MigrationRecord(
     /** A copy with the given percent and state, other fields unchanged. */
     public MigrationRecord with(int newPercent, MigrationState newState) {
         return new MigrationRecord(id, key, newPercent, newState, revision, manual, stepIndex, holdStartedAt,
-                heldMillis, reason, createdAt, updatedAt);
+                heldMillis, reason, createdAt, updatedAt, haltedBy);
     }
 
     /** A copy with the given ramp fields. */
     public MigrationRecord withRamp(boolean newManual, int newStepIndex, Instant newHoldStartedAt, long newHeldMillis) {
         return new MigrationRecord(id, key, percent, state, revision, newManual, newStepIndex, newHoldStartedAt,
-                newHeldMillis, reason, createdAt, updatedAt);
+                newHeldMillis, reason, createdAt, updatedAt, haltedBy);
     }
 
     /** A copy stamped as changed by audit event {@code seq} at {@code time} for {@code why}. */
     public MigrationRecord stamped(long seq, Instant time, String why) {
         return new MigrationRecord(id, key, percent, state, seq, manual, stepIndex, holdStartedAt, heldMillis, why,
-                createdAt, time);
+                createdAt, time, haltedBy);
+    }
+
+    /**
+     * A copy that says who stopped it, after a change by {@code actor} that led from {@code before}
+     * to this record: {@code actor} when the change halted or rolled back, the previous
+     * {@link #haltedBy()} while it stays halted or rolled back, null once it runs (or completes).
+     */
+    public MigrationRecord haltedAfter(MigrationRecord before, String actor) {
+        boolean stopped = state == MigrationState.HALTED || state == MigrationState.ROLLED_BACK;
+        String by = !stopped ? null : before.state() == state ? before.haltedBy() : actor;
+        return new MigrationRecord(id, key, percent, state, revision, manual, stepIndex, holdStartedAt, heldMillis,
+                reason, createdAt, updatedAt, by);
     }
 
     /** The hold clock stopped at {@code now}: time held so far is kept in {@link #heldMillis()}. */

@@ -266,7 +266,7 @@ public final class RolloutController implements AutoCloseable {
                             + "; someone changed it since you looked");
                 }
                 Instant now = clock.instant();
-                MigrationRecord after = Transitions.apply(before, migration, change, now);
+                MigrationRecord after = Transitions.apply(before, migration, change, now).haltedAfter(before, actor);
                 AuditEvent event = new AuditEvent(0, now, actor, key, before.id(), change.action(), summary(before),
                         summary(after), reason, after);
                 try {

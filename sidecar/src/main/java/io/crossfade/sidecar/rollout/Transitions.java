@@ -31,7 +31,7 @@ public final class Transitions {
             stepIndex = rampPositionFor(steps, percent);
         }
         return new MigrationRecord(spec.id(), spec.key(), percent, MigrationState.RUNNING, 0, false, stepIndex,
-                stepIndex >= 0 ? now : null, 0, null, now, now);
+                stepIndex >= 0 ? now : null, 0, null, now, now, null);
     }
 
     /** The index of the highest step at or below {@code percent}; 0 when all steps are above it. */

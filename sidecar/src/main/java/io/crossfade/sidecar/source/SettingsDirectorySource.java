@@ -46,6 +46,7 @@ public final class SettingsDirectorySource implements SettingsReload, AutoClosea
     private final RemovalLimit removalLimit;
     private final Clock clock;
     private final SettingsDirectory loader = new SettingsDirectory();
+    private volatile SpecCheck check = SpecCheck.NONE;
     private SettingsSink sink;
     /** Content version of the files served as they are in the directory; null after a refusal or from a saved copy. */
     private volatile String appliedVersion;
@@ -68,6 +69,24 @@ public final class SettingsDirectorySource implements SettingsReload, AutoClosea
     }
 
     /**
+     * Adds a rule every load must pass, in {@link #loadInitial} and on reload (a failure rejects the
+     * load like a bad file). Call before {@link #loadInitial}.
+     */
+    public void checkedBy(SpecCheck check) {
+        this.check = java.util.Objects.requireNonNull(check, "check");
+    }
+
+    /** Parses the files and applies the {@link SpecCheck}. */
+    private SettingsSpec parse(java.util.Map<String, byte[]> files) throws SettingsException {
+        SettingsSpec spec = loader.parse(files);
+        java.util.List<SettingsProblem> problems = check.problems(spec);
+        if (!problems.isEmpty()) {
+            throw new SettingsException(problems);
+        }
+        return spec;
+    }
+
+    /**
      * Loads the directory. When it is invalid, or would remove more than the removal limit allows
      * from the last-known-good copy, serves that copy (and says so in the status); with no usable
      * copy, an invalid directory fails.
@@ -82,7 +101,7 @@ public final class SettingsDirectorySource implements SettingsReload, AutoClosea
             Optional<LastKnownGood.Saved> s = lastKnownGood.load();
             if (s.isPresent()) {
                 savedFiles = s.get();
-                saved = Optional.of(loader.parse(savedFiles.files()));
+                saved = Optional.of(parse(savedFiles.files()));
             }
         } catch (IOException io) {
             LOG.error("the last-known-good copy cannot be read: {}", io.getMessage());
@@ -92,7 +111,7 @@ public final class SettingsDirectorySource implements SettingsReload, AutoClosea
         List<SettingsProblem> problems;
         try {
             SortedMap<String, byte[]> files = watcher.read();
-            SettingsSpec spec = loader.parse(files);
+            SettingsSpec spec = parse(files);
             Optional<SettingsProblem> tooMuch = saved.isEmpty() ? Optional.empty()
                     : removalLimit.check(saved.get().settings().keySet(), spec.settings().keySet(), false);
             if (tooMuch.isEmpty()) {
@@ -172,7 +191,7 @@ public final class SettingsDirectorySource implements SettingsReload, AutoClosea
     private CompletableFuture<SourceStatus> load(SortedMap<String, byte[]> files, boolean acceptRemovals) {
         SettingsSpec spec;
         try {
-            spec = loader.parse(files);
+            spec = parse(files);
         } catch (SettingsException e) {
             refused(e.problems());
             throw new ReloadRefusedException(e.problems());

@@ -69,8 +69,8 @@ class CtlIT {
         Result r = sidecar.ctl("status");
         assertExit(r, 0);
         String[] lines = r.output().strip().split("\n");
-        assertThat(lines[0]).matches("KEY +PERCENT +STATE +OLD → NEW +OWNER +ERRORS \\(old / new\\) +REV");
-        assertThat(r.output()).containsPattern("search\\.model +\\d+(\\.\\d+)?% +\\S+ +\"bm25\" → \"bert\" +team-search +- +\\d+");
+        assertThat(lines[0]).matches("KEY +PERCENT +STATE +OLD → NEW +OWNER +ERRORS \\(old / new\\) +EVIDENCE +REV");
+        assertThat(r.output()).containsPattern("search\\.model +\\d+(\\.\\d+)?% +\\S+ +\"bm25\" → \"bert\" +team-search +- +(\\d+%|idle|-) +\\d+");
         assertThat(r.output()).containsPattern("checkout\\.banner +[\\d.]+% +running +\\{\"text\":\"Free shipping[^ ]* [^ ]*\\.\\.\\. → \\{");
         assertThat(r.output()).doesNotContain("plain.setting");
     }
@@ -83,7 +83,7 @@ class CtlIT {
         assertThat(posted.statusCode()).as(posted.body()).isEqualTo(202);
         Result r = sidecar.ctl("status");
         assertExit(r, 0);
-        assertThat(r.output()).containsPattern("guarded\\.limit .*5\\.00% \\(5/100\\) / 10\\.00% \\(1/10\\)");
+        assertThat(r.output()).containsPattern("guarded\\.limit .*5\\.00% \\(5/100\\) / 10\\.00% \\(1/10\\) +\\d+% +\\d+");
     }
 
     @Test

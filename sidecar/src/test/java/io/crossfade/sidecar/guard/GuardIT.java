@@ -87,8 +87,8 @@ class GuardIT {
                 .until(() -> migrationEntry(sidecar).get("state").asText().equals("halted"));
         JsonNode halt = lastAudit(KEY, "halt");
         assertThat(halt.get("actor").asText()).isEqualTo("guard");
-        assertThat(halt.get("reason").asText()).isEqualTo("guard tripped: new variant's error rate is above "
-                + "maxErrorRate 5 %: new 30.00 % (90 of 300) vs old 1.00 % (7 of 700) in the last 5s");
+        assertThat(halt.get("reason").asText()).startsWith("guard tripped: the new variant's error rate is above "
+                + "maxErrorRate 5 %").endsWith("new 30.00 % (90 of 300) vs old 1.00 % (7 of 700) in the last 5s");
 
         // /ready stays 200 and shows it; the percent is frozen, units on new keep the new value
         HttpResponse<String> ready = sidecar.getOps("/ready");
@@ -106,6 +106,7 @@ class GuardIT {
         String metrics = sidecar.getOps("/metrics").body();
         assertThat(metric(metrics, "crossfade_guard_trips_total", "action=\"halt\"", "key=\"db.pool.size\"")).isEqualTo(1.0);
         assertThat(metric(metrics, "crossfade_rollout_state", "key=\"db.pool.size\"", "state=\"halted\"")).isEqualTo(1.0);
+        assertThat(metric(metrics, "crossfade_guard_evidence", "key=\"db.pool.size\"")).isEqualTo(1.0);
         assertThat(metric(metrics, "crossfade_outcomes_total", "key=\"db.pool.size\"", "result=\"error\"",
                 "variant=\"new\"")).isEqualTo(90.0);
 
@@ -185,26 +186,42 @@ class GuardIT {
         }
         assertThat(total).isEqualTo(100_000.0);
         assertThat(metrics).doesNotContain("crossfade_guard_trips_total{");
+        assertThat(metric(metrics, "crossfade_guard_evidence", "key=\"db.pool.size\"")).isLessThan(1.0);
         assertThat(auditLines()).noneMatch(e -> e.get("actor").asText().equals("guard"));
     }
 
-    // ---- (c) too few samples never trip ----
+    // ---- (c) minSamples is a floor of the ratio comparison only ----
 
     @Test
-    void aSpikeBelowMinSamplesDoesNotTripUntilEnoughOutcomesArrive() throws Exception {
+    void theRatioWaitsForMinSamplesButAnOverwhelmingSpikeDoesNot() throws Exception {
         // the window must still hold the first 150 when the last 50 arrive, however slow the machine
         migration("10", "{ minSamples: 200, window: 60s }", null);
         SidecarProcess sidecar = start();
-        postOutcomes(sidecar, JSON.createArrayNode().add(aggregated(Variant.OLD, 990, 10)).add(aggregated(Variant.NEW, 75, 75)));
+        // 10 errors in 150 new outcomes against 1 %: strong evidence of a higher rate, but too few
+        // outcomes to trust the estimated ratio, and not enough to prove the 5 % ceiling broken
+        postOutcomes(sidecar, JSON.createArrayNode().add(aggregated(Variant.OLD, 990, 10)).add(aggregated(Variant.NEW, 140, 10)));
         await().atMost(Duration.ofSeconds(30)).until(() -> migrationEntry(sidecar).get("guard").get("message").asText()
-                .equals("waiting for samples: 150 of 200 new-variant outcomes in the last 1m"));
+                .startsWith("waiting for samples: 150 of 200 new-variant outcomes in the window to compare the variants;"));
         await().during(Duration.ofMillis(600)).atMost(Duration.ofSeconds(30))
                 .until(() -> migrationEntry(sidecar).get("state").asText().equals("running"));
         assertThat(migrationEntry(sidecar).get("guard").get("status").asText()).isEqualTo("waiting_for_samples");
+        assertThat(migrationEntry(sidecar).at("/guard/evidence/ratio").asDouble()).isGreaterThan(200);
 
-        // the same spike with enough samples does trip: it was only the sample count that held it
-        postOutcomes(sidecar, JSON.createArrayNode().add(aggregated(Variant.NEW, 25, 25)));
+        // 50 more new outcomes, all fine: the window reaches minSamples at 5 % vs 1 %, and the evidence halts it
+        postOutcomes(sidecar, JSON.createArrayNode().add(aggregated(Variant.NEW, 50, 0)));
         await().atMost(Duration.ofSeconds(30)).until(() -> migrationEntry(sidecar).get("state").asText().equals("halted"));
+        assertThat(lastAudit(KEY, "halt").get("reason").asText())
+                .startsWith("guard tripped: the new variant fails more often than the old one, 5.0x");
+    }
+
+    @Test
+    void fiftyErrorsInFiftyHaltAtOnceBelowMinSamples() throws Exception {
+        migration("10", "{ minSamples: 200, window: 5s }", null);
+        SidecarProcess sidecar = start();
+        postOutcomes(sidecar, JSON.createArrayNode().add(aggregated(Variant.NEW, 0, 50)));
+        await().atMost(Duration.ofSeconds(30)).until(() -> migrationEntry(sidecar).get("state").asText().equals("halted"));
+        assertThat(lastAudit(KEY, "halt").get("reason").asText())
+                .startsWith("guard tripped: the new variant's error rate is above maxErrorRate 5 %");
     }
 
     // ---- (d) ramps ----

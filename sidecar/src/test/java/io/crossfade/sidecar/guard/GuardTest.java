@@ -80,7 +80,7 @@ class GuardTest {
     }
 
     private JsonNode view() {
-        return guard.describe(KEY).orElseThrow().get("guard");
+        return io.crossfade.sidecar.Json.MAPPER.valueToTree(guard.view(KEY).orElseThrow()).get("guard");
     }
 
     private static List<Outcome> aggregated(long oldOk, long oldErrors, long newOk, long newErrors) {
@@ -96,8 +96,8 @@ class GuardTest {
         AuditEvent halt = controller.audit().page(0, KEY, 100).get(1);
         assertThat(halt.actor()).isEqualTo("guard");
         assertThat(halt.action()).isEqualTo("halt");
-        assertThat(halt.reason()).startsWith("guard tripped: new variant's error rate is above maxErrorRate 5 %: "
-                + "new 30.00 % (30 of 100) vs old 1.00 % (10 of 1000)");
+        assertThat(halt.reason()).startsWith("guard tripped: the new variant's error rate is above maxErrorRate 5 %")
+                .contains("new 30.00 % (30 of 100) vs old 1.00 % (10 of 1000)");
         assertThat(controller.current().records().get(KEY).percent()).isEqualTo(10_000);
         await().atMost(Duration.ofSeconds(30)).until(() -> view().get("status").asText().equals("tripped"));
         assertThat(registry.get("crossfade.guard.trips").tags("key", KEY, "action", "halt").counter().count())
@@ -137,15 +137,24 @@ class GuardTest {
     }
 
     @Test
+    void outcomesFromTheProxyAreJudgedAlikeAndCountedUnderTheirSource() throws Exception {
+        start("{ minSamples: 100, window: 5s }", "10");
+        assertThat(guard.record(aggregated(3, 1, 2, 0), OutcomeSource.PROXY)).isEqualTo(new Guard.Recorded(6, 0));
+        assertThat(registry.get("crossfade.outcomes").tags("key", KEY, "variant", "old", "result", "error",
+                "source", "proxy").counter().count()).isEqualTo(1);
+        assertThat(registry.find("crossfade.outcomes").tag("source", "api").counters()).isEmpty();
+    }
+
+    @Test
     void outcomesWithoutARunningMigrationAreCountedAndDropped() throws Exception {
         start("{ minSamples: 100, window: 5s }", "10");
         assertThat(guard.record(List.of(new Outcome.PerUnit("no.such.key", "u", true),
                 new Outcome.Aggregated("payments.timeout_ms", Variant.NEW, 5, 1)))).isEqualTo(new Guard.Recorded(0, 7));
         controller.change(KEY, new Change.Pause(), "alice", null, null).get();
         assertThat(guard.record(aggregated(3, 0, 2, 0))).isEqualTo(new Guard.Recorded(0, 5));
-        assertThat(registry.get("crossfade.outcomes.dropped").tag("reason", "unknown_key").counter().count()).isEqualTo(1);
-        assertThat(registry.get("crossfade.outcomes.dropped").tag("reason", "no_migration").counter().count()).isEqualTo(6);
-        assertThat(registry.get("crossfade.outcomes.dropped").tag("reason", "not_running").counter().count()).isEqualTo(5);
+        assertThat(registry.get("crossfade.outcomes.dropped").tag("reason", "unknown_key").tag("source", "api").counter().count()).isEqualTo(1);
+        assertThat(registry.get("crossfade.outcomes.dropped").tag("reason", "no_migration").tag("source", "api").counter().count()).isEqualTo(6);
+        assertThat(registry.get("crossfade.outcomes.dropped").tag("reason", "not_running").tag("source", "api").counter().count()).isEqualTo(5);
         // the guard hears of the pause through the controller's event, on its own thread
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
                 assertThat(view().get("status").asText()).isEqualTo("idle"));
@@ -193,6 +202,6 @@ class GuardTest {
         startOn(dir.resolve("settings"));
         assertThat(state()).isEqualTo(MigrationState.HALTED);
         await().atMost(Duration.ofSeconds(30)).until(() -> view().get("status").asText().equals("tripped"));
-        assertThat(view().get("message").asText()).startsWith("guard tripped: new variant's error rate is above");
+        assertThat(view().get("message").asText()).startsWith("guard tripped: the new variant's error rate is above");
     }
 }

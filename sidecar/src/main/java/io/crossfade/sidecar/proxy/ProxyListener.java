@@ -1,0 +1,111 @@
+package io.crossfade.sidecar.proxy;
+
+import io.crossfade.sidecar.guard.Guard;
+import io.crossfade.sidecar.http.HttpListener;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.PoolOptions;
+import io.vertx.core.net.SocketAddress;
+
+/**
+ * One proxy server instance on its own event loop, with its own upstream connection pool on that
+ * same loop, so that a request and its forwarded twin never change threads. Several instances bind
+ * the same address (SO_REUSEPORT), one per core.
+ */
+final class ProxyListener extends VerticleBase {
+
+    /**
+     * Upstream connections one event loop keeps at most; requests beyond wait in the pool's queue.
+     * High enough for a thousand concurrent client connections on two cores.
+     */
+    static final int MAX_UPSTREAM_CONNECTIONS_PER_LOOP = 1024;
+
+    /**
+     * How long an idle upstream connection is kept (seconds). Below uvicorn's and gunicorn's 5 s
+     * keep-alive, so the proxy drops an idle connection before the service does and never sends a
+     * request into one the service is closing.
+     */
+    static final int UPSTREAM_KEEP_ALIVE_SECONDS = 4;
+
+    private final SocketAddress address;
+    private final HttpServerOptions serverOptions;
+    private final ProxyServer shared;
+    private HttpClient client;
+    private volatile HttpServer server;
+
+    ProxyListener(SocketAddress address, HttpServerOptions serverOptions, ProxyServer shared) {
+        this.address = address;
+        this.serverOptions = serverOptions;
+        this.shared = shared;
+    }
+
+    @Override
+    public Future<?> start() {
+        client = vertx.httpClientBuilder()
+                .with(new HttpClientOptions()
+                        .setKeepAlive(true)
+                        .setKeepAliveTimeout(UPSTREAM_KEEP_ALIVE_SECONDS)
+                        .setTcpNoDelay(true)
+                        .setDecompressionSupported(false)
+                        .setMaxInitialLineLength(HttpListener.MAX_INITIAL_LINE_BYTES)
+                        .setMaxHeaderSize(64 * 1024))
+                .with(new PoolOptions().setHttp1MaxSize(MAX_UPSTREAM_CONNECTIONS_PER_LOOP).setMaxWaitQueueSize(-1))
+                .build();
+        return vertx.createHttpServer(serverOptions)
+                .connectionHandler(RequestDeadlines::install)
+                .requestHandler(this::handle)
+                .invalidRequestHandler(HttpListener::invalidRequest)
+                .listen(address)
+                .onSuccess(s -> server = s);
+    }
+
+    private void handle(HttpServerRequest request) {
+        new ProxyExchange(this, request, System.nanoTime()).begin();
+    }
+
+    int actualPort() {
+        return server == null ? -1 : server.actualPort();
+    }
+
+    HttpClient client() {
+        return client;
+    }
+
+    Vertx vertx() {
+        return vertx;
+    }
+
+    ProxyOptions options() {
+        return shared.options();
+    }
+
+    SettingsInjection injection() {
+        return shared.injection();
+    }
+
+    ProxyMetrics metrics() {
+        return shared.metrics();
+    }
+
+    Guard guard() {
+        return shared.guard();
+    }
+
+    String instanceId() {
+        return shared.instanceId();
+    }
+
+    String pathPrefix() {
+        return shared.pathPrefix();
+    }
+
+    long timeoutMillis() {
+        return shared.timeoutMillis();
+    }
+}

@@ -1,0 +1,135 @@
+package io.crossfade.sidecar.proxy;
+
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.vertx.core.http.HttpConnection;
+import io.vertx.core.net.impl.ConnectionBase;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Closes the proxy's client connections that hold a place without using it: a request whose headers
+ * do not complete within {@link #HEADERS} of their first byte (a slowloris client trickling them) is
+ * answered 408 and the connection closed, and a keep-alive connection idle for {@link #IDLE} between
+ * requests is closed. Vert.x's own idle timeout cannot tell the two apart (any byte resets it) and
+ * would also cut a request waiting on a slow upstream, which {@code --upstream-timeout} bounds.
+ *
+ * <p>A Netty handler at the head of the connection's pipeline: it sees bytes arrive before the HTTP
+ * decoder does. Everything runs on the connection's event loop, which is also the thread of the
+ * proxy's request handler, so no state is shared across threads.
+ */
+final class RequestDeadlines extends ChannelInboundHandlerAdapter {
+
+    /** Longest time from a request's first byte to its last header. */
+    static final long HEADERS = TimeUnit.SECONDS.toMillis(10);
+    /** Longest idle time of a kept-alive connection between requests (nginx's keepalive_timeout). */
+    static final long IDLE = TimeUnit.SECONDS.toMillis(75);
+
+    private static final String NAME = "crossfade-request-deadlines";
+    private static final byte[] REQUEST_TIMEOUT = ("HTTP/1.1 408 Request Timeout\r\n"
+            + "content-type: application/json; charset=utf-8\r\nconnection: close\r\ncontent-length: 82\r\n\r\n"
+            + "{\"error\":\"bad_request\",\"message\":\"the request headers did not arrive within 10 s\"}")
+            .getBytes(StandardCharsets.US_ASCII);
+
+    private ChannelHandlerContext context;
+    private boolean inRequest;
+    private ScheduledFuture<?> timer;
+    private boolean headersTimer;
+
+    /** Installs the deadlines on a new connection; false when its transport is not reachable (no deadlines then). */
+    static boolean install(HttpConnection connection) {
+        if (!(connection instanceof ConnectionBase base)) {
+            return false;
+        }
+        base.channel().pipeline().addFirst(NAME, new RequestDeadlines());
+        return true;
+    }
+
+    /** The deadlines of {@code connection}, or null. */
+    static RequestDeadlines of(HttpConnection connection) {
+        if (connection instanceof ConnectionBase base) {
+            return (RequestDeadlines) base.channel().pipeline().get(NAME);
+        }
+        return null;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        context = ctx;
+        arm(IDLE, false);
+    }
+
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        cancel();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+        cancel();
+        super.channelInactive(ctx);
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
+        if (!inRequest && !headersTimer) {
+            arm(HEADERS, true);
+        }
+        super.channelRead(ctx, msg);
+    }
+
+    /** A request's headers are complete: no deadline until its response ends. */
+    void requestStarted() {
+        inRequest = true;
+        cancel();
+    }
+
+    /** A response ended: the connection waits for the next request. */
+    void requestEnded() {
+        inRequest = false;
+        arm(IDLE, false);
+    }
+
+    /** The connection became a tunnel (WebSocket): it is no longer HTTP, so no more deadlines. */
+    void tunnel() {
+        cancel();
+        Channel channel = context.channel();
+        if (channel.pipeline().get(NAME) != null) {
+            channel.pipeline().remove(this);
+        }
+    }
+
+    private void arm(long millis, boolean headers) {
+        cancel();
+        headersTimer = headers;
+        timer = context.executor().schedule(headers ? this::headersLate : this::idle, millis, TimeUnit.MILLISECONDS);
+    }
+
+    private void cancel() {
+        if (timer != null) {
+            timer.cancel(false);
+            timer = null;
+        }
+        headersTimer = false;
+    }
+
+    private void headersLate() {
+        timer = null;
+        if (!inRequest && context.channel().isActive()) {
+            // Written at the head of the pipeline, below the HTTP codec, whose half-decoded request
+            // is abandoned with the connection.
+            context.writeAndFlush(Unpooled.wrappedBuffer(REQUEST_TIMEOUT)).addListener(ChannelFutureListener.CLOSE);
+        }
+    }
+
+    private void idle() {
+        timer = null;
+        if (!inRequest) {
+            context.channel().close();
+        }
+    }
+}

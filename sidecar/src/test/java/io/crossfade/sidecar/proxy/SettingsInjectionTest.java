@@ -1,0 +1,90 @@
+package io.crossfade.sidecar.proxy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import io.crossfade.config.ActiveMigration;
+import io.crossfade.config.GuardSpec;
+import io.crossfade.config.MigrationSpec;
+import io.crossfade.config.MigrationState;
+import io.crossfade.config.MigrationStatus;
+import io.crossfade.config.Setting;
+import io.crossfade.config.SettingsProblem;
+import io.crossfade.config.SettingsSnapshot;
+import io.crossfade.config.SettingsSpec;
+import io.crossfade.config.Variant;
+import io.crossfade.sidecar.guard.Outcome;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class SettingsInjectionTest {
+
+    private static final JsonNodeFactory F = JsonNodeFactory.instance;
+
+    private static Setting setting(String key, JsonNode value) {
+        return new Setting(key, value, null, null, "checkout.yaml");
+    }
+
+    private static MigrationSpec migration(String key, JsonNode from, JsonNode to) {
+        return new MigrationSpec(key, from, to, key, 0, null, null, null, GuardSpec.DEFAULT, List.of(), "checkout.yaml");
+    }
+
+    private static SettingsSnapshot snapshot(MigrationState state, int percent) {
+        MigrationSpec m = migration("checkout.size", F.numberNode(10), F.numberNode(20));
+        SettingsSpec spec = new SettingsSpec(Map.of(
+                "checkout.size", setting("checkout.size", F.numberNode(10)),
+                "checkout.banner", setting("checkout.banner", F.textNode("héllo \"you\"")),
+                "db.pool.size", setting("db.pool.size", F.numberNode(5))),
+                Map.of("checkout.size", m));
+        return new SettingsSnapshot(1, spec, Map.of("checkout.size",
+                new ActiveMigration(m, new MigrationStatus(percent, state))));
+    }
+
+    @Test
+    void aUnitGetsItsSideOfEachMigrationInBothHeaders() {
+        SettingsInjection injection = SettingsInjection.prepare(snapshot(MigrationState.RUNNING, 100_000),
+                InjectPatterns.parse("checkout.*"));
+        SettingsInjection.Assignment a = injection.assign("anyone");
+        assertThat(a.settingsHeader()).isEqualTo("{\"checkout.banner\":\"h\\u00E9llo \\\"you\\\"\",\"checkout.size\":20}");
+        assertThat(a.variantsHeader()).isEqualTo("checkout.size=new");
+        assertThat(injection.outcomes(a, false)).containsExactly(new Outcome.Aggregated("checkout.size", Variant.NEW, 0, 1));
+    }
+
+    @Test
+    void pausedAndHaltedBlendsAreListedRolledBackOnesAreNot() {
+        for (MigrationState state : List.of(MigrationState.PAUSED, MigrationState.HALTED)) {
+            SettingsInjection.Assignment a = SettingsInjection.prepare(snapshot(state, 0), InjectPatterns.NONE).assign("u");
+            assertThat(a.variantsHeader()).isEqualTo("checkout.size=old");
+            assertThat(a.settingsHeader()).isNull();
+        }
+        SettingsInjection rolledBack = SettingsInjection.prepare(snapshot(MigrationState.ROLLED_BACK, 100_000),
+                InjectPatterns.parse("checkout.size"));
+        SettingsInjection.Assignment a = rolledBack.assign("u");
+        assertThat(a.variantsHeader()).isNull();
+        assertThat(a.settingsHeader()).isEqualTo("{\"checkout.size\":10}");
+        assertThat(rolledBack.hasMigrationsInEffect()).isFalse();
+    }
+
+    @Test
+    void patternsThatMatchNothingGiveAnEmptyObject() {
+        assertThat(SettingsInjection.prepare(snapshot(MigrationState.RUNNING, 0), InjectPatterns.parse("nothing.*"))
+                .assign("u").settingsHeader()).isEqualTo("{}");
+    }
+
+    @Test
+    void theCheckCountsTheLongestValueOfEachKey() {
+        String longText = "x".repeat(5000);
+        MigrationSpec m = migration("checkout.a", F.textNode("short"), F.textNode(longText));
+        SettingsSpec spec = new SettingsSpec(Map.of(
+                "checkout.a", setting("checkout.a", F.textNode("short")),
+                "checkout.b", setting("checkout.b", F.textNode(longText))), Map.of("checkout.a", m));
+        List<SettingsProblem> problems = SettingsInjection.check(spec, InjectPatterns.parse("checkout.*"));
+        assertThat(problems).hasSize(1);
+        assertThat(problems.get(0).describe()).contains("X-Crossfade-Settings").contains("8192").contains("checkout.a")
+                .contains("checkout.b");
+        assertThat(SettingsInjection.check(spec, InjectPatterns.parse("checkout.b"))).isEmpty();
+        assertThat(SettingsInjection.check(spec, InjectPatterns.NONE)).isEmpty();
+    }
+}
