@@ -48,6 +48,8 @@ final class ProxyExchange {
     private long timer = -1;
     private boolean timedOut;
     private boolean finished;
+    private RequestOptions target;
+    private boolean retried;
 
     ProxyExchange(ProxyListener listener, HttpServerRequest request, long startNanos) {
         this.listener = listener;
@@ -71,7 +73,7 @@ final class ProxyExchange {
         assignment = injection.assign(unit);
         response.closeHandler(v -> clientGone());
         ProxyOptions options = listener.options();
-        RequestOptions target = new RequestOptions()
+        target = new RequestOptions()
                 .setMethod(request.method())
                 .setHost(options.upstream().getHost())
                 .setPort(options.upstreamPort())
@@ -152,7 +154,11 @@ final class ProxyExchange {
             upstream.setChunked(true);
         }
         upstream.response().onComplete(this::answered);
-        forwardBody();
+        if (retried) {
+            upstream.end(); // only bodiless requests are retried; their end was already read
+        } else {
+            forwardBody();
+        }
     }
 
     /**
@@ -184,6 +190,16 @@ final class ProxyExchange {
             return;
         }
         if (ar.failed()) {
+            if (retriable(ar.cause())) {
+                // A kept-alive connection the service closed just as this request went out on it:
+                // nothing reached the service, so a bodiless, idempotent request goes once more, on a
+                // fresh connection, as nginx and Envoy do.
+                retried = true;
+                upstream = null;
+                arm();
+                listener.client().request(target).onComplete(this::connected);
+                return;
+            }
             failedBeforeHeaders(timedOut ? UpstreamError.TIMEOUT : UpstreamError.RESET, ar.cause());
             return;
         }
@@ -231,6 +247,22 @@ final class ProxyExchange {
                 finish(status, !listener.options().errorStatuses().isError(status));
             }
         });
+    }
+
+    /**
+     * True for the one retry a request gets: the upstream connection closed before any answer (not
+     * a timeout), the method is idempotent, the request had no body, and it has been read whole.
+     */
+    private boolean retriable(Throwable cause) {
+        if (retried || timedOut || !(cause instanceof io.vertx.core.http.HttpClosedException)) {
+            return false;
+        }
+        HttpMethod method = request.method();
+        boolean idempotent = method == HttpMethod.GET || method == HttpMethod.HEAD || method == HttpMethod.OPTIONS;
+        MultiMap in = request.headers();
+        boolean bodiless = !in.contains(HttpHeaders.TRANSFER_ENCODING)
+                && (!in.contains(HttpHeaders.CONTENT_LENGTH) || "0".equals(in.get(HttpHeaders.CONTENT_LENGTH).trim()));
+        return idempotent && bodiless && request.isEnded() && !ForwardedHeaders.isWebSocketUpgrade(in);
     }
 
     private void upgraded(AsyncResult<HttpClientResponse> ar) {

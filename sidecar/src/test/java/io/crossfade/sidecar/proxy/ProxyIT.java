@@ -120,6 +120,19 @@ class ProxyIT {
     }
 
     @Test
+    void aBodilessGetOnAConnectionTheServiceClosedIsRetriedOnceButABodyIsNot() throws Exception {
+        HttpResponse<String> get = HTTP.send(HttpRequest.newBuilder(proxy.resolve("/close-once/get")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(get.statusCode()).isEqualTo(200);
+        assertThat(get.body()).isEqualTo("answered on the second try");
+
+        HttpResponse<String> post = HTTP.send(HttpRequest.newBuilder(proxy.resolve("/close-once/post"))
+                .POST(HttpRequest.BodyPublishers.ofString("an order")).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(post.statusCode()).as("a request with a body may have reached the service: never sent twice")
+                .isEqualTo(502);
+    }
+
+    @Test
     void theSettingsHeaderIsAsciiJsonOfTheValuesTheReadApiServes() {
         String settingsHeader = echo(HttpRequest.newBuilder(proxy.resolve("/echo")).header("X-User-Id", "user-1"))
                 .get("headers").get("x-crossfade-settings").asText();

@@ -24,6 +24,7 @@ final class TestUpstream implements AutoCloseable {
     private final HttpServer server;
     /** Bytes of {@code /bytes/N} written so far, to see how far the upstream got ahead of a slow client. */
     final AtomicLong bytesWritten = new AtomicLong();
+    private final java.util.Set<String> closedOnce = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     TestUpstream() throws Exception {
         server = vertx.createHttpServer()
@@ -70,6 +71,14 @@ final class TestUpstream implements AutoCloseable {
             Buffer block = Buffer.buffer(new byte[64 * 1024]);
             bytesWritten.set(0);
             writeBytes(response, block, total);
+        } else if (path.startsWith("/close-once/")) {
+            // the first request of each path: the connection closes without an answer, as a service
+            // closing an idle kept-alive connection does when a request is already on its way
+            if (closedOnce.add(path)) {
+                request.connection().close();
+            } else {
+                response.end("answered on the second try");
+            }
         } else if (path.equals("/hang")) {
             request.handler(b -> { });
         } else if (path.equals("/cut")) {
