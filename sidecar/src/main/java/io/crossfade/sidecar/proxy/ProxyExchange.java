@@ -250,11 +250,15 @@ final class ProxyExchange {
     }
 
     /**
-     * True for the one retry a request gets: the upstream connection closed before any answer (not
-     * a timeout), the method is idempotent, the request had no body, and it has been read whole.
+     * True for the one retry a request gets: the upstream connection closed or was reset before any
+     * answer (not a timeout), the method is idempotent, the request had no body, and it has been read
+     * whole.
      */
     private boolean retriable(Throwable cause) {
-        if (retried || timedOut || !(cause instanceof io.vertx.core.http.HttpClosedException)) {
+        // closed (HttpClosedException) or reset (ECONNRESET, an IOException) before any answer
+        boolean connectionLost = cause instanceof io.vertx.core.http.HttpClosedException
+                || cause instanceof java.io.IOException;
+        if (retried || timedOut || !connectionLost) {
             return false;
         }
         HttpMethod method = request.method();
