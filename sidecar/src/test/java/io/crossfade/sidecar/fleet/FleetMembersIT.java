@@ -143,7 +143,11 @@ class FleetMembersIT {
         RolloutController b = sidecar("b", etcd.endpoint(2));
         etcd.kill(2);
         await().atMost(Duration.ofSeconds(30)).until(() -> !b.storeStatus().orElseThrow().connected());
-        a.change("db.pool.size", new Change.SetPercent(20_000), "alice", null, null).join();
+        // the two members left may still be electing a leader (if the killed one led): retry until the
+        // change is committed, or seen committed by an attempt that timed out
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500)).ignoreExceptions()
+                .until(() -> percent(a) == 20_000
+                        || a.change("db.pool.size", new Change.SetPercent(20_000), "alice", null, null).join() != null);
         MigrationRecord last = a.change("db.pool.size", new Change.SetPercent(30_000), "alice", null, null).join();
         etcd.compact(etcd.revision());
 
