@@ -256,9 +256,13 @@ class ProxyIT {
             assertThat(upstream.bytesWritten.get()).as("first bytes arrive before the service has written all")
                     .isLessThan(total);
             // a client that stops reading: the service must be held back, not buffered into the heap
-            Thread.sleep(3000);
+            java.util.concurrent.atomic.AtomicLong seen = new java.util.concurrent.atomic.AtomicLong(-1);
+            org.awaitility.Awaitility.await("the service to be held back").atMost(Duration.ofSeconds(30))
+                    .pollInterval(Duration.ofMillis(500))
+                    .until(() -> seen.getAndSet(upstream.bytesWritten.get()) == upstream.bytesWritten.get());
             long ahead = upstream.bytesWritten.get();
-            Thread.sleep(2000);
+            org.awaitility.Awaitility.await("the service to stay held back").during(Duration.ofSeconds(2))
+                    .atMost(Duration.ofSeconds(10)).until(() -> upstream.bytesWritten.get() == ahead);
             assertThat(upstream.bytesWritten.get()).as("the service waits for the slow client").isEqualTo(ahead);
             assertThat(ahead).as("bytes in flight while the client does not read").isLessThan(64L * 1024 * 1024);
             int n;
