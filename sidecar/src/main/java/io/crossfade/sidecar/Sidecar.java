@@ -3,7 +3,6 @@ package io.crossfade.sidecar;
 import io.crossfade.config.SettingsException;
 import io.crossfade.sidecar.admin.AdminEndpoints;
 import io.crossfade.sidecar.admin.AdminTokens;
-import io.crossfade.sidecar.admin.MigrationHealth;
 import io.crossfade.sidecar.guard.Guard;
 import io.crossfade.sidecar.guard.OutcomesEndpoint;
 import io.crossfade.sidecar.health.HealthEndpoints;
@@ -153,10 +152,10 @@ public final class Sidecar implements AutoCloseable {
     /** Endpoints of the read listener, in the order they are offered requests. */
     private List<Endpoints> readEndpoints() {
         List<Endpoints> list = new ArrayList<>();
-        list.add(new HealthEndpoints(controller, guard::describe));
+        list.add(new HealthEndpoints(controller, guard));
         list.add(new SettingsEndpoints(controller, responses, metrics, instanceId));
         list.add(new OutcomesEndpoint(vertx, guard));
-        list.add(new SnapshotEndpoint(controller, instanceId));
+        list.add(new SnapshotEndpoint(vertx, controller, instanceId));
         list.add(new WatchEndpoint(controller, WatchEndpoint.HEARTBEAT, WatchEndpoint.MAX_WATCHERS));
         return list;
     }
@@ -164,10 +163,9 @@ public final class Sidecar implements AutoCloseable {
     /** Endpoints of the ops listener. */
     private List<Endpoints> opsEndpoints() {
         List<Endpoints> list = new ArrayList<>();
-        list.add(new HealthEndpoints(controller, guard::describe));
+        list.add(new HealthEndpoints(controller, guard));
         list.add(new MetricsEndpoint(vertx, metrics));
-        MigrationHealth health = key -> guard.describe(key).map(doc -> doc);
-        list.add(new AdminEndpoints(controller, adminTokens, health, clock));
+        list.add(new AdminEndpoints(controller, adminTokens, guard, clock));
         return list;
     }
 

@@ -1,16 +1,16 @@
 package io.crossfade.sidecar.admin;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.crossfade.config.ActiveMigration;
+import io.crossfade.config.InputText;
 import io.crossfade.config.SettingKey;
 import io.crossfade.config.SettingsSnapshot;
-import io.crossfade.sidecar.Json;
+import io.crossfade.sidecar.guard.GuardDescription;
+import io.crossfade.sidecar.guard.MigrationHealth;
 import io.crossfade.sidecar.http.Endpoints;
 import io.crossfade.sidecar.http.ErrorCode;
 import io.crossfade.sidecar.http.HttpResponses;
 import io.crossfade.sidecar.http.RequestBodies;
+import io.crossfade.sidecar.http.Routes;
 import io.crossfade.sidecar.rollout.ChangeRefusedException;
 import io.crossfade.sidecar.rollout.PublishedState;
 import io.crossfade.sidecar.rollout.RolloutController;
@@ -20,9 +20,9 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpHeaders;
-import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import java.time.Clock;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.regex.Matcher;
@@ -72,7 +72,7 @@ public final class AdminEndpoints implements Endpoints {
     /**
      * @param controller where changes go and the published state comes from
      * @param tokens the accepted bearer tokens
-     * @param health per-variant outcomes for the views ({@link MigrationHealth#NONE} until the guard supplies them)
+     * @param health the guard's view of each migration ({@link MigrationHealth#NONE} without a guard)
      * @param clock for ramp hold times
      */
     public AdminEndpoints(RolloutController controller, AdminTokens tokens, MigrationHealth health, Clock clock) {
@@ -83,37 +83,23 @@ public final class AdminEndpoints implements Endpoints {
     }
 
     @Override
-    public boolean handle(HttpServerRequest request) {
-        String path = request.path();
-        if (!path.equals(ROOT) && !path.startsWith(ROOT + "/")) {
-            return false;
+    public void addRoutes(Routes routes) {
+        Routes admin = new Routes()
+                .get(EVENTS, (request, params) -> events(request))
+                .get(MIGRATIONS, (request, params) -> list(request))
+                .get(MIGRATIONS + "/", (request, params) -> list(request))
+                .get(MIGRATIONS + "/{key}", (request, params) -> show(request, params.get("key")));
+        for (ChangeRequest.Action action : ChangeRequest.Action.values()) {
+            admin.post(MIGRATIONS + "/{key}/" + action.segment(),
+                    (request, params) -> change(request, params.get("key"), action));
         }
-        Optional<String> actor = authenticate(request);
-        if (actor.isEmpty()) {
-            return true;
-        }
-        if (path.equals(EVENTS)) {
-            if (readOnly(request)) {
-                events(request);
+        // Every /admin path needs the token first, even one that does not exist or takes another method.
+        Routes.Handler authenticated = (request, params) -> {
+            if (authenticate(request).isPresent() && !admin.handle(request)) {
+                HttpResponses.error(request, ErrorCode.NOT_FOUND, "nothing at " + request.path() + "; " + ROUTES);
             }
-        } else if (path.equals(MIGRATIONS) || path.equals(MIGRATIONS + "/")) {
-            if (readOnly(request)) {
-                list(request);
-            }
-        } else if (path.startsWith(MIGRATIONS + "/")) {
-            String rest = path.substring(MIGRATIONS.length() + 1);
-            int slash = rest.indexOf('/');
-            if (slash < 0) {
-                if (readOnly(request)) {
-                    show(request, rest);
-                }
-            } else {
-                change(request, rest.substring(0, slash), rest.substring(slash + 1), actor.get());
-            }
-        } else {
-            HttpResponses.error(request, ErrorCode.NOT_FOUND, "nothing at " + path + "; " + ROUTES);
-        }
-        return true;
+        };
+        routes.add(Routes.ANY, ROOT, authenticated).add(Routes.ANY, ROOT + "/*", authenticated);
     }
 
     /** The actor of the request's token, or empty after answering 401. */
@@ -143,34 +129,19 @@ public final class AdminEndpoints implements Endpoints {
         String value = header.strip();
         int space = value.indexOf(' ');
         String scheme = space < 0 ? value : value.substring(0, space);
-        return scheme.length() > 20 ? scheme.substring(0, 17) + "..." : scheme;
-    }
-
-    /** True for GET or HEAD without a body; otherwise answers 405 or 413. */
-    private static boolean readOnly(HttpServerRequest request) {
-        if (request.method() != HttpMethod.GET && request.method() != HttpMethod.HEAD) {
-            HttpResponses.methodNotAllowed(request, "GET, HEAD");
-            return false;
-        }
-        if (RequestBodies.declaredTooLarge(request)) {
-            HttpResponses.error(request, ErrorCode.PAYLOAD_TOO_LARGE, "request body is over the 64 KiB limit");
-            return false;
-        }
-        return true;
+        return InputText.abbreviate(scheme, 20);
     }
 
     private void list(HttpServerRequest request) {
         PublishedState state = controller.current();
-        ObjectNode doc = Json.MAPPER.createObjectNode();
-        doc.put("version", state.snapshot().version());
-        ArrayNode migrations = doc.putArray("migrations");
+        List<MigrationView> migrations = new ArrayList<>();
         for (ActiveMigration m : state.snapshot().migrations().values()) {
             MigrationRecord record = state.records().get(m.spec().key());
             if (record != null) {
-                migrations.addPOJO(view(m, record));
+                migrations.add(view(m, record));
             }
         }
-        HttpResponses.json(request, 200, doc);
+        HttpResponses.json(request, 200, new MigrationList(state.snapshot().version(), migrations));
     }
 
     private void show(HttpServerRequest request, String key) {
@@ -187,20 +158,9 @@ public final class AdminEndpoints implements Endpoints {
         respondWithView(request, view(m, record));
     }
 
-    private void change(HttpServerRequest request, String key, String segment, String actor) {
-        ChangeRequest.Action action = ChangeRequest.Action.ofSegment(segment);
-        if (action == null || segment.contains("/")) {
-            HttpResponses.error(request, ErrorCode.NOT_FOUND, "nothing at " + request.path() + "; " + ROUTES);
-            return;
-        }
-        if (request.method() != HttpMethod.POST) {
-            HttpResponses.methodNotAllowed(request, "POST");
-            return;
-        }
-        if (RequestBodies.declaredTooLarge(request)) {
-            HttpResponses.error(request, ErrorCode.PAYLOAD_TOO_LARGE, "request body is over the 64 KiB limit");
-            return;
-        }
+    private void change(HttpServerRequest request, String key, ChangeRequest.Action action) {
+        // the route is behind authenticate(): the token is known to name an actor
+        String actor = tokens.actorFor(request.getHeader(HttpHeaders.AUTHORIZATION)).orElseThrow();
         if (!validKey(request, key)) {
             return;
         }
@@ -212,7 +172,7 @@ public final class AdminEndpoints implements Endpoints {
             return;
         }
         Context context = Vertx.currentContext();
-        RequestBodies.read(request, RequestBodies.MAX_BYTES).onComplete(read -> {
+        RequestBodies.read(request).onComplete(read -> {
             if (read.failed()) {
                 if (read.cause() instanceof RequestBodies.TooLarge) {
                     HttpResponses.error(request, ErrorCode.PAYLOAD_TOO_LARGE, read.cause().getMessage());
@@ -246,8 +206,7 @@ public final class AdminEndpoints implements Endpoints {
         Matcher m = IF_MATCH.matcher(header.strip());
         if (!m.matches()) {
             throw new IllegalArgumentException("If-Match must be one revision, like 17 or \"17\" (the ETag of"
-                    + " GET " + MIGRATIONS + "/{key}), got '" + (header.length() > 40 ? header.substring(0, 37) + "..."
-                    : header) + "'");
+                    + " GET " + MIGRATIONS + "/{key}), got '" + InputText.abbreviate(header, 40) + "'");
         }
         return Long.parseLong(m.group(1));
     }
@@ -290,15 +249,8 @@ public final class AdminEndpoints implements Endpoints {
         if (more) {
             page = page.subList(0, limit);
         }
-        ObjectNode doc = Json.MAPPER.createObjectNode();
-        ArrayNode events = doc.putArray("events");
-        for (AuditEvent e : page) {
-            events.addPOJO(EventView.of(e));
-        }
-        doc.put("next", page.isEmpty() ? since : page.get(page.size() - 1).seq());
-        doc.put("more", more);
-        doc.put("lastSeq", controller.audit().lastSeq());
-        HttpResponses.json(request, 200, doc);
+        HttpResponses.json(request, 200, new EventPage(page.stream().map(EventView::of).toList(),
+                page.isEmpty() ? since : page.get(page.size() - 1).seq(), more, controller.audit().lastSeq()));
     }
 
     private static long longParam(HttpServerRequest request, String name, long min, long max, long absent) {
@@ -311,7 +263,7 @@ public final class AdminEndpoints implements Endpoints {
             value = Long.parseLong(text.strip());
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException(name + " must be a whole number from " + min + " to " + max
-                    + ", got '" + (text.length() > 40 ? text.substring(0, 37) + "..." : text) + "'");
+                    + ", got '" + InputText.abbreviate(text, 40) + "'");
         }
         if (value < min || value > max) {
             throw new IllegalArgumentException(name + " must be from " + min + " to " + max + ", got " + value);
@@ -330,7 +282,7 @@ public final class AdminEndpoints implements Endpoints {
                 healthOf(record.key()), clock.instant());
     }
 
-    private JsonNode healthOf(String key) {
+    private GuardDescription healthOf(String key) {
         try {
             return health.describe(key).orElse(null);
         } catch (RuntimeException e) {
@@ -348,8 +300,8 @@ public final class AdminEndpoints implements Endpoints {
         if (SettingKey.isValid(key)) {
             return true;
         }
-        String shown = key.length() > 80 ? key.substring(0, 77) + "..." : key;
-        HttpResponses.error(request, ErrorCode.BAD_REQUEST, "invalid key '" + shown + "': " + SettingKey.rule());
+        HttpResponses.error(request, ErrorCode.BAD_REQUEST,
+                "invalid key '" + InputText.abbreviate(key, 80) + "': " + SettingKey.rule());
         return false;
     }
 

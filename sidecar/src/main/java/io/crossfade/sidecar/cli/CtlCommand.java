@@ -2,10 +2,16 @@ package io.crossfade.sidecar.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.crossfade.config.InputText;
 import io.crossfade.config.Percent;
 import io.crossfade.config.SettingKey;
-import io.crossfade.sidecar.Json;
 import io.crossfade.sidecar.admin.AdminTokens;
+import io.crossfade.sidecar.admin.EventPage;
+import io.crossfade.sidecar.admin.EventView;
+import io.crossfade.sidecar.admin.MigrationList;
+import io.crossfade.sidecar.admin.MigrationView;
+import io.crossfade.sidecar.guard.GuardDescription;
+import io.crossfade.sidecar.json.Json;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.math.BigDecimal;
@@ -163,50 +169,53 @@ public final class CtlCommand implements Runnable {
             if (printedJson(answer)) {
                 return 0;
             }
-            JsonNode migrations = answer.body().path("migrations");
+            List<MigrationView> migrations = answer.as(MigrationList.class).migrations();
             if (migrations.isEmpty()) {
                 out().println("no migrations: the settings files declare none");
                 out().flush();
                 return 0;
             }
             TextTable table = new TextTable("KEY", "PERCENT", "STATE", "OLD → NEW", "OWNER", "ERRORS (old / new)", "REV");
-            for (JsonNode m : migrations) {
-                JsonNode s = m.path("spec");
-                JsonNode st = m.path("state");
-                table.row(m.path("key").asText(), st.path("percent").asText() + "%", stateText(st),
-                        value(s.path("from")) + " → " + value(s.path("to")), s.path("owner").asText(null),
-                        errors(m.path("health")), m.path("revision").asText());
+            for (MigrationView m : migrations) {
+                MigrationView.Spec s = m.spec();
+                table.row(m.key(), m.state().percent().toPlainString() + "%", stateText(m.state()),
+                        s == null ? "-" : value(s.from()) + " → " + value(s.to()), s == null ? null : s.owner(),
+                        errors(m.health()), String.valueOf(m.revision()));
             }
             table.print(out());
             out().flush();
             return 0;
         }
 
-        private static String stateText(JsonNode state) {
-            String text = state.path("state").asText();
-            JsonNode ramp = state.path("ramp");
-            if (ramp.isObject()) {
-                text += state.path("manual").asBoolean() ? " (off ramp at step " : " (step ";
-                text += ramp.path("step").asText() + "/" + ramp.path("of").asText() + ")";
+        private static String stateText(MigrationView.State state) {
+            String text = state.state();
+            MigrationView.Ramp ramp = state.ramp();
+            if (ramp != null) {
+                text += state.manual() ? " (off ramp at step " : " (step ";
+                text += ramp.step() + "/" + ramp.of() + ")";
             }
             return text;
         }
 
         /** {@code 0.43% (21/4833) / 1.19% (3/253)}, or {@code -} until the guard reports. */
-        private static String errors(JsonNode health) {
-            JsonNode variants = health.path("guard").path("outcomes");
-            if (!variants.isObject() || total(variants.path("old")) + total(variants.path("new")) == 0) {
+        private static String errors(GuardDescription health) {
+            if (health == null) {
                 return "-";
             }
-            return variantErrors(variants.path("old")) + " / " + variantErrors(variants.path("new"));
+            JsonNode old = health.outcomes("old");
+            JsonNode neu = health.outcomes("new");
+            if (total(old) + total(neu) == 0) {
+                return "-";
+            }
+            return variantErrors(old) + " / " + variantErrors(neu);
         }
 
         private static long total(JsonNode v) {
-            return v.path("ok").asLong() + v.path("errors").asLong();
+            return v == null ? 0 : v.path("ok").asLong() + v.path("errors").asLong();
         }
 
         private static String variantErrors(JsonNode v) {
-            if (!v.isObject()) {
+            if (v == null || !v.isObject()) {
                 return "-";
             }
             long errors = v.path("errors").asLong();
@@ -253,9 +262,9 @@ public final class CtlCommand implements Runnable {
             if (printedJson(answer)) {
                 return 0;
             }
-            JsonNode state = answer.body().path("state");
-            out().println(key + " is now at " + state.path("percent").asText() + "% " + state.path("state").asText()
-                    + " (revision " + answer.body().path("revision").asText() + ")");
+            MigrationView view = answer.as(MigrationView.class);
+            out().println(key + " is now at " + view.state().percent().toPlainString() + "% " + view.state().state()
+                    + " (revision " + view.revision() + ")");
             out().flush();
             return 0;
         }
@@ -354,28 +363,27 @@ public final class CtlCommand implements Runnable {
             if (printedJson(answer)) {
                 return 0;
             }
-            JsonNode events = answer.body().path("events");
-            if (events.isEmpty()) {
+            EventPage page = answer.as(EventPage.class);
+            if (page.events().isEmpty()) {
                 out().println("no events" + (key == null ? "" : " for " + key) + (since > 0 ? " after " + since : ""));
             } else {
                 TextTable table = new TextTable("SEQ", "TIME", "ACTOR", "KEY", "ACTION", "CHANGE", "REASON");
-                for (JsonNode e : events) {
-                    table.row(e.path("seq").asText(), shortTime(e.path("time").asText()), e.path("actor").asText(),
-                            e.path("key").asText(), e.path("action").asText(),
-                            side(e.path("from")) + " → " + side(e.path("to")), e.path("reason").asText(null));
+                for (EventView e : page.events()) {
+                    table.row(String.valueOf(e.seq()), shortTime(String.valueOf(e.time())), e.actor(), e.key(),
+                            e.action(), side(e.from()) + " → " + side(e.to()), e.reason());
                 }
                 table.print(out());
             }
-            if (answer.body().path("more").asBoolean()) {
+            if (page.more()) {
                 out().println("(more: crossfade ctl events" + (key == null ? "" : " " + key) + " --since "
-                        + answer.body().path("next").asText() + ")");
+                        + page.next() + ")");
             }
             out().flush();
             return 0;
         }
 
         private static String side(JsonNode s) {
-            return s.isObject() ? s.path("percent").asText() + "% " + s.path("state").asText() : "(none)";
+            return s != null && s.isObject() ? s.path("percent").asText() + "% " + s.path("state").asText() : "(none)";
         }
 
         /** {@code 2025-05-01T10:15:30Z}: the ISO time to the second, for a table. */
@@ -390,7 +398,6 @@ public final class CtlCommand implements Runnable {
         if (v == null || v.isMissingNode()) {
             return "-";
         }
-        String text = v.toString();
-        return text.length() > 30 ? text.substring(0, 27) + "..." : text;
+        return InputText.abbreviate(v.toString(), 30);
     }
 }

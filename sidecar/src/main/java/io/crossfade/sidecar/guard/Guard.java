@@ -2,6 +2,7 @@ package io.crossfade.sidecar.guard;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.crossfade.config.ActiveMigration;
+import io.crossfade.config.DaemonThreads;
 import io.crossfade.config.Durations;
 import io.crossfade.config.GuardAction;
 import io.crossfade.config.GuardSpec;
@@ -10,7 +11,7 @@ import io.crossfade.config.MigrationState;
 import io.crossfade.config.Percent;
 import io.crossfade.config.SettingsSnapshot;
 import io.crossfade.config.Variant;
-import io.crossfade.sidecar.Json;
+import io.crossfade.sidecar.json.Json;
 import io.crossfade.sidecar.rollout.Change;
 import io.crossfade.sidecar.rollout.PublishedState;
 import io.crossfade.sidecar.rollout.RolloutController;
@@ -24,7 +25,6 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -49,7 +49,7 @@ import org.slf4j.LoggerFactory;
  * <p>Thread-safety: {@link #record} and {@link #describe} may be called from any thread; all
  * decisions are taken on the guard's own thread, one at a time.
  */
-public final class Guard implements AutoCloseable {
+public final class Guard implements MigrationHealth, AutoCloseable {
 
     /** The audit actor of the guard's decisions. */
     public static final String ACTOR = "guard";
@@ -85,11 +85,7 @@ public final class Guard implements AutoCloseable {
         this.metrics = new GuardMetrics(registry);
         this.clock = Objects.requireNonNull(clock, "clock");
         this.millis = Objects.requireNonNull(millis, "millis");
-        this.thread = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "crossfade-guard");
-            t.setDaemon(true);
-            return t;
-        });
+        this.thread = DaemonThreads.scheduler("crossfade-guard");
         this.steps = new StepScheduler(controller, watches, thread);
     }
 
@@ -172,7 +168,8 @@ public final class Guard implements AutoCloseable {
      * error rates, the rule, and the last trip. Empty when {@code key} has no migration. Cheap
      * enough for an event loop (sums of a few hundred counters); any thread.
      */
-    public Optional<ObjectNode> describe(String key) {
+    @Override
+    public Optional<GuardDescription> describe(String key) {
         PublishedState state = controller.current();
         ActiveMigration migration = state == null ? null : state.snapshot().migration(key);
         MigrationRecord record = state == null ? null : state.records().get(key);
@@ -245,7 +242,7 @@ public final class Guard implements AutoCloseable {
             node.put("minSamples", ramp.minSamples());
             node.put("message", ramp.message());
         }
-        return Optional.of(doc);
+        return Optional.of(new GuardDescription(doc.get("guard"), doc.get("ramp")));
     }
 
     private static String statusMessage(MigrationWatch watch, GuardStatus status) {

@@ -1,7 +1,7 @@
 package io.crossfade.sidecar.http;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
-import io.crossfade.sidecar.Json;
+import io.crossfade.sidecar.json.Json;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;

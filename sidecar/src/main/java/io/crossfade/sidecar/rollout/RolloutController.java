@@ -3,13 +3,14 @@ package io.crossfade.sidecar.rollout;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.crossfade.config.ActiveMigration;
+import io.crossfade.config.DaemonThreads;
 import io.crossfade.config.MigrationSpec;
 import io.crossfade.config.Percent;
 import io.crossfade.config.Setting;
 import io.crossfade.config.SettingsProblem;
 import io.crossfade.config.SettingsSnapshot;
 import io.crossfade.config.SettingsSpec;
-import io.crossfade.sidecar.Json;
+import io.crossfade.sidecar.json.Json;
 import io.crossfade.sidecar.rollout.ChangeRefusedException.Reason;
 import io.crossfade.sidecar.state.AuditEvent;
 import io.crossfade.sidecar.state.AuditLog;
@@ -44,7 +45,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Readers never wait on this class: {@link #current()} is a volatile read.
  */
-public final class RolloutController implements AutoCloseable {
+public final class RolloutController implements Published, AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(RolloutController.class);
 
@@ -56,7 +57,7 @@ public final class RolloutController implements AutoCloseable {
     private final Clock clock;
     private final ExecutorService thread;
     private final List<SnapshotListener> snapshotListeners = new CopyOnWriteArrayList<>();
-    private final List<MigrationEvent> migrationListeners = new CopyOnWriteArrayList<>();
+    private final List<MigrationChangeListener> migrationListeners = new CopyOnWriteArrayList<>();
 
     // Owned by the controller thread (and by start(), before any other access).
     private SettingsSpec spec;
@@ -78,11 +79,7 @@ public final class RolloutController implements AutoCloseable {
         this.store = Objects.requireNonNull(store);
         this.audit = Objects.requireNonNull(audit);
         this.clock = Objects.requireNonNull(clock);
-        this.thread = Executors.newSingleThreadExecutor(r -> {
-            Thread t = new Thread(r, "crossfade-rollout");
-            t.setDaemon(true);
-            return t;
-        });
+        this.thread = Executors.newSingleThreadExecutor(DaemonThreads.factory("crossfade-rollout"));
     }
 
     /**
@@ -129,7 +126,7 @@ public final class RolloutController implements AutoCloseable {
     }
 
     /** Registers a listener for durable migration changes (the audit events). */
-    public void onMigrationChange(MigrationEvent listener) {
+    public void onMigrationChange(MigrationChangeListener listener) {
         migrationListeners.add(listener);
     }
 
@@ -296,7 +293,7 @@ public final class RolloutController implements AutoCloseable {
         List<AuditEvent> events = new ArrayList<>(pendingEvents);
         pendingEvents.clear();
         for (AuditEvent e : events) {
-            for (MigrationEvent l : migrationListeners) {
+            for (MigrationChangeListener l : migrationListeners) {
                 try {
                     l.changed(e);
                 } catch (RuntimeException ex) {

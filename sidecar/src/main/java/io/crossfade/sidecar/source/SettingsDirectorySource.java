@@ -1,5 +1,6 @@
 package io.crossfade.sidecar.source;
 
+import io.crossfade.config.DaemonThreads;
 import io.crossfade.config.SettingsDirectory;
 import io.crossfade.config.SettingsException;
 import io.crossfade.config.SettingsProblem;
@@ -8,6 +9,7 @@ import io.crossfade.sidecar.rollout.RolloutController;
 import io.crossfade.sidecar.rollout.SourceStatus;
 import io.crossfade.sidecar.state.LastKnownGood;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.ClosedWatchServiceException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -17,7 +19,6 @@ import java.nio.file.StandardWatchEventKinds;
 import java.nio.file.WatchKey;
 import java.nio.file.WatchService;
 import java.nio.file.attribute.BasicFileAttributes;
-import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
@@ -26,7 +27,6 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.SortedMap;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -79,11 +79,7 @@ public final class SettingsDirectorySource implements AutoCloseable {
         this.dir = dir.toAbsolutePath().normalize();
         this.lastKnownGood = lastKnownGood;
         this.clock = clock;
-        this.thread = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "crossfade-settings-source");
-            t.setDaemon(true);
-            return t;
-        });
+        this.thread = DaemonThreads.scheduler("crossfade-settings-source");
     }
 
     /**
@@ -136,9 +132,7 @@ public final class SettingsDirectorySource implements AutoCloseable {
             watcher = dir.getFileSystem().newWatchService();
             dir.register(watcher, StandardWatchEventKinds.ENTRY_CREATE, StandardWatchEventKinds.ENTRY_DELETE,
                     StandardWatchEventKinds.ENTRY_MODIFY);
-            Thread t = new Thread(this::watchLoop, "crossfade-settings-watch");
-            t.setDaemon(true);
-            t.start();
+            DaemonThreads.start("crossfade-settings-watch", this::watchLoop);
         } catch (IOException e) {
             LOG.warn("cannot watch {} with file-system events ({}); relying on polling every {} ms", dir,
                     e.getMessage(), POLL_MILLIS);

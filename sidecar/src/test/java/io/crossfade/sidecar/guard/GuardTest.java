@@ -81,7 +81,7 @@ class GuardTest {
     }
 
     private JsonNode view() {
-        return guard.describe(KEY).orElseThrow().get("guard");
+        return guard.describe(KEY).orElseThrow().guard();
     }
 
     private static List<Outcome> aggregated(long oldOk, long oldErrors, long newOk, long newErrors) {

@@ -153,7 +153,8 @@ public final class SidecarProcess implements AutoCloseable {
         }
         List<String> lines = new CopyOnWriteArrayList<>();
         BufferedReader reader = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        // generous: on a loaded 2-core machine a JVM start with the shaded jar has taken over 30 s
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
         try {
             String line;
             while ((line = reader.readLine()) != null) {
