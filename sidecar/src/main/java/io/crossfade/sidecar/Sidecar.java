@@ -3,9 +3,11 @@ package io.crossfade.sidecar;
 import io.crossfade.config.SettingsException;
 import io.crossfade.sidecar.admin.AdminEndpoints;
 import io.crossfade.sidecar.admin.AdminTokens;
+import io.crossfade.sidecar.console.ConsoleEndpoints;
 import io.crossfade.sidecar.guard.Guard;
 import io.crossfade.sidecar.guard.OutcomesEndpoint;
 import io.crossfade.sidecar.health.HealthEndpoints;
+import io.crossfade.sidecar.history.MigrationHistory;
 import io.crossfade.sidecar.http.Dispatcher;
 import io.crossfade.sidecar.http.Endpoints;
 import io.crossfade.sidecar.http.HttpListener;
@@ -16,13 +18,13 @@ import io.crossfade.sidecar.read.SettingsEndpoints;
 import io.crossfade.sidecar.read.SnapshotEndpoint;
 import io.crossfade.sidecar.rollout.RolloutController;
 import io.crossfade.sidecar.source.SettingsDirectorySource;
-import io.crossfade.sidecar.state.AuditLog;
 import io.crossfade.sidecar.state.DurableFiles;
+import io.crossfade.sidecar.state.FileMigrationStore;
 import io.crossfade.sidecar.state.LastKnownGood;
-import io.crossfade.sidecar.state.StateStore;
 import io.crossfade.sidecar.watch.WatchEndpoint;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.http.HttpServerOptions;
@@ -38,7 +40,6 @@ import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import io.vertx.core.Handler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -60,6 +61,7 @@ public final class Sidecar implements AutoCloseable {
     private SettingsDirectorySource source;
     private ResponseCache responses;
     private Guard guard;
+    private MigrationHistory history;
     private String instanceId;
     private HostPort readAddress;
     private HostPort opsAddress;
@@ -101,7 +103,7 @@ public final class Sidecar implements AutoCloseable {
         closeables.add(source);
         SettingsDirectorySource.Initial initial = source.loadInitial();
 
-        controller = new RolloutController(new StateStore(stateDir), AuditLog.open(stateDir), clock);
+        controller = new RolloutController(FileMigrationStore.open(stateDir), clock);
         closeables.add(controller);
         controller.start(initial.spec(), initial.status());
 
@@ -118,6 +120,10 @@ public final class Sidecar implements AutoCloseable {
         guard = new Guard(controller, metrics.registry(), clock);
         closeables.add(guard);
         guard.start();
+
+        history = new MigrationHistory(controller::current, guard, clock);
+        closeables.add(history);
+        history.start(controller);
 
         vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
         if (vertx.isNativeTransportEnabled()) {
@@ -165,7 +171,8 @@ public final class Sidecar implements AutoCloseable {
         List<Endpoints> list = new ArrayList<>();
         list.add(new HealthEndpoints(controller, guard));
         list.add(new MetricsEndpoint(vertx, metrics));
-        list.add(new AdminEndpoints(controller, adminTokens, guard, clock));
+        list.add(new AdminEndpoints(controller, adminTokens, guard, history, clock));
+        list.add(new ConsoleEndpoints());
         return list;
     }
 

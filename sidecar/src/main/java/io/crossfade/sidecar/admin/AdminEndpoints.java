@@ -6,16 +6,18 @@ import io.crossfade.config.SettingKey;
 import io.crossfade.config.SettingsSnapshot;
 import io.crossfade.sidecar.guard.GuardDescription;
 import io.crossfade.sidecar.guard.MigrationHealth;
+import io.crossfade.sidecar.history.HistoryView;
+import io.crossfade.sidecar.history.MigrationHistory;
 import io.crossfade.sidecar.http.Endpoints;
 import io.crossfade.sidecar.http.ErrorCode;
 import io.crossfade.sidecar.http.HttpResponses;
 import io.crossfade.sidecar.http.RequestBodies;
 import io.crossfade.sidecar.http.Routes;
+import io.crossfade.sidecar.rollout.AuditEvent;
 import io.crossfade.sidecar.rollout.ChangeRefusedException;
+import io.crossfade.sidecar.rollout.MigrationRecord;
 import io.crossfade.sidecar.rollout.PublishedState;
 import io.crossfade.sidecar.rollout.RolloutController;
-import io.crossfade.sidecar.state.AuditEvent;
-import io.crossfade.sidecar.state.MigrationRecord;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -39,6 +41,8 @@ import org.slf4j.LoggerFactory;
  *       {@code .../pause}, {@code .../resume}, {@code .../rollback}, {@code .../complete}
  *       {@code {"reason"}} — answered with the new view only once the change is durable and
  *       served; {@code If-Match: <revision>} makes a change conditional (412 when stale);</li>
+ *   <li>{@code GET /admin/v1/migrations/{key}/history} — the last hour of its percent and error
+ *       rates ({@link MigrationHistory});</li>
  *   <li>{@code GET /admin/v1/events?since=&key=&limit=} — the audit log, paged.</li>
  * </ul>
  * Bad input is refused with its own 4xx before anything changes, so it never reaches the audit log.
@@ -55,9 +59,11 @@ public final class AdminEndpoints implements Endpoints {
     private static final String MIGRATIONS = "/admin/v1/migrations";
     private static final String EVENTS = "/admin/v1/events";
     private static final String ROUTES = "the admin API has GET " + MIGRATIONS + ", GET " + MIGRATIONS + "/{key}, POST "
-            + MIGRATIONS + "/{key}/percent|pause|resume|rollback|complete and GET " + EVENTS;
+            + MIGRATIONS + "/{key}/percent|pause|resume|rollback|complete, GET " + MIGRATIONS + "/{key}/history and GET "
+            + EVENTS;
     private static final CharSequence WWW_AUTHENTICATE = HttpHeaders.createOptimized("WWW-Authenticate");
     private static final CharSequence BEARER_CHALLENGE = HttpHeaders.createOptimized("Bearer realm=\"crossfade admin\"");
+    private static final String HISTORY = "history";
     private static final Pattern IF_MATCH = Pattern.compile("\"?([0-9]{1,18})\"?");
 
     /** Default and largest page of {@code GET /admin/v1/events}. */
@@ -68,17 +74,21 @@ public final class AdminEndpoints implements Endpoints {
     private final AdminTokens tokens;
     private final MigrationHealth health;
     private final Clock clock;
+    private final MigrationHistory history;
 
     /**
      * @param controller where changes go and the published state comes from
      * @param tokens the accepted bearer tokens
      * @param health the guard's view of each migration ({@link MigrationHealth#NONE} without a guard)
+     * @param history the recent points of each migration, for {@code .../history}
      * @param clock for ramp hold times
      */
-    public AdminEndpoints(RolloutController controller, AdminTokens tokens, MigrationHealth health, Clock clock) {
+    public AdminEndpoints(RolloutController controller, AdminTokens tokens, MigrationHealth health,
+            MigrationHistory history, Clock clock) {
         this.controller = controller;
         this.tokens = tokens;
         this.health = health;
+        this.history = history;
         this.clock = clock;
     }
 
@@ -88,7 +98,8 @@ public final class AdminEndpoints implements Endpoints {
                 .get(EVENTS, (request, params) -> events(request))
                 .get(MIGRATIONS, (request, params) -> list(request))
                 .get(MIGRATIONS + "/", (request, params) -> list(request))
-                .get(MIGRATIONS + "/{key}", (request, params) -> show(request, params.get("key")));
+                .get(MIGRATIONS + "/{key}", (request, params) -> show(request, params.get("key")))
+                .get(MIGRATIONS + "/{key}/" + HISTORY, (request, params) -> history(request, params.get("key")));
         for (ChangeRequest.Action action : ChangeRequest.Action.values()) {
             admin.post(MIGRATIONS + "/{key}/" + action.segment(),
                     (request, params) -> change(request, params.get("key"), action));
@@ -141,7 +152,23 @@ public final class AdminEndpoints implements Endpoints {
                 migrations.add(view(m, record));
             }
         }
-        HttpResponses.json(request, 200, new MigrationList(state.snapshot().version(), migrations));
+        // pollers (the console) send If-None-Match and get 304 while nothing changed
+        HttpResponses.jsonTagged(request, new MigrationList(state.snapshot().version(), migrations));
+    }
+
+    private void history(HttpServerRequest request, String key) {
+        if (!validKey(request, key)) {
+            return;
+        }
+        PublishedState state = controller.current();
+        ActiveMigration m = state.snapshot().migration(key);
+        Optional<HistoryView> view = m == null ? Optional.empty() : history.view(key);
+        if (view.isEmpty() || !view.get().id().equals(m.id())) {
+            HttpResponses.error(request, ErrorCode.NOT_FOUND, m == null ? noMigration(state.snapshot(), key)
+                    : "no history of " + key + " yet; it starts with the migration's next change or sample");
+            return;
+        }
+        HttpResponses.json(request, 200, view.get());
     }
 
     private void show(HttpServerRequest request, String key) {

@@ -1,7 +1,7 @@
 package io.crossfade.sidecar.admin;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.crossfade.sidecar.state.AuditEvent;
+import io.crossfade.sidecar.rollout.AuditEvent;
 import java.time.Instant;
 
 /**

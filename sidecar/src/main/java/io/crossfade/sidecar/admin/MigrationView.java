@@ -9,7 +9,7 @@ import io.crossfade.config.Percent;
 import io.crossfade.config.Step;
 import io.crossfade.sidecar.guard.GuardDescription;
 import io.crossfade.sidecar.guard.MigrationHealth;
-import io.crossfade.sidecar.state.MigrationRecord;
+import io.crossfade.sidecar.rollout.MigrationRecord;
 import java.math.BigDecimal;
 import java.time.Instant;
 import java.util.List;

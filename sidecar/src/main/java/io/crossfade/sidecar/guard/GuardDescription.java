@@ -25,4 +25,11 @@ public record GuardDescription(JsonNode guard, @JsonInclude(JsonInclude.Include.
     public JsonNode outcomes(String variant) {
         return guard == null ? null : guard.path("outcomes").get(variant);
     }
+
+    /** The window's error rate of {@code variant}, or null when it has no outcomes (or nothing is known). */
+    public Double errorRate(String variant) {
+        JsonNode outcomes = outcomes(variant);
+        JsonNode rate = outcomes == null ? null : outcomes.get("errorRate");
+        return rate != null && rate.isNumber() ? rate.asDouble() : null;
+    }
 }

@@ -5,7 +5,7 @@ import io.crossfade.config.MigrationSpec;
 import io.crossfade.sidecar.rollout.Change;
 import io.crossfade.sidecar.rollout.PublishedState;
 import io.crossfade.sidecar.rollout.RolloutController;
-import io.crossfade.sidecar.state.MigrationRecord;
+import io.crossfade.sidecar.rollout.MigrationRecord;
 import java.time.Instant;
 import java.util.Map;
 import java.util.concurrent.Executor;

@@ -43,7 +43,8 @@ public final class HealthEndpoints implements Endpoints {
                     if (state == null) {
                         HttpResponses.json(request, 503, ReadyView.STARTING);
                     } else {
-                        HttpResponses.json(request, 200, ReadyView.of(state, health));
+                        HttpResponses.json(request, 200,
+                                ReadyView.of(state, health, published.storeStatus().orElse(null)));
                     }
                 });
     }

@@ -7,9 +7,10 @@ import io.crossfade.config.Percent;
 import io.crossfade.config.SettingsProblem;
 import io.crossfade.sidecar.guard.GuardDescription;
 import io.crossfade.sidecar.guard.MigrationHealth;
+import io.crossfade.sidecar.rollout.MigrationRecord;
 import io.crossfade.sidecar.rollout.PublishedState;
 import io.crossfade.sidecar.rollout.SourceStatus;
-import io.crossfade.sidecar.state.MigrationRecord;
+import io.crossfade.sidecar.rollout.StoreStatus;
 import java.math.BigDecimal;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -24,13 +25,14 @@ import java.util.Map;
  * @param source where the settings come from
  * @param settings how many settings are served
  * @param migrations each migration, by setting key
+ * @param store how the shared store is doing; left out for a sidecar's own state directory
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record ReadyView(String status, Long version, Source source, Integer settings,
-        Map<String, Migration> migrations) {
+        Map<String, Migration> migrations, StoreStatus store) {
 
     /** The answer before the first snapshot. */
-    public static final ReadyView STARTING = new ReadyView("starting", null, null, null, null);
+    public static final ReadyView STARTING = new ReadyView("starting", null, null, null, null, null);
 
     /**
      * The settings source.
@@ -76,8 +78,11 @@ public record ReadyView(String status, Long version, Source source, Integer sett
             @JsonUnwrapped GuardDescription health) {
     }
 
-    /** The view of {@code state}, with each migration's health from {@code health}. */
-    public static ReadyView of(PublishedState state, MigrationHealth health) {
+    /**
+     * The view of {@code state}, with each migration's health from {@code health} and the shared
+     * store's status, or null.
+     */
+    public static ReadyView of(PublishedState state, MigrationHealth health, StoreStatus store) {
         SourceStatus s = state.source();
         ReloadError error = s.lastError().isEmpty() ? null : new ReloadError(
                 s.lastErrorAt() == null ? null : s.lastErrorAt().toString(),
@@ -93,6 +98,6 @@ public record ReadyView(String status, Long version, Source source, Integer sett
                     health.describe(key).orElse(null)));
         }
         return new ReadyView("ready", state.snapshot().version(), source, state.snapshot().spec().settings().size(),
-                migrations);
+                migrations, store);
     }
 }

@@ -7,6 +7,7 @@ import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
+import org.apache.commons.codec.digest.MurmurHash3;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,6 +33,39 @@ public final class HttpResponses {
             return;
         }
         send(request, status, Buffer.buffer(bytes));
+    }
+
+    /**
+     * Answers 200 with {@code body} as JSON and an {@code ETag} computed from its bytes, or 304
+     * without a body when the request's {@code If-None-Match} names that tag: a poller that sends
+     * back the last tag it saw gets a few bytes while nothing changed.
+     */
+    public static void jsonTagged(HttpServerRequest request, Object body) {
+        byte[] bytes;
+        try {
+            bytes = Json.MAPPER.writeValueAsBytes(body);
+        } catch (JsonProcessingException e) {
+            LOG.error("cannot serialise a response", e);
+            error(request, ErrorCode.INTERNAL, "the response could not be produced");
+            return;
+        }
+        String tag = contentTag(bytes);
+        HttpServerResponse response = request.response();
+        if (response.ended() || response.closed()) {
+            return;
+        }
+        response.putHeader(HttpHeaders.ETAG, tag);
+        if (EntityTags.noneMatch(request.getHeader(HttpHeaders.IF_NONE_MATCH), tag)) {
+            response.setStatusCode(304).end();
+            return;
+        }
+        send(request, 200, Buffer.buffer(bytes));
+    }
+
+    /** A strong entity tag for {@code bytes}: 128 bits of their murmur3 hash, quoted. */
+    public static String contentTag(byte[] bytes) {
+        long[] h = MurmurHash3.hash128x64(bytes);
+        return "\"" + Long.toHexString(h[0]) + Long.toHexString(h[1]) + "\"";
     }
 
     /** Answers {@code status} with a prepared JSON body. */

@@ -8,6 +8,7 @@ import io.crossfade.config.SettingKey;
 import io.crossfade.config.SettingsSnapshot;
 import io.crossfade.config.WireLimits;
 import io.crossfade.sidecar.http.Endpoints;
+import io.crossfade.sidecar.http.EntityTags;
 import io.crossfade.sidecar.http.ErrorCode;
 import io.crossfade.sidecar.http.HttpResponses;
 import io.crossfade.sidecar.http.QueryString;

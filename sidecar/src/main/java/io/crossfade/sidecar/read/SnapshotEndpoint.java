@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import io.crossfade.config.SettingsSnapshot;
 import io.crossfade.config.SnapshotDocument;
 import io.crossfade.sidecar.http.Endpoints;
+import io.crossfade.sidecar.http.EntityTags;
 import io.crossfade.sidecar.http.ErrorCode;
 import io.crossfade.sidecar.http.HttpResponses;
 import io.crossfade.sidecar.http.Routes;

@@ -1,7 +1,5 @@
 package io.crossfade.sidecar.rollout;
 
-import io.crossfade.sidecar.state.AuditEvent;
-
 /** Told after each durable change to a migration, on the rollout controller's thread; must not block. */
 @FunctionalInterface
 public interface MigrationChangeListener {

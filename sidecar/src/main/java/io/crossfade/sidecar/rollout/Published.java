@@ -1,5 +1,7 @@
 package io.crossfade.sidecar.rollout;
 
+import java.util.Optional;
+
 /**
  * What readers need of the rollout controller: the state being served now and a notice after each
  * publication. Read endpoints depend on this, not on the controller, so they cannot change anything.
@@ -11,4 +13,7 @@ public interface Published {
 
     /** Tells {@code listener} after each publication, on the controller's thread. */
     void onSnapshot(SnapshotListener listener);
+
+    /** How a shared store is doing; empty for a sidecar's own state directory. */
+    Optional<StoreStatus> storeStatus();
 }

@@ -1,7 +1,6 @@
 package io.crossfade.sidecar.rollout;
 
 import io.crossfade.config.SettingsSnapshot;
-import io.crossfade.sidecar.state.MigrationRecord;
 import java.util.Map;
 
 /**

@@ -12,11 +12,6 @@ import io.crossfade.config.SettingsSnapshot;
 import io.crossfade.config.SettingsSpec;
 import io.crossfade.sidecar.json.Json;
 import io.crossfade.sidecar.rollout.ChangeRefusedException.Reason;
-import io.crossfade.sidecar.state.AuditEvent;
-import io.crossfade.sidecar.state.AuditLog;
-import io.crossfade.sidecar.state.MigrationRecord;
-import io.crossfade.sidecar.state.PersistedState;
-import io.crossfade.sidecar.state.StateStore;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Instant;
@@ -38,10 +33,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The one place that changes what the sidecar serves. Reloads, operator changes, guard decisions
- * and ramp steps all come here and run one at a time on a single thread: validate, append to the
- * audit log (fsync), write the state file (atomic, fsync), then publish a new immutable
+ * and ramp steps all come here and run one at a time on a single thread: validate, commit to the
+ * {@link MigrationStore} (durable when it returns), then publish a new immutable
  * {@link PublishedState} and tell listeners. A caller's future completes only after the change is
- * durable and visible to the next read.
+ * durable and visible to the next read. Changes that other sidecars committed to a shared store
+ * arrive through {@link #publishCommitted} and are published without being committed again.
  *
  * <p>Readers never wait on this class: {@link #current()} is a volatile read.
  */
@@ -52,8 +48,10 @@ public final class RolloutController implements Published, AutoCloseable {
     /** Actor name of changes made by a settings reload. */
     public static final String RELOAD = "reload";
 
-    private final StateStore store;
-    private final AuditLog audit;
+    /** How often a change is decided again after losing a compare-and-swap to another sidecar. */
+    private static final int MAX_ATTEMPTS = 8;
+
+    private final MigrationStore store;
     private final Clock clock;
     private final ExecutorService thread;
     private final List<SnapshotListener> snapshotListeners = new CopyOnWriteArrayList<>();
@@ -61,8 +59,10 @@ public final class RolloutController implements Published, AutoCloseable {
 
     // Owned by the controller thread (and by start(), before any other access).
     private SettingsSpec spec;
-    private Map<String, MigrationRecord> records;
-    private long lastSeqInState;
+    /** Every record the store holds, by migration id. */
+    private Map<String, MigrationRecord> stored = new TreeMap<>();
+    /** The last revision of the store that {@link #stored} includes. */
+    private long revision;
 
     // Audit events made durable but not yet told to migration listeners (they hear after the publish).
     private final List<AuditEvent> pendingEvents = new ArrayList<>();
@@ -71,48 +71,56 @@ public final class RolloutController implements Published, AutoCloseable {
     private volatile long version;
 
     /**
-     * @param store the durable state file
-     * @param audit the audit log (also the write-ahead log)
+     * @param store where migration state and the audit trail are kept
      * @param clock time source for records and events
      */
-    public RolloutController(StateStore store, AuditLog audit, Clock clock) {
+    public RolloutController(MigrationStore store, Clock clock) {
         this.store = Objects.requireNonNull(store);
-        this.audit = Objects.requireNonNull(audit);
         this.clock = Objects.requireNonNull(clock);
         this.thread = Executors.newSingleThreadExecutor(DaemonThreads.factory("crossfade-rollout"));
     }
 
     /**
-     * Recovers the durable state (state file plus any audit events written after it), reconciles it
-     * with {@code initialSpec} and publishes the first snapshot. Call once, before serving.
+     * Loads the committed state, reconciles it with {@code initialSpec} and publishes the first
+     * snapshot. Call once, before serving.
      *
      * @throws IOException when the state cannot be read or the reconciled state cannot be saved
      */
     public void start(SettingsSpec initialSpec, SourceStatus source) throws IOException {
-        PersistedState persisted = store.load();
-        Map<String, MigrationRecord> recovered = new TreeMap<>(persisted.migrations());
-        long lastSeq = persisted.lastSeq();
-        for (AuditEvent e : audit.after(persisted.lastSeq())) {
-            // A crash after the audit append but before the state write: the event is the truth.
-            if (AuditEvent.RETIRED.equals(e.action()) || e.record() == null) {
-                recovered.remove(e.key());
-            } else {
-                recovered.put(e.key(), e.record());
+        store.follow(new MigrationStore.CommittedElsewhere() {
+            @Override
+            public void committed(List<AuditEvent> events) {
+                publishCommitted(events);
             }
-            lastSeq = e.seq();
+
+            @Override
+            public void reloaded(StoredState state) {
+                publishReloaded(state);
+            }
+        });
+        // On the controller's thread, so that changes the store delivers meanwhile queue behind it.
+        CompletableFuture<PublishedState> started = submitRaw(() -> {
+            StoredState loaded = store.load();
+            adopt(loaded);
+            this.version = Math.max(clock.millis(), loaded.snapshotVersion() + 1);
+            this.spec = SettingsSpec.EMPTY;
+            return reconcileAndPublish(initialSpec, source, true);
+        });
+        try {
+            started.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while loading the migration state", e);
+        } catch (java.util.concurrent.ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof IOException io) {
+                throw io;
+            }
+            if (cause instanceof RuntimeException re) {
+                throw re;
+            }
+            throw new IOException(cause.getMessage(), cause);
         }
-        if (lastSeq != persisted.lastSeq()) {
-            LOG.info("recovered {} change(s) from the audit log that the state file did not have yet",
-                    lastSeq - persisted.lastSeq());
-        }
-        // Numbers the state file refers to (revisions) must never be handed out again.
-        audit.continueAfter(persisted.lastSeq());
-        this.records = recovered;
-        // The first save below writes the replayed records, so it covers the replayed events too.
-        this.lastSeqInState = lastSeq;
-        this.version = Math.max(clock.millis(), persisted.snapshotVersion() + 1);
-        this.spec = SettingsSpec.EMPTY;
-        reconcileAndPublish(initialSpec, source, true);
     }
 
     /** What is being served now. Never null after {@link #start}; a volatile read, safe on event loops. */
@@ -130,9 +138,15 @@ public final class RolloutController implements Published, AutoCloseable {
         migrationListeners.add(listener);
     }
 
-    /** The audit log, for reading. */
-    public AuditLog audit() {
-        return audit;
+    /** How a shared store is doing; empty for a sidecar's own state directory. */
+    @Override
+    public java.util.Optional<StoreStatus> storeStatus() {
+        return store.status();
+    }
+
+    /** The audit trail, for reading. */
+    public AuditTrail audit() {
+        return store;
     }
 
     /**
@@ -142,6 +156,54 @@ public final class RolloutController implements Published, AutoCloseable {
      */
     public CompletableFuture<PublishedState> applySpec(SettingsSpec newSpec, SourceStatus source) {
         return submit(() -> reconcileAndPublish(newSpec, source, false));
+    }
+
+    /**
+     * Publishes changes that another writer already committed to the store (another sidecar of the
+     * fleet): they are applied in order and served, and listeners hear them, but nothing is committed
+     * again. Events at or below the revision already served (this sidecar's own commits, echoed back
+     * by the store) are skipped.
+     */
+    public CompletableFuture<PublishedState> publishCommitted(List<AuditEvent> events) {
+        List<AuditEvent> copy = List.copyOf(events);
+        return submit(() -> {
+            if (current == null) {
+                return null; // not started: start() reads the store after this was committed
+            }
+            boolean served = false;
+            for (AuditEvent e : copy) {
+                if (e.seq() <= revision) {
+                    continue;
+                }
+                if (e.seq() != revision + 1) {
+                    // Something between was missed: read the whole state rather than guess.
+                    catchUp();
+                    served = true;
+                    continue;
+                }
+                apply(e);
+                revision = e.seq();
+                if (declares(spec, e)) {
+                    pendingEvents.add(e);
+                    served = true;
+                }
+            }
+            return served ? publish(spec, current.source()) : current;
+        });
+    }
+
+    /**
+     * Takes the store's whole state as it is (the store lost track of single changes, e.g. after a
+     * compaction), then reconciles it with the served spec, which may create migrations it lacks.
+     */
+    public CompletableFuture<PublishedState> publishReloaded(StoredState state) {
+        return submit(() -> {
+            if (current == null) {
+                return null;
+            }
+            adopt(state);
+            return reconcileAndPublish(spec, current.source(), false);
+        });
     }
 
     /** Records a failed reload: the snapshot keeps serving, {@code /ready} shows the problems. */
@@ -172,107 +234,179 @@ public final class RolloutController implements Published, AutoCloseable {
         Objects.requireNonNull(change, "change");
         Objects.requireNonNull(actor, "actor");
         return submit(() -> {
-            MigrationSpec migration = spec.migrations().get(key);
-            MigrationRecord before = records.get(key);
-            if (migration == null || before == null) {
-                throw new ChangeRefusedException(Reason.NOT_FOUND,
-                        spec.settings().containsKey(key) ? "setting " + key + " has no migration"
-                                : "no setting named " + key);
+            for (int attempt = 1; ; attempt++) {
+                MigrationSpec migration = spec.migrations().get(key);
+                MigrationRecord before = migration == null ? null : stored.get(migration.id());
+                if (migration == null || before == null) {
+                    throw new ChangeRefusedException(Reason.NOT_FOUND,
+                            spec.settings().containsKey(key) ? "setting " + key + " has no migration"
+                                    : "no setting named " + key);
+                }
+                if (expectedRevision != null && expectedRevision != before.revision()) {
+                    if (store.shared() && attempt == 1) {
+                        // The caller may have looked at a sidecar that is ahead of this one.
+                        catchUp();
+                        continue;
+                    }
+                    throw new ChangeRefusedException(Reason.PRECONDITION_FAILED, "migration " + key
+                            + " is at revision " + before.revision() + ", not " + expectedRevision
+                            + "; someone changed it since you looked");
+                }
+                Instant now = clock.instant();
+                MigrationRecord after = Transitions.apply(before, migration, change, now);
+                AuditEvent event = new AuditEvent(0, now, actor, key, before.id(), change.action(), summary(before),
+                        summary(after), reason, after);
+                try {
+                    commit(List.of(event));
+                } catch (StaleStateException stale) {
+                    if (attempt >= MAX_ATTEMPTS) {
+                        throw new ChangeRefusedException(Reason.UNAVAILABLE, "migration " + key
+                                + " kept changing under this change (" + MAX_ATTEMPTS + " tries); try again");
+                    }
+                    catchUp();
+                    continue;
+                }
+                publish(spec, current.source());
+                return stored.get(migration.id());
             }
-            if (expectedRevision != null && expectedRevision != before.revision()) {
-                throw new ChangeRefusedException(Reason.PRECONDITION_FAILED, "migration " + key + " is at revision "
-                        + before.revision() + ", not " + expectedRevision + "; someone changed it since you looked");
-            }
-            Instant now = clock.instant();
-            MigrationRecord after = Transitions.apply(before, migration, change, now);
-            AuditEvent event = new AuditEvent(0, now, actor, key, before.id(), change.action(), summary(before),
-                    summary(after), reason, after);
-            persist(List.of(event), withRecord(records, key, after));
-            publish(spec, current.source());
-            return records.get(key);
         });
     }
 
     private PublishedState reconcileAndPublish(SettingsSpec newSpec, SourceStatus source, boolean firstLoad)
             throws IOException {
-        Instant now = clock.instant();
-        Map<String, MigrationRecord> next = new TreeMap<>(records);
+        for (int attempt = 1; ; attempt++) {
+            List<AuditEvent> events = reconcile(newSpec, clock.instant());
+            if (events.isEmpty() && !firstLoad) {
+                return publish(newSpec, source);
+            }
+            try {
+                commit(events);
+                return publish(newSpec, source);
+            } catch (StaleStateException stale) {
+                // Another sidecar of the fleet committed first (typically: created the same migrations).
+                if (attempt >= MAX_ATTEMPTS) {
+                    throw new IOException("the settings are valid but the migration state kept changing under"
+                            + " this reload (" + MAX_ATTEMPTS + " tries)");
+                }
+                catchUp();
+            } catch (IOException e) {
+                if (store.shared()) {
+                    // Serving beats waiting: the files' starting points (or the state last seen) are
+                    // served, and the store's return brings a reload that creates what is missing.
+                    LOG.warn("the fleet store cannot be written ({}); serving the state last seen and the files'"
+                            + " starting percents for migrations it does not have yet", e.getMessage());
+                    return publish(newSpec, source);
+                }
+                throw new IOException("the settings are valid but the migration state could not be saved: "
+                        + e.getMessage(), e);
+            }
+        }
+    }
+
+    /**
+     * The events that bring the stored records in line with {@code newSpec}: declared migrations the
+     * store lacks are created, kept ones fitted to edited steps, and, in a store of this sidecar's
+     * own, records no longer declared (or whose identity changed) retired.
+     */
+    private List<AuditEvent> reconcile(SettingsSpec newSpec, Instant now) {
         List<AuditEvent> events = new ArrayList<>();
-        for (MigrationRecord old : records.values()) {
-            MigrationSpec declared = newSpec.migrations().get(old.key());
-            if (declared == null || !declared.id().equals(old.id())) {
-                next.remove(old.key());
-                String why = declared == null ? "no longer declared in the settings files"
-                        : "replaced by migration " + declared.id() + " (from, to or salt changed in " + declared.source() + ")";
-                events.add(new AuditEvent(0, now, RELOAD, old.key(), old.id(), AuditEvent.RETIRED, summary(old), null,
-                        why, null));
+        if (!store.shared()) {
+            List<MigrationRecord> byKey = new ArrayList<>(stored.values());
+            byKey.sort(java.util.Comparator.comparing(MigrationRecord::key));
+            for (MigrationRecord old : byKey) {
+                MigrationSpec declared = newSpec.migrations().get(old.key());
+                if (declared == null || !declared.id().equals(old.id())) {
+                    String why = declared == null ? "no longer declared in the settings files"
+                            : "replaced by migration " + declared.id() + " (from, to or salt changed in "
+                            + declared.source() + ")";
+                    events.add(new AuditEvent(0, now, RELOAD, old.key(), old.id(), AuditEvent.RETIRED, summary(old),
+                            null, why, null));
+                }
             }
         }
         for (MigrationSpec declared : newSpec.migrations().values()) {
-            MigrationRecord kept = next.get(declared.key());
+            MigrationRecord kept = stored.get(declared.id());
             if (kept == null) {
                 MigrationRecord created = Transitions.created(declared, now);
-                next.put(declared.key(), created);
                 events.add(new AuditEvent(0, now, RELOAD, declared.key(), declared.id(), AuditEvent.CREATED, null,
                         summary(created), "declared in " + declared.source() + " at "
                         + Percent.format(created.percent()) + " %", created));
             } else {
                 MigrationRecord fitted = Transitions.reconciled(kept, declared, now);
                 if (!fitted.equals(kept)) {
-                    next.put(declared.key(), fitted);
                     events.add(new AuditEvent(0, now, RELOAD, declared.key(), declared.id(), "steps_changed",
                             summary(kept), summary(fitted), "ramp steps changed in " + declared.source(), fitted));
                 }
             }
         }
-        if (!events.isEmpty() || firstLoad) {
-            try {
-                persist(events, next);
-            } catch (IOException e) {
-                throw new IOException("the settings are valid but the migration state could not be saved: "
-                        + e.getMessage(), e);
-            }
-        }
-        return publish(newSpec, source);
+        return events;
     }
 
     /**
-     * Appends events to the audit log (one fsync), then writes the state file; only then swaps the
-     * in-memory records. When the state file cannot be written the events are taken back out of the
-     * log, so a refused change leaves no trace there; the caller sees the IOException.
+     * Commits events based on the revision this controller has seen; only then applies them to the
+     * in-memory records. Listeners hear them at the next publish.
      */
-    private void persist(List<AuditEvent> events, Map<String, MigrationRecord> next) throws IOException {
-        List<AuditEvent> written = audit.appendAll(events);
-        Map<String, MigrationRecord> stamped = new TreeMap<>(next);
+    private void commit(List<AuditEvent> events) throws IOException, StaleStateException {
+        List<AuditEvent> written = store.commit(revision, events, version + 1);
         for (AuditEvent e : written) {
-            if (e.record() != null) {
-                stamped.put(e.key(), e.record());
-            }
-        }
-        long lastSeq = written.isEmpty() ? lastSeqInState : written.get(written.size() - 1).seq();
-        try {
-            store.save(new PersistedState(PersistedState.FORMAT, lastSeq, version + 1, stamped));
-        } catch (IOException e) {
-            try {
-                audit.discardLastAppend();
-            } catch (IOException undo) {
-                LOG.error("the audit log keeps {} event(s) of a change that was refused ({}); they will be"
-                        + " replayed at the next start", written.size(), undo.getMessage());
-            }
-            throw e;
-        }
-        lastSeqInState = lastSeq;
-        records = stamped;
-        for (AuditEvent e : written) {
+            apply(e);
+            revision = e.seq();
             LOG.info("{} {} by {}: {} -> {} ({})", e.action(), e.key(), e.actor(), e.from(), e.to(), e.reason());
         }
         pendingEvents.addAll(written);
     }
 
+    /**
+     * After a lost compare-and-swap: re-reads the store, queues the events this controller missed for
+     * its listeners, and serves the fresh state.
+     */
+    private void catchUp() throws IOException {
+        long before = revision;
+        StoredState fresh = store.load();
+        for (AuditEvent e : store.page(before, null, Integer.MAX_VALUE)) {
+            if (e.seq() <= fresh.revision() && declares(spec, e)) {
+                pendingEvents.add(e);
+            }
+        }
+        adopt(fresh);
+        if (current != null) {
+            publish(spec, current.source());
+        }
+    }
+
+    private void adopt(StoredState state) {
+        Map<String, MigrationRecord> byId = new TreeMap<>();
+        for (MigrationRecord r : state.migrations()) {
+            byId.put(r.id(), r);
+        }
+        stored = byId;
+        revision = state.revision();
+    }
+
+    private void apply(AuditEvent e) {
+        if (e.record() == null) {
+            stored.remove(e.migration());
+        } else {
+            stored.put(e.record().id(), e.record());
+        }
+    }
+
+    private static boolean declares(SettingsSpec spec, AuditEvent e) {
+        MigrationSpec m = spec.migrations().get(e.key());
+        return m != null && m.id().equals(e.migration());
+    }
+
     private PublishedState publish(SettingsSpec newSpec, SourceStatus source) {
         Map<String, ActiveMigration> migrations = new HashMap<>();
+        Map<String, MigrationRecord> records = new TreeMap<>();
         for (MigrationSpec m : newSpec.migrations().values()) {
-            MigrationRecord r = records.get(m.key());
+            MigrationRecord r = stored.get(m.id());
+            if (r == null) {
+                // Not in the store yet (a shared store that could not be written): serve the files'
+                // starting point until the record is created.
+                r = Transitions.created(m, clock.instant());
+            }
+            records.put(m.key(), r);
             migrations.put(m.key(), new ActiveMigration(m.id(), m, r.status()));
         }
         PublishedState previous = current;
@@ -325,13 +459,6 @@ public final class RolloutController implements Published, AutoCloseable {
         return changed;
     }
 
-    private static Map<String, MigrationRecord> withRecord(Map<String, MigrationRecord> records, String key,
-            MigrationRecord r) {
-        Map<String, MigrationRecord> copy = new TreeMap<>(records);
-        copy.put(key, r);
-        return copy;
-    }
-
     /** The {@code from}/{@code to} of an audit event: percent and state. */
     static JsonNode summary(MigrationRecord r) {
         ObjectNode node = Json.MAPPER.createObjectNode();
@@ -342,6 +469,19 @@ public final class RolloutController implements Published, AutoCloseable {
 
     private interface Work<T> {
         T run() throws Exception;
+    }
+
+    /** Runs {@code work} on the controller's thread; its future fails with whatever it threw. */
+    private <T> CompletableFuture<T> submitRaw(Work<T> work) {
+        CompletableFuture<T> result = new CompletableFuture<>();
+        thread.execute(() -> {
+            try {
+                result.complete(work.run());
+            } catch (Throwable t) {
+                result.completeExceptionally(t);
+            }
+        });
+        return result;
     }
 
     private <T> CompletableFuture<T> submit(Work<T> work) {
@@ -355,7 +495,7 @@ public final class RolloutController implements Published, AutoCloseable {
                 } catch (IOException e) {
                     LOG.error("a change could not be made durable: {}", e.getMessage());
                     result.completeExceptionally(new ChangeRefusedException(Reason.UNAVAILABLE,
-                            "the change could not be saved to the state directory: " + e.getMessage(), e));
+                            "the change could not be saved: " + e.getMessage(), e));
                 } catch (Throwable t) {
                     LOG.error("unexpected failure while applying a change", t);
                     result.completeExceptionally(t);
@@ -376,9 +516,9 @@ public final class RolloutController implements Published, AutoCloseable {
             Thread.currentThread().interrupt();
         }
         try {
-            audit.close();
+            store.close();
         } catch (IOException e) {
-            LOG.warn("closing the audit log: {}", e.getMessage());
+            LOG.warn("closing the migration store: {}", e.getMessage());
         }
     }
 }

@@ -5,7 +5,6 @@ import io.crossfade.config.MigrationState;
 import io.crossfade.config.Percent;
 import io.crossfade.config.Step;
 import io.crossfade.sidecar.rollout.ChangeRefusedException.Reason;
-import io.crossfade.sidecar.state.MigrationRecord;
 import java.time.Instant;
 import java.util.List;
 

@@ -1,6 +1,7 @@
 package io.crossfade.sidecar.state;
 
 import io.crossfade.sidecar.json.Json;
+import io.crossfade.sidecar.rollout.AuditEvent;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;

@@ -1,5 +1,6 @@
 package io.crossfade.sidecar.state;
 
+import io.crossfade.sidecar.rollout.MigrationRecord;
 import java.util.Map;
 import java.util.TreeMap;
 

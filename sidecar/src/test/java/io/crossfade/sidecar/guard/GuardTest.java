@@ -11,9 +11,8 @@ import io.crossfade.config.Variant;
 import io.crossfade.sidecar.rollout.Change;
 import io.crossfade.sidecar.rollout.RolloutController;
 import io.crossfade.sidecar.rollout.SourceStatus;
-import io.crossfade.sidecar.state.AuditEvent;
-import io.crossfade.sidecar.state.AuditLog;
-import io.crossfade.sidecar.state.StateStore;
+import io.crossfade.sidecar.rollout.AuditEvent;
+import io.crossfade.sidecar.state.FileMigrationStore;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -67,7 +66,7 @@ class GuardTest {
     private void startOn(Path settings) throws Exception {
         Path state = dir.resolve("state");
         Files.createDirectories(state);
-        controller = new RolloutController(new StateStore(state), AuditLog.open(state), Clock.systemUTC());
+        controller = new RolloutController(FileMigrationStore.open(state), Clock.systemUTC());
         open.add(controller);
         controller.start(new SettingsDirectory().load(settings),
                 new SourceStatus("directory", settings.toString(), "v1", false, Instant.now(), List.of(), null));

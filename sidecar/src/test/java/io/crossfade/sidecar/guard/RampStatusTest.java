@@ -8,7 +8,7 @@ import io.crossfade.config.GuardSpec;
 import io.crossfade.config.MigrationSpec;
 import io.crossfade.config.MigrationState;
 import io.crossfade.config.Step;
-import io.crossfade.sidecar.state.MigrationRecord;
+import io.crossfade.sidecar.rollout.MigrationRecord;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;

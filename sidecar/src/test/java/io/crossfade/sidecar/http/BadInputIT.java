@@ -171,9 +171,11 @@ class BadInputIT {
                 assertError(r, 404, "not_found");
             }
         }
-        for (String path : List.of("/", "/v1/settings/app.limit", "/v1/settings", "/nope")) {
+        for (String path : List.of("/v1/settings/app.limit", "/v1/settings", "/nope", "/console/nope.js")) {
             assertError(sidecar.getOps(path), 404, "not_found");
         }
+        // the ops listener's root is the console's door
+        assertThat(sidecar.getOps("/").statusCode()).isEqualTo(302);
     }
 
     /** Over HTTP/1.1 (declared and chunked bodies) and HTTP/2 (declared and unframed bodies). */

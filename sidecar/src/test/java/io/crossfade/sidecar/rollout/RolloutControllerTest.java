@@ -7,9 +7,7 @@ import io.crossfade.config.MigrationState;
 import io.crossfade.config.SettingsDirectory;
 import io.crossfade.config.SettingsSpec;
 import io.crossfade.sidecar.rollout.ChangeRefusedException.Reason;
-import io.crossfade.sidecar.state.AuditEvent;
-import io.crossfade.sidecar.state.AuditLog;
-import io.crossfade.sidecar.state.MigrationRecord;
+import io.crossfade.sidecar.state.FileMigrationStore;
 import io.crossfade.sidecar.state.PersistedState;
 import io.crossfade.sidecar.state.StateStore;
 import java.nio.charset.StandardCharsets;
@@ -48,8 +46,7 @@ class RolloutControllerTest {
             List.of(), null);
 
     private RolloutController started() throws Exception {
-        RolloutController c = new RolloutController(new StateStore(stateDir), AuditLog.open(stateDir),
-                Clock.systemUTC());
+        RolloutController c = new RolloutController(FileMigrationStore.open(stateDir), Clock.systemUTC());
         c.start(spec(), SOURCE);
         return c;
     }
@@ -91,7 +88,7 @@ class RolloutControllerTest {
     void whenTheStateFileCannotBeWrittenTheChangeIsRefusedAndLeavesNoAuditEvent() throws Exception {
         try (RolloutController c = started()) {
             long seq = c.audit().lastSeq();
-            byte[] log = Files.readAllBytes(c.audit().file());
+            byte[] log = Files.readAllBytes(stateDir.resolve("audit.jsonl"));
             // A non-empty directory where the temporary state file goes makes the write fail.
             Path blocker = stateDir.resolve(".state.json.tmp");
             Files.createDirectories(blocker.resolve("x"));
@@ -101,7 +98,7 @@ class RolloutControllerTest {
                     .isInstanceOfSatisfying(ChangeRefusedException.class,
                             e -> assertThat(e.reason()).isEqualTo(Reason.UNAVAILABLE));
             assertThat(c.audit().lastSeq()).isEqualTo(seq);
-            assertThat(Files.readAllBytes(c.audit().file())).isEqualTo(log);
+            assertThat(Files.readAllBytes(stateDir.resolve("audit.jsonl"))).isEqualTo(log);
             assertThat(c.current().records().get("db.pool.size").percent()).isEqualTo(5_000);
 
             Files.delete(blocker.resolve("x"));

@@ -9,7 +9,6 @@ import io.crossfade.config.MigrationSpec;
 import io.crossfade.config.MigrationState;
 import io.crossfade.config.Step;
 import io.crossfade.sidecar.rollout.ChangeRefusedException.Reason;
-import io.crossfade.sidecar.state.MigrationRecord;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;

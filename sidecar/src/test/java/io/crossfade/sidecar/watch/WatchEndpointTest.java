@@ -9,8 +9,7 @@ import io.crossfade.sidecar.http.Dispatcher;
 import io.crossfade.sidecar.http.HttpListener;
 import io.crossfade.sidecar.rollout.RolloutController;
 import io.crossfade.sidecar.rollout.SourceStatus;
-import io.crossfade.sidecar.state.AuditLog;
-import io.crossfade.sidecar.state.StateStore;
+import io.crossfade.sidecar.state.FileMigrationStore;
 import io.vertx.core.Vertx;
 import io.vertx.core.net.SocketAddress;
 import java.io.BufferedReader;
@@ -57,7 +56,7 @@ class WatchEndpointTest {
 
     @BeforeEach
     void start() throws Exception {
-        controller = new RolloutController(new StateStore(state), AuditLog.open(state), Clock.systemUTC());
+        controller = new RolloutController(FileMigrationStore.open(state), Clock.systemUTC());
         controller.start(spec("settings: { a: { value: 1 }, b: { value: 2 } }"), source("v1"));
         watch = new WatchEndpoint(controller, Duration.ofMillis(100), 2);
         vertx = Vertx.vertx();

@@ -1,7 +1,7 @@
-package io.crossfade.sidecar.read;
+package io.crossfade.sidecar.http;
 
 /** {@code If-None-Match} evaluation (RFC 9110 section 13.1.2): a list of entity tags or {@code *}, compared weakly. */
-final class EntityTags {
+public final class EntityTags {
 
     private EntityTags() {
     }
@@ -13,7 +13,7 @@ final class EntityTags {
      *
      * @param etag the current strong entity tag, quotes included
      */
-    static boolean noneMatch(String ifNoneMatch, CharSequence etag) {
+    public static boolean noneMatch(String ifNoneMatch, CharSequence etag) {
         if (ifNoneMatch == null) {
             return false;
         }

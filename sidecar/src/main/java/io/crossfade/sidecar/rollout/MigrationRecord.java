@@ -1,4 +1,4 @@
-package io.crossfade.sidecar.state;
+package io.crossfade.sidecar.rollout;
 
 import io.crossfade.config.MigrationState;
 import io.crossfade.config.MigrationStatus;

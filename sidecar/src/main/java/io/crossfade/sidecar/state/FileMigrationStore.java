@@ -1,0 +1,156 @@
+package io.crossfade.sidecar.state;
+
+import io.crossfade.sidecar.rollout.AuditEvent;
+import io.crossfade.sidecar.rollout.MigrationRecord;
+import io.crossfade.sidecar.rollout.MigrationStore;
+import io.crossfade.sidecar.rollout.StaleStateException;
+import io.crossfade.sidecar.rollout.StoredState;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The migration store of a single sidecar: {@code <state>/audit.jsonl} ({@link AuditLog}), which is
+ * also the write-ahead log, and {@code <state>/state.json} ({@link StateStore}). A commit appends its
+ * events with one fsync, then rewrites the state file atomically (fsync, rename, directory fsync); a
+ * crash between the two is repaired at the next {@link #load()} by replaying the log. A commit whose
+ * state file cannot be written is taken back out of the log. Revisions are never handed out twice,
+ * even when the log was removed by hand.
+ *
+ * <p>Thread-safety: {@link #load} and {@link #commit} are called from the rollout controller's thread
+ * only; {@link #page} and {@link #lastSeq} from any thread.
+ */
+public final class FileMigrationStore implements MigrationStore {
+
+    private static final Logger LOG = LoggerFactory.getLogger(FileMigrationStore.class);
+
+    private final Path stateDir;
+    private final StateStore stateFile;
+    private final AuditLog audit;
+
+    // Owned by the controller's thread: what state.json holds (records by setting key).
+    private Map<String, MigrationRecord> records = Map.of();
+    private long lastSeqInState;
+
+    private FileMigrationStore(Path stateDir, StateStore stateFile, AuditLog audit) {
+        this.stateDir = stateDir;
+        this.stateFile = stateFile;
+        this.audit = audit;
+    }
+
+    /** Opens the store in {@code stateDir}, cutting off a torn last audit line (see {@link AuditLog#open}). */
+    public static FileMigrationStore open(Path stateDir) throws IOException {
+        return new FileMigrationStore(stateDir, new StateStore(stateDir), AuditLog.open(stateDir));
+    }
+
+    /**
+     * The state file plus any audit events written after it (a crash after the audit append but
+     * before the state write: the event is the truth).
+     */
+    @Override
+    public StoredState load() throws IOException {
+        PersistedState persisted = stateFile.load();
+        Map<String, MigrationRecord> recovered = new TreeMap<>(persisted.migrations());
+        long lastSeq = persisted.lastSeq();
+        for (AuditEvent e : audit.after(persisted.lastSeq())) {
+            if (AuditEvent.RETIRED.equals(e.action()) || e.record() == null) {
+                recovered.remove(e.key());
+            } else {
+                recovered.put(e.key(), e.record());
+            }
+            lastSeq = e.seq();
+        }
+        if (lastSeq != persisted.lastSeq()) {
+            LOG.info("recovered {} change(s) from the audit log that the state file did not have yet",
+                    lastSeq - persisted.lastSeq());
+        }
+        // Numbers the state file refers to (revisions) must never be handed out again.
+        audit.continueAfter(persisted.lastSeq());
+        records = recovered;
+        // The next state write holds the replayed records, so it covers the replayed events too.
+        lastSeqInState = lastSeq;
+        return new StoredState(lastSeq, persisted.snapshotVersion(), new ArrayList<>(recovered.values()));
+    }
+
+    /**
+     * Appends the events to the audit log (one fsync), then writes the state file. When the state
+     * file cannot be written the events are taken back out of the log, so a refused change leaves no
+     * trace there, and the IOException is thrown.
+     */
+    @Override
+    public List<AuditEvent> commit(long basedOn, List<AuditEvent> events, long snapshotVersion)
+            throws IOException, StaleStateException {
+        if (basedOn != audit.lastSeq()) {
+            // A single writer cannot be overtaken; this is a caller's bug, refused like a lost race.
+            throw new StaleStateException(basedOn, audit.lastSeq());
+        }
+        List<AuditEvent> written;
+        try {
+            written = audit.appendAll(events);
+        } catch (IOException e) {
+            throw new IOException(cannotWrite(e), e);
+        }
+        Map<String, MigrationRecord> next = new TreeMap<>(records);
+        for (AuditEvent e : written) {
+            if (e.record() == null) {
+                next.remove(e.key());
+            } else {
+                next.put(e.key(), e.record());
+            }
+        }
+        long lastSeq = written.isEmpty() ? lastSeqInState : written.get(written.size() - 1).seq();
+        try {
+            stateFile.save(new PersistedState(PersistedState.FORMAT, lastSeq, snapshotVersion, next));
+        } catch (IOException e) {
+            try {
+                audit.discardLastAppend();
+            } catch (IOException undo) {
+                LOG.error("the audit log keeps {} event(s) of a change that was refused ({}); they will be"
+                        + " replayed at the next start", written.size(), undo.getMessage());
+            }
+            throw new IOException(cannotWrite(e), e);
+        }
+        lastSeqInState = lastSeq;
+        records = next;
+        return written;
+    }
+
+    private String cannotWrite(IOException e) {
+        return "the state directory " + stateDir + " cannot be written: " + e.getMessage();
+    }
+
+    /** Nobody else writes a sidecar's own state directory. */
+    @Override
+    public void follow(CommittedElsewhere feed) {
+    }
+
+    @Override
+    public boolean shared() {
+        return false;
+    }
+
+    @Override
+    public List<AuditEvent> page(long since, String key, int limit) {
+        return audit.page(since, key, limit);
+    }
+
+    @Override
+    public long lastSeq() {
+        return audit.lastSeq();
+    }
+
+    /** The audit log file. */
+    public Path auditFile() {
+        return audit.file();
+    }
+
+    @Override
+    public void close() throws IOException {
+        audit.close();
+    }
+}
