@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.crossfade.sidecar.testing.RawHttp;
 import io.crossfade.sidecar.testing.RunningSidecar;
-import io.crossfade.sidecar.testing.SettingsFiles;
 import io.crossfade.sidecar.testing.SidecarProcess;
 import java.net.URI;
 import java.net.URLEncoder;
@@ -15,7 +14,6 @@ import java.net.http.HttpRequest.BodyPublishers;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;

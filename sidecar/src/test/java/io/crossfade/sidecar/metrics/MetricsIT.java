@@ -9,9 +9,7 @@ import io.crossfade.sidecar.testing.MetricsScrape;
 import io.crossfade.sidecar.testing.Reloads;
 import io.crossfade.sidecar.testing.RunningSidecar;
 import io.crossfade.sidecar.testing.SettingsFiles;
-import io.crossfade.sidecar.testing.SidecarProcess;
 import java.net.http.HttpResponse;
-import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 

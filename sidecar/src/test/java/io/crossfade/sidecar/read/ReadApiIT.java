@@ -7,7 +7,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.crossfade.config.Bucketing;
 import io.crossfade.config.Variant;
 import io.crossfade.sidecar.testing.RunningSidecar;
-import io.crossfade.sidecar.testing.SettingsFiles;
 import io.crossfade.sidecar.testing.SidecarProcess;
 import java.net.URI;
 import java.net.URLEncoder;
