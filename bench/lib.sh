@@ -51,14 +51,15 @@ start_with_ready() {
   echo "$line"
 }
 
-# start_sidecar NAME JAVA "JVM OPTS" PORT -> ready line. Also listens on $WORK/NAME.sock (Unix socket).
+# start_sidecar NAME JAVA "JVM OPTS" PORT [SETTINGS_DIR] -> ready line. Also listens on $WORK/NAME.sock
+# (Unix socket). SETTINGS_DIR defaults to $WORK/settings.
 start_sidecar() {
-  local name="$1" java="$2" opts="$3" port="$4"
+  local name="$1" java="$2" opts="$3" port="$4" settings="${5:-$WORK/settings}"
   local state="$WORK/state-$name-$RANDOM"
   rm -f "$WORK/$name.sock"
   # shellcheck disable=SC2086
   start_with_ready "$name" "http://127.0.0.1:$port/ready" "$java" $opts -jar "$SIDECAR_JAR" serve \
-    --settings "$WORK/settings" --state "$state" --listen "127.0.0.1:$port" --ops-listen "127.0.0.1:$((port + 1))" \
+    --settings "$settings" --state "$state" --listen "127.0.0.1:$port" --ops-listen "127.0.0.1:$((port + 1))" \
     --listen-unix "$WORK/$name.sock" --instance-id bench
 }
 
@@ -138,10 +139,13 @@ field() { tr ' ' '\n' <<<"$2" | sed -n "s/^$1=//p" | head -1; }
 # Resident set size of PID in MiB (VmRSS from /proc/PID/status).
 rss_mib() { awk '/^VmRSS:/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
 
-# wrk_rps URL SECONDS -> requests/s; fails on socket errors or non-2xx answers.
+# wrk_rps URL SECONDS [SCRIPT] -> requests/s; fails on socket errors or answers of 400 and above.
+# SCRIPT defaults to reads.lua; ofrep.lua reads BENCH_MODE and BENCH_ETAG from the environment.
+# WRK_OPTS (default -t2 -c32) sets threads, connections and timeout.
 wrk_rps() {
-  local url="$1" seconds="$2" out
-  out="$(BENCH_UNITS="$UNITS" wrk -t2 -c32 -d"${seconds}s" -s "$BENCH_DIR/reads.lua" "$url")" || die "wrk failed on $url"
+  local url="$1" seconds="$2" script="${3:-$BENCH_DIR/reads.lua}" out
+  # shellcheck disable=SC2086
+  out="$(BENCH_UNITS="$UNITS" wrk ${WRK_OPTS:--t2 -c32} -d"${seconds}s" -s "$script" "$url")" || die "wrk failed on $url"
   if grep -q -E 'Non-2xx|Socket errors' <<<"$out"; then
     echo "$out" >&2
     die "wrk saw errors on $url"

@@ -7,7 +7,7 @@
 #   bench/run.sh --wait-quiet            # the real run (about 25 minutes), once the machine is idle
 #   bench/run.sh --only "throughput latency" --reps 3
 #
-# Sections: throughput latency footprint flags jmh (default: all). Results: one line per measurement
+# Sections: throughput latency footprint flags jmh ofrep (default: all). Results: one line per measurement
 # in OUT/results.tsv (section, metric, target, repetition, value) and the medians and ratios in
 # OUT/summary.md; OUT defaults to bench/results/<date-time>.
 set -euo pipefail
@@ -15,7 +15,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 SMOKE=0
 REPS=5
-SECTIONS="throughput latency footprint flags jmh"
+SECTIONS="throughput latency footprint flags jmh ofrep"
 OUT=""
 BUILD=1
 WAIT_QUIET=0
@@ -328,6 +328,59 @@ section_jmh() {
   done
 }
 
+# OFREP (issue 14): a single evaluation against GET /v1/settings/{key} on the same sidecar, targets
+# interleaved and rotated per repetition (the cost ratio get/single is the figure); then bulk
+# evaluation over 1 000 settings on a second sidecar, answered 200 (a new unit each time) and 304
+# (a current If-None-Match), with 4 connections.
+section_ofrep() {
+  local port=$((PORT_BASE + 42)) bulk_port=$((PORT_BASE + 44)) rep t rps etag
+  require_ports_free "$port" $((port + 1)) "$bulk_port" $((bulk_port + 1))
+  "$JDK17_JAVA" -cp "$JMH_JAR" io.crossfade.bench.jmh.SettingsFixture "$WORK/settings-1000" 1000 100
+  start_sidecar ofrep17 "$JDK17_JAVA" "$BENCH_JAVA_OPTS" "$port" >/dev/null
+  start_sidecar ofrepbulk17 "$JDK17_JAVA" "$BENCH_JAVA_OPTS" "$bulk_port" "$WORK/settings-1000" >/dev/null
+  local get_url="http://127.0.0.1:$port/v1/settings/$KEY"
+  local single_url="http://127.0.0.1:$port/ofrep/v1/evaluate/flags/$KEY"
+  local bulk_url="http://127.0.0.1:$bulk_port/ofrep/v1/evaluate/flags"
+  local flags
+  flags="$(curl -fsS -X POST "$bulk_url" -d '{"context":{"targetingKey":"u-0"}}' | grep -o '"key":' | wc -l)"
+  [ "$flags" = 1000 ] || die "bulk evaluation answered $flags flags, expected 1000"
+  curl -fsS -X POST "$single_url" -d '{"context":{"targetingKey":"u-0"}}' > "$OUT/ofrep-single.json"
+  etag="$(curl -fsS -D - -o /dev/null -X POST "$bulk_url" -d '{"context":{"targetingKey":"u-0"}}' \
+    | tr -d '\r' | sed -n 's/^etag: //Ip')"
+  [ "$(curl -s -o /dev/null -w '%{http_code}' -X POST "$bulk_url" -H "If-None-Match: $etag" \
+    -d '{"context":{"targetingKey":"u-0"}}')" = 304 ] || die "bulk evaluation did not answer 304 to its own ETag"
+  log "ofrep: single answer $(wc -c < "$OUT/ofrep-single.json") bytes; bulk over 1000 settings, ETag $etag"
+  ofrep_rps() { # TARGET SECONDS
+    case "$1" in
+      get) wrk_rps "$get_url" "$2" ;;
+      single) BENCH_MODE=single wrk_rps "$single_url" "$2" "$BENCH_DIR/ofrep.lua" ;;
+      # 110 KiB answers: fewer connections and a long timeout, so a busy machine queues rather than times out
+      bulk200) BENCH_MODE=bulk WRK_OPTS="-t2 -c4 --timeout 30s" wrk_rps "$bulk_url" "$2" "$BENCH_DIR/ofrep.lua" ;;
+      bulk304) BENCH_MODE=bulk304 BENCH_ETAG="$etag" WRK_OPTS="-t2 -c4 --timeout 30s" wrk_rps "$bulk_url" "$2" \
+        "$BENCH_DIR/ofrep.lua" ;;
+    esac
+  }
+  for t in get single bulk200 bulk304; do
+    log "warm-up ofrep $t (${WARM}s)"
+    ofrep_rps "$t" "$WARM" >/dev/null
+  done
+  declare -A r
+  for rep in $(seq 1 "$REPS"); do
+    for t in $(rotate "$rep" get single); do
+      rps="$(ofrep_rps "$t" "$DUR")"
+      r[$t]="$rps"
+      record ofrep rps "$t" "$rep" "$rps"
+    done
+    for t in bulk200 bulk304; do
+      rps="$(ofrep_rps "$t" "$DUR")"
+      r[$t]="$rps"
+      record ofrep rps "$t" "$rep" "$rps"
+    done
+    log "ofrep rep $rep: get=${r[get]} single=${r[single]} cost single/get=$(ratio "${r[get]}" "${r[single]}") bulk200=${r[bulk200]} bulk304=${r[bulk304]}"
+  done
+  stop_all
+}
+
 [ "$WAIT_QUIET" = 1 ] && wait_until_quiet
 ensure_tools
 [ "$BUILD" = 1 ] && build_jars
@@ -346,6 +399,7 @@ fi
 [[ " $SECTIONS " == *" footprint "* ]] && section_footprint
 [[ " $SECTIONS " == *" flags "* ]] && section_flags
 [[ " $SECTIONS " == *" jmh "* ]] && section_jmh
+[[ " $SECTIONS " == *" ofrep "* ]] && section_ofrep
 echo "load after: $(cat /proc/loadavg)" >> "$OUT/machine.txt"
 "$BENCH_DIR/summarize.sh" "$RESULTS" | tee "$OUT/summary.md"
 log "results in $OUT"

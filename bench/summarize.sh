@@ -56,4 +56,6 @@ footprint rss_load_mib sidecar25 bare25
 footprint ready_ms sidecar25 bare25
 footprint ready_ms sidecar25 sidecar17
 footprint rss_load_mib sidecar25 sidecar17
+ofrep rps get single
+ofrep rps bulk304 bulk200
 PAIRS

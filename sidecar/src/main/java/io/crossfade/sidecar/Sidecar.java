@@ -13,6 +13,8 @@ import io.crossfade.sidecar.http.Endpoints;
 import io.crossfade.sidecar.http.HttpListener;
 import io.crossfade.sidecar.metrics.CrossfadeMetrics;
 import io.crossfade.sidecar.metrics.MetricsEndpoint;
+import io.crossfade.sidecar.ofrep.EvaluationSuccess;
+import io.crossfade.sidecar.ofrep.OfrepEndpoints;
 import io.crossfade.sidecar.read.ResponseCache;
 import io.crossfade.sidecar.read.SettingsEndpoints;
 import io.crossfade.sidecar.read.SnapshotEndpoint;
@@ -109,7 +111,7 @@ public final class Sidecar implements AutoCloseable {
 
         metrics = new CrossfadeMetrics();
         closeables.add(metrics);
-        responses = new ResponseCache(100_000);
+        responses = new ResponseCache(100_000, List.of(EvaluationSuccess.FORM));
         metrics.monitor(responses.caffeine(), "responses");
         metrics.published(controller.current());
         controller.onSnapshot((previous, current, changed) -> {
@@ -163,6 +165,7 @@ public final class Sidecar implements AutoCloseable {
         list.add(new OutcomesEndpoint(vertx, guard));
         list.add(new SnapshotEndpoint(vertx, controller, instanceId));
         list.add(new WatchEndpoint(controller, WatchEndpoint.HEARTBEAT, WatchEndpoint.MAX_WATCHERS));
+        list.add(new OfrepEndpoints(controller, responses, metrics, instanceId));
         return list;
     }
 

@@ -5,7 +5,7 @@ import io.vertx.core.buffer.Buffer;
 
 /**
  * A read answer serialised once and served many times: body bytes, ETag and variant header values,
- * and the variant itself (for metrics).
+ * and the variant itself (for metrics). Immutable; callers must not modify {@code body}.
  */
-record PreparedResponse(Buffer body, CharSequence etag, CharSequence variantHeader, Variant variant) {
+public record PreparedResponse(Buffer body, CharSequence etag, CharSequence variantHeader, Variant variant) {
 }

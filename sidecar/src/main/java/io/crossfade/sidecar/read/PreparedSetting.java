@@ -13,35 +13,50 @@ import io.crossfade.sidecar.json.Json;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
 import java.io.UncheckedIOException;
+import java.util.List;
 
 /**
- * Every answer one key can get in one snapshot, serialised up front: per variant the full document
- * and the bare value. Answering a read is then bucketing the unit (for a migrated key) and an array
+ * Every answer one key can get in one snapshot, serialised up front: per variant the full document,
+ * the bare value and each further {@link ResponseForm} of the cache. Answering a read is then bucketing the unit (for a migrated key) and an array
  * index, with no allocation. Immutable; safe to share between event loops.
  */
 final class PreparedSetting {
 
+    /** Slots per variant before the further forms: the document and the bare value. */
+    private static final int OWN_FORMS = 2;
+
     private final long version;
     private final ActiveMigration migration;
-    /** Indexed by {@code variant.ordinal() * 2 + (bare ? 1 : 0)}; null for variants the key cannot have. */
-    private final PreparedResponse[] responses = new PreparedResponse[Variant.values().length * 2];
+    private final int stride;
+    /**
+     * Indexed by {@code variant.ordinal() * stride + form}, where form 0 is the document, 1 the bare
+     * value and {@code 2 + i} the cache's i-th further form; null for variants the key cannot have.
+     */
+    private final PreparedResponse[] responses;
 
-    private PreparedSetting(SettingsSnapshot snapshot, Setting setting) {
+    private PreparedSetting(SettingsSnapshot snapshot, Setting setting, List<ResponseForm> forms) {
         this.version = snapshot.version();
         this.migration = snapshot.migration(setting.key());
+        this.stride = OWN_FORMS + forms.size();
+        this.responses = new PreparedResponse[Variant.values().length * stride];
         if (migration == null) {
-            prepare(snapshot, new Resolution(setting.key(), setting.value(), Variant.STATIC, null));
+            prepare(snapshot, new Resolution(setting.key(), setting.value(), Variant.STATIC, null), forms);
         } else {
             for (Variant v : new Variant[] {Variant.OLD, Variant.NEW}) {
-                prepare(snapshot, new Resolution(setting.key(), migration.valueOf(v), v, migration));
+                prepare(snapshot, new Resolution(setting.key(), migration.valueOf(v), v, migration), forms);
             }
         }
     }
 
     /** The prepared answers of {@code key} in {@code snapshot}, or null when it has no such setting. */
     static PreparedSetting of(SettingsSnapshot snapshot, String key) {
+        return of(snapshot, key, List.of());
+    }
+
+    /** As {@link #of(SettingsSnapshot, String)}, with {@code forms} prepared too. */
+    static PreparedSetting of(SettingsSnapshot snapshot, String key, List<ResponseForm> forms) {
         Setting setting = snapshot.spec().settings().get(key);
-        return setting == null ? null : new PreparedSetting(snapshot, setting);
+        return setting == null ? null : new PreparedSetting(snapshot, setting, forms);
     }
 
     /** Version of the snapshot these answers were prepared from. */
@@ -54,16 +69,29 @@ final class PreparedSetting {
      * decides it ({@link ActiveMigration#variantFor}).
      */
     PreparedResponse response(String unit, boolean bare) {
-        Variant variant = migration == null ? Variant.STATIC : migration.variantFor(unit);
-        return responses[variant.ordinal() * 2 + (bare ? 1 : 0)];
+        return inForm(unit, bare ? 1 : 0);
     }
 
-    private void prepare(SettingsSnapshot snapshot, Resolution r) {
+    /** The answer for {@code unit} in the cache's further form number {@code index}, decided as {@link #response}. */
+    PreparedResponse response(String unit, int index) {
+        return inForm(unit, OWN_FORMS + index);
+    }
+
+    private PreparedResponse inForm(String unit, int form) {
+        Variant variant = migration == null ? Variant.STATIC : migration.variantFor(unit);
+        return responses[variant.ordinal() * stride + form];
+    }
+
+    private void prepare(SettingsSnapshot snapshot, Resolution r, List<ResponseForm> forms) {
         CharSequence etag = HttpHeaders.createOptimized("\"" + snapshot.version() + "-" + r.variant().wireName() + "\"");
         CharSequence variantHeader = HttpHeaders.createOptimized(r.variant().wireName());
-        int slot = r.variant().ordinal() * 2;
+        int slot = r.variant().ordinal() * stride;
         responses[slot] = new PreparedResponse(Buffer.buffer(document(snapshot, r)), etag, variantHeader, r.variant());
         responses[slot + 1] = new PreparedResponse(Buffer.buffer(bare(r)), etag, variantHeader, r.variant());
+        for (int i = 0; i < forms.size(); i++) {
+            responses[slot + OWN_FORMS + i] = new PreparedResponse(Buffer.buffer(forms.get(i).render(snapshot, r)),
+                    etag, variantHeader, r.variant());
+        }
     }
 
     private static byte[] document(SettingsSnapshot snapshot, Resolution r) {

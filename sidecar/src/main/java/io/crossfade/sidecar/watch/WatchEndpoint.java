@@ -7,8 +7,8 @@ import io.crossfade.sidecar.http.ErrorCode;
 import io.crossfade.sidecar.http.HttpResponses;
 import io.crossfade.sidecar.http.Routes;
 import io.crossfade.sidecar.json.Json;
-import io.crossfade.sidecar.rollout.PublishedState;
 import io.crossfade.sidecar.rollout.Published;
+import io.crossfade.sidecar.rollout.PublishedState;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpHeaders;
@@ -32,8 +32,9 @@ import org.slf4j.LoggerFactory;
  * data: {"version":1795518438689,"keys":["db.pool.size"]}
  * </pre>
  *
- * and a comment line {@code : heartbeat} is sent every {@code heartbeat} so clients (and proxies)
- * can tell a quiet stream from a dead one. Events are written as they happen, unbuffered.
+ * (another path may be served with another {@link EventFormat}, as OFREP's change stream is), and
+ * a comment line {@code : heartbeat} is sent every {@code heartbeat} so clients (and proxies) can
+ * tell a quiet stream from a dead one. Events are written as they happen, unbuffered.
  *
  * <p>Threading: publications arrive on the controller thread; each is handed to every watcher's own
  * event-loop context, which alone touches its response. A watcher that does not read (its write
@@ -56,6 +57,18 @@ public final class WatchEndpoint implements Endpoints {
     private static final CharSequence NO_CACHE = HttpHeaders.createOptimized("no-cache");
     private static final String HEARTBEAT_COMMENT = ": heartbeat\n\n";
 
+    /**
+     * Writes the SSE event text (ending in a blank line) told to watchers of one publication; called
+     * once per publication on the controller's thread, must be quick.
+     */
+    @FunctionalInterface
+    public interface EventFormat {
+        String event(PublishedState current, Set<String> changedKeys);
+    }
+
+    private final String path;
+    private final EventFormat format;
+    private final String instead;
     private final Published published;
     private final long heartbeatMillis;
     private final int maxWatchers;
@@ -69,12 +82,28 @@ public final class WatchEndpoint implements Endpoints {
      * @param maxWatchers bound on streams open at once
      */
     public WatchEndpoint(Published published, Duration heartbeat, int maxWatchers) {
+        this(PATH, WatchEndpoint::changeEvent, "poll GET /v1/snapshot instead", published, heartbeat, maxWatchers);
+    }
+
+    /**
+     * Creates an endpoint serving {@code path} with events in {@code format}, subscribed to
+     * {@code published}'s publications.
+     *
+     * @param instead what a client refused for too many streams can do instead, for the 503's message
+     * @param heartbeat interval of the heartbeat comment
+     * @param maxWatchers bound on streams open at once on this path
+     */
+    public WatchEndpoint(String path, EventFormat format, String instead, Published published,
+            Duration heartbeat, int maxWatchers) {
         if (heartbeat.isNegative() || heartbeat.isZero()) {
             throw new IllegalArgumentException("heartbeat must be positive, got " + heartbeat);
         }
         if (maxWatchers < 1) {
             throw new IllegalArgumentException("maxWatchers must be at least 1, got " + maxWatchers);
         }
+        this.path = path;
+        this.format = format;
+        this.instead = instead;
         this.published = published;
         this.heartbeatMillis = heartbeat.toMillis();
         this.maxWatchers = maxWatchers;
@@ -88,14 +117,14 @@ public final class WatchEndpoint implements Endpoints {
 
     @Override
     public void addRoutes(Routes routes) {
-        routes.add(Set.of(HttpMethod.GET), PATH, (request, params) -> watch(request));
+        routes.add(Set.of(HttpMethod.GET), path, (request, params) -> watch(request));
     }
 
     private void watch(HttpServerRequest request) {
         if (open.incrementAndGet() > maxWatchers) {
             open.decrementAndGet();
             HttpResponses.error(request, ErrorCode.UNAVAILABLE, "too many open watch streams (" + maxWatchers
-                    + "); poll GET /v1/snapshot instead, or retry later");
+                    + "); " + instead + ", or retry later");
             return;
         }
         Context context = Vertx.currentContext();
@@ -118,14 +147,19 @@ public final class WatchEndpoint implements Endpoints {
         if (watchers.isEmpty()) {
             return;
         }
+        String event = format.event(current, changedKeys);
+        for (Watcher w : watchers) {
+            w.context.runOnContext(v -> w.send(event));
+        }
+    }
+
+    /** The {@code /v1/watch} event: {@code event: change} with the version and the changed keys. */
+    private static String changeEvent(PublishedState current, Set<String> changedKeys) {
         ObjectNode data = Json.MAPPER.createObjectNode();
         data.put("version", current.snapshot().version());
         ArrayNode keys = data.putArray("keys");
         new TreeSet<>(changedKeys).forEach(keys::add);
-        String event = "event: change\ndata: " + data + "\n\n";
-        for (Watcher w : watchers) {
-            w.context.runOnContext(v -> w.send(event));
-        }
+        return "event: change\ndata: " + data + "\n\n";
     }
 
     /** One open stream; touched only on its own context (except for {@link #stop}, which is idempotent). */

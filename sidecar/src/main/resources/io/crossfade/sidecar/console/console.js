@@ -468,10 +468,14 @@
     return behind.length === 0 ? 'converged' : 'behind: ' + behind.join('; ');
   }
 
+  /** An instance's guard counts by key, as "key: old ok/errors, new ok/errors"; other shapes as JSON. */
   function summarize(value) {
     if (value === null || value === undefined) return '–';
     if (typeof value !== 'object') return String(value);
-    return JSON.stringify(value);
+    const side = (v) => v && typeof v === 'object' && 'ok' in v ? v.ok + ' ok / ' + v.errors + ' errors' : JSON.stringify(v);
+    const parts = Object.entries(value).map(([key, v]) => v && typeof v === 'object' && (v.old || v.new)
+      ? key + ': old ' + side(v.old) + ', new ' + side(v.new) : key + ': ' + JSON.stringify(v));
+    return parts.length ? parts.join('; ') : 'none';
   }
 
   // ---------------------------------------------------------------- confirmation
@@ -718,19 +722,43 @@
         return;
       }
       const pairs = [];
-      if (typeof evidence !== 'object') {
+      const known = typeof evidence === 'object' && !Array.isArray(evidence) && typeof evidence.percentToHalt === 'number';
+      if (known) {
+        // the guard's anytime-valid evidence: how far it is on its way to a halt, and its parts
+        const rest = Object.assign({}, evidence);
+        pairs.push(['Towards a halt', evidence.percentToHalt + ' %', evidence.percentToHalt]);
+        delete rest.percentToHalt;
+        if (evidence.value !== undefined) {
+          pairs.push(['Evidence', evidence.value + (evidence.threshold !== undefined ? ' of ' + evidence.threshold + ' to trip' : '')]);
+          delete rest.value; delete rest.threshold;
+        }
+        if (evidence.ratio !== undefined) { pairs.push(['Ratio test (new worse than old)', evidence.ratio]); delete rest.ratio; }
+        if (evidence.ceiling !== undefined) { pairs.push(['Ceiling test (new above maxErrorRate)', evidence.ceiling]); delete rest.ceiling; }
+        if (evidence.since && typeof evidence.since === 'object') {
+          pairs.push(['Outcomes it weighed', summarize({ since: evidence.since }).replace(/^since: /, '')]);
+          delete rest.since;
+        }
+        Object.entries(rest).forEach(([k, v]) => pairs.push([k, v !== null && typeof v === 'object' ? JSON.stringify(v) : v]));
+      } else if (typeof evidence !== 'object') {
         pairs.push(['Evidence', String(evidence)]);
       } else if (Array.isArray(evidence)) {
         evidence.forEach((e, i) => pairs.push(['Evidence ' + (i + 1), typeof e === 'object' ? JSON.stringify(e) : String(e)]));
       } else {
         Object.entries(evidence).forEach(([k, v]) => pairs.push([k, v !== null && typeof v === 'object' ? JSON.stringify(v) : v]));
       }
-      const items = pairs.map(([k, v]) => {
+      const items = pairs.map(([k, v, meter]) => {
         const div = document.createElement('div');
         const dt = document.createElement('dt');
         dt.textContent = k;
         const dd = document.createElement('dd');
         dd.textContent = v === null || v === undefined ? '–' : String(v);
+        if (typeof meter === 'number') {
+          const bar = document.createElement('progress');
+          bar.max = 100;
+          bar.value = Math.max(0, Math.min(100, meter));
+          bar.setAttribute('aria-label', k);
+          dd.prepend(bar, ' ');
+        }
         div.append(dt, dd);
         return div;
       });

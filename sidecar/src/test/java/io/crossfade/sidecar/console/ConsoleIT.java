@@ -108,9 +108,15 @@ class ConsoleIT {
         }
     }
 
+    /** The console connected with the right token: kept from the previous test when it still is. */
     private void connected() {
-        page.openFresh();
-        page.enterToken(sidecar.adminToken());
+        boolean connected = page.driver().getCurrentUrl().endsWith("/console/")
+                && !page.driver().findElements(By.cssSelector("article.card")).isEmpty()
+                && page.js("return sessionStorage.getItem('crossfade.adminToken')") != null;
+        if (!connected) {
+            page.openFresh();
+            page.enterToken(sidecar.adminToken());
+        }
         page.card("db.pool.size");
     }
 
@@ -208,7 +214,7 @@ class ConsoleIT {
         assertThat(page.js("return sessionStorage.getItem('crossfade.adminToken')")).isEqualTo(sidecar.adminToken());
         assertThat(page.js("return localStorage.length")).isEqualTo(0L);
         assertThat(page.js("return document.cookie")).isEqualTo("");
-        page.screenshot("03-migrations");
+        page.viewportScreenshot("03-migrations");
     }
 
     // ---- acting ----
@@ -246,7 +252,8 @@ class ConsoleIT {
         page.type(key, "Reason", "a little more");
         page.click(key, "Set percent");
         page.awaitCardText(key, ".percent", "39.000 %");
-        page.screenshot("04-percent-set");
+        page.scrollTo("article.card[data-key='db.pool.size'] .guard");
+        page.viewportScreenshot("04-percent-set");
     }
 
     @Test
@@ -268,11 +275,30 @@ class ConsoleIT {
         await().atMost(WAIT).until(() -> page.eventRows().stream().anyMatch(r -> r.contains("guard") && r.contains("halt")
                 && r.contains(key)));
         assertThat(page.js("return window.crossfadeSameDocument")).isEqualTo("yes");
-        page.screenshot("05-guard-tripped");
+        page.scrollTo("article.card[data-key='checkout.timeout_ms']");
+        page.viewportScreenshot("05-guard-tripped");
     }
 
     @Test
     @Order(7)
+    void aMigrationAddedByAReloadAppearsWithoutAPageReload() {
+        connected();
+        page.js("window.crossfadeSameDocument = 'yes'");
+        SettingsFiles.write(settings, "search.yaml", """
+                settings:
+                  search.results_per_page: { value: 20 }
+                migrations:
+                  search.results_per_page: { to: 50, percent: 1.5, owner: erin }
+                """);
+        page.awaitCardText("search.results_per_page", ".percent", "1.500 %");
+        assertThat(page.cardText("search.results_per_page", ".owner")).isEqualTo("erin");
+        await().atMost(WAIT).until(() -> page.eventRows().stream().anyMatch(r -> r.contains("reload")
+                && r.contains("search.results_per_page")));
+        assertThat(page.js("return window.crossfadeSameDocument")).isEqualTo("yes");
+    }
+
+    @Test
+    @Order(8)
     void aStalePageGetsThe412SentenceAndShowsTheCurrentState() throws Exception {
         connected();
         String key = "checkout.banner";
@@ -294,18 +320,19 @@ class ConsoleIT {
         assertThat(page.cardText(key, ".revision")).isEqualTo(now);
         assertThat(page.cardText(key, ".percent")).isEqualTo("25.000 %");
         assertThat(revision(key)).isEqualTo(now); // nothing changed
-        page.screenshot("06-stale-page-412");
+        page.scrollTo("article.card[data-key='checkout.banner'] .guard");
+        page.viewportScreenshot("06-stale-page-412");
     }
 
     @Test
-    @Order(8)
+    @Order(9)
     void rollbackAndCompleteAskForConfirmationAndConflictsAreShownInTheSidecarsWords() throws Exception {
         connected();
         String key = "feature.one_click_buy";
         page.click(key, "Complete");
         await().atMost(WAIT).until(() -> page.dialog().isDisplayed());
         assertThat(page.dialog().getText()).contains("Complete " + key + "?");
-        page.screenshot("07-confirm-complete");
+        page.viewportScreenshot("07-confirm-complete");
         ConsolePage.button(page.dialog(), "Complete").click();
         // at 10 % the sidecar refuses with 409; the page shows its sentence as it is
         HttpResponse<String> direct = sidecar.adminPost("/admin/v1/migrations/" + key + "/complete", "{}");
@@ -330,7 +357,7 @@ class ConsoleIT {
     // ---- looks ----
 
     @Test
-    @Order(9)
+    @Order(10)
     void theLayoutFitsALaptopAndAPhoneWithoutPolicyViolations() {
         connected();
         page.card("feature.one_click_buy");
