@@ -1,6 +1,7 @@
 package io.crossfade.sidecar.history;
 
 import io.crossfade.config.ActiveMigration;
+import io.crossfade.config.DaemonThreads;
 import io.crossfade.config.Durations;
 import io.crossfade.config.Percent;
 import io.crossfade.sidecar.guard.GuardDescription;
@@ -16,7 +17,6 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -79,11 +79,7 @@ public final class MigrationHistory implements AutoCloseable {
      */
     public void start(RolloutController controller) {
         controller.onMigrationChange(event -> changed(event.key()));
-        timer = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "crossfade-history");
-            t.setDaemon(true);
-            return t;
-        });
+        timer = DaemonThreads.scheduler("crossfade-history");
         try {
             timer.scheduleAtFixedRate(this::sampleLogged, 0, INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
         } catch (RejectedExecutionException e) {

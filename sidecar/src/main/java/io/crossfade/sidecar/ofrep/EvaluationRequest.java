@@ -6,6 +6,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.crossfade.config.CanonicalJson;
+import io.crossfade.config.InputText;
 import io.crossfade.config.WireLimits;
 import io.crossfade.sidecar.json.Json;
 import java.io.IOException;
@@ -153,9 +154,6 @@ record EvaluationRequest(String targetingKey, String canonicalContext) {
     }
 
     private static String abbreviate(String s) {
-        if (s == null) {
-            return "";
-        }
-        return s.length() > 200 ? s.substring(0, 197) + "..." : s;
+        return InputText.abbreviate(s, 200);
     }
 }

@@ -1,6 +1,7 @@
 package io.crossfade.sidecar.ofrep;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import io.crossfade.config.InputText;
 import io.crossfade.config.Setting;
 import io.crossfade.config.SettingsSnapshot;
 import io.crossfade.config.WireLimits;
@@ -235,6 +236,6 @@ public final class OfrepEndpoints implements Endpoints {
     }
 
     private static String abbreviate(String s) {
-        return s.length() > 80 ? s.substring(0, 77) + "..." : s;
+        return InputText.abbreviate(s, 80);
     }
 }
