@@ -4,6 +4,9 @@ import io.crossfade.config.SettingsException;
 import io.crossfade.sidecar.admin.AdminEndpoints;
 import io.crossfade.sidecar.admin.AdminTokens;
 import io.crossfade.sidecar.console.ConsoleEndpoints;
+import io.crossfade.sidecar.fleet.EtcdMigrationStore;
+import io.crossfade.sidecar.fleet.FleetMetrics;
+import io.crossfade.sidecar.fleet.InstancesView;
 import io.crossfade.sidecar.guard.Guard;
 import io.crossfade.sidecar.guard.OutcomesEndpoint;
 import io.crossfade.sidecar.health.HealthEndpoints;
@@ -18,6 +21,7 @@ import io.crossfade.sidecar.ofrep.OfrepEndpoints;
 import io.crossfade.sidecar.read.ResponseCache;
 import io.crossfade.sidecar.read.SettingsEndpoints;
 import io.crossfade.sidecar.read.SnapshotEndpoint;
+import io.crossfade.sidecar.rollout.MigrationStore;
 import io.crossfade.sidecar.rollout.RolloutController;
 import io.crossfade.sidecar.source.SettingsDirectorySource;
 import io.crossfade.sidecar.state.DurableFiles;
@@ -68,6 +72,7 @@ public final class Sidecar implements AutoCloseable {
     private HostPort readAddress;
     private HostPort opsAddress;
     private AdminTokens adminTokens;
+    private EtcdMigrationStore fleetStore;
 
     private Sidecar(SidecarOptions options) {
         this.options = options;
@@ -105,7 +110,16 @@ public final class Sidecar implements AutoCloseable {
         closeables.add(source);
         SettingsDirectorySource.Initial initial = source.loadInitial();
 
-        controller = new RolloutController(FileMigrationStore.open(stateDir), clock);
+        MigrationStore store;
+        if (options.fleet() == null) {
+            store = FileMigrationStore.open(stateDir);
+        } else {
+            fleetStore = EtcdMigrationStore.open(options.fleet(), instanceId, stateDir, clock);
+            store = fleetStore;
+            LOG.info("fleet {}: migration state on etcd at {} (keys under {})", options.fleet().fleet(),
+                    options.fleet().endpoints(), options.fleet().prefix());
+        }
+        controller = new RolloutController(store, clock);
         closeables.add(controller);
         controller.start(initial.spec(), initial.status());
 
@@ -118,6 +132,10 @@ public final class Sidecar implements AutoCloseable {
             responses.invalidateAll();
             metrics.published(current);
         });
+
+        if (fleetStore != null) {
+            FleetMetrics.bind(metrics.registry(), fleetStore);
+        }
 
         guard = new Guard(controller, metrics.registry(), clock);
         closeables.add(guard);
@@ -154,6 +172,9 @@ public final class Sidecar implements AutoCloseable {
                 controller.current().source().version(),
                 controller.current().source().lastKnownGood() ? ", last-known-good copy" : "", instanceId);
 
+        if (fleetStore != null) {
+            fleetStore.heartbeat(() -> FleetMetrics.heartbeat(controller.current(), opsAddress, guard));
+        }
         source.watch(controller, metrics::reload);
     }
 
@@ -174,7 +195,10 @@ public final class Sidecar implements AutoCloseable {
         List<Endpoints> list = new ArrayList<>();
         list.add(new HealthEndpoints(controller, guard));
         list.add(new MetricsEndpoint(vertx, metrics));
-        list.add(new AdminEndpoints(controller, adminTokens, guard, history, clock));
+        list.add(fleetStore == null
+                ? new AdminEndpoints(controller, adminTokens, guard, history, clock)
+                : new AdminEndpoints(controller, adminTokens, guard, history, clock,
+                        () -> InstancesView.of(fleetStore.instances())));
         list.add(new ConsoleEndpoints());
         return list;
     }

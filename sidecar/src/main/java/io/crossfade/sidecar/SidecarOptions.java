@@ -1,5 +1,6 @@
 package io.crossfade.sidecar;
 
+import io.crossfade.sidecar.fleet.FleetOptions;
 import java.nio.file.Path;
 import java.util.Objects;
 
@@ -13,9 +14,16 @@ import java.util.Objects;
  * @param opsListen health, metrics and admin address
  * @param adminTokenFile file holding the admin token, or null to generate one into the state dir
  * @param instanceId the unit for reads without one, or null to derive it
+ * @param fleet the fleet store ({@code --store etcd}), or null to keep migration state in {@code stateDir}
  */
 public record SidecarOptions(Path settingsDir, Path stateDir, HostPort listen, Path listenUnix, HostPort opsListen,
-        Path adminTokenFile, String instanceId) {
+        Path adminTokenFile, String instanceId, FleetOptions fleet) {
+
+    /** A sidecar that keeps its migration state in its own state directory. */
+    public SidecarOptions(Path settingsDir, Path stateDir, HostPort listen, Path listenUnix, HostPort opsListen,
+            Path adminTokenFile, String instanceId) {
+        this(settingsDir, stateDir, listen, listenUnix, opsListen, adminTokenFile, instanceId, null);
+    }
 
     public SidecarOptions {
         Objects.requireNonNull(settingsDir, "settingsDir");

@@ -75,6 +75,7 @@ public final class AdminEndpoints implements Endpoints {
     private final MigrationHealth health;
     private final Clock clock;
     private final MigrationHistory history;
+    private final java.util.function.Supplier<Object> instances;
 
     /**
      * @param controller where changes go and the published state comes from
@@ -85,11 +86,21 @@ public final class AdminEndpoints implements Endpoints {
      */
     public AdminEndpoints(RolloutController controller, AdminTokens tokens, MigrationHealth health,
             MigrationHistory history, Clock clock) {
+        this(controller, tokens, health, history, clock, null);
+    }
+
+    /**
+     * As above, in a fleet: {@code instances} answers {@code GET /admin/v1/instances} (a view
+     * serialised as it is); null outside a fleet, where that path is not found.
+     */
+    public AdminEndpoints(RolloutController controller, AdminTokens tokens, MigrationHealth health,
+            MigrationHistory history, Clock clock, java.util.function.Supplier<Object> instances) {
         this.controller = controller;
         this.tokens = tokens;
         this.health = health;
         this.history = history;
         this.clock = clock;
+        this.instances = instances;
     }
 
     @Override
@@ -103,6 +114,9 @@ public final class AdminEndpoints implements Endpoints {
         for (ChangeRequest.Action action : ChangeRequest.Action.values()) {
             admin.post(MIGRATIONS + "/{key}/" + action.segment(),
                     (request, params) -> change(request, params.get("key"), action));
+        }
+        if (instances != null) {
+            admin.get(ROOT + "/v1/instances", (request, params) -> HttpResponses.json(request, 200, instances.get()));
         }
         // Every /admin path needs the token first, even one that does not exist or takes another method.
         Routes.Handler authenticated = (request, params) -> {

@@ -1,5 +1,6 @@
 package io.crossfade.sidecar.admin;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.crossfade.sidecar.rollout.AuditEvent;
 import java.time.Instant;
@@ -18,13 +19,14 @@ import java.time.Instant;
  * @param from {@code {"percent", "state"}} before, null when the migration was created
  * @param to {@code {"percent", "state"}} after, null when it was retired
  * @param reason the reason given, or null
+ * @param instance in a fleet, the sidecar that made the change; absent for a sidecar's own state
  */
 public record EventView(long seq, Instant time, String actor, String key, String migration, String action,
-        JsonNode from, JsonNode to, String reason) {
+        JsonNode from, JsonNode to, String reason, @JsonInclude(JsonInclude.Include.NON_NULL) String instance) {
 
     /** The public view of {@code event}. */
     public static EventView of(AuditEvent event) {
         return new EventView(event.seq(), event.time(), event.actor(), event.key(), event.migration(), event.action(),
-                event.from(), event.to(), event.reason());
+                event.from(), event.to(), event.reason(), event.instance());
     }
 }

@@ -175,16 +175,53 @@ public final class CtlCommand implements Runnable {
                 out().flush();
                 return 0;
             }
-            TextTable table = new TextTable("KEY", "PERCENT", "STATE", "OLD → NEW", "OWNER", "ERRORS (old / new)", "REV");
+            JsonNode fleet = fleetInstances(client);
+            TextTable table = fleet == null
+                    ? new TextTable("KEY", "PERCENT", "STATE", "OLD → NEW", "OWNER", "ERRORS (old / new)", "REV")
+                    : new TextTable("KEY", "PERCENT", "STATE", "OLD → NEW", "OWNER", "ERRORS (old / new)", "REV",
+                            "FLEET");
             for (MigrationView m : migrations) {
                 MigrationView.Spec s = m.spec();
-                table.row(m.key(), m.state().percent().toPlainString() + "%", stateText(m.state()),
+                String[] row = {m.key(), m.state().percent().toPlainString() + "%", stateText(m.state()),
                         s == null ? "-" : value(s.from()) + " → " + value(s.to()), s == null ? null : s.owner(),
-                        errors(m.health()), String.valueOf(m.revision()));
+                        errors(m.health()), String.valueOf(m.revision())};
+                if (fleet == null) {
+                    table.row(row);
+                } else {
+                    String[] wider = java.util.Arrays.copyOf(row, row.length + 1);
+                    wider[row.length] = convergence(fleet, m.key(), m.revision());
+                    table.row(wider);
+                }
             }
             table.print(out());
             out().flush();
             return 0;
+        }
+
+        /** The fleet's live instances, or null when the sidecar is not in a fleet. */
+        private static JsonNode fleetInstances(AdminClient client) {
+            try {
+                return client.get("/admin/v1/instances").body().path("instances");
+            } catch (AdminClient.Refused notAFleet) {
+                return null;
+            }
+        }
+
+        /** {@code 38/40 at rev 7}: how many live instances serve the migration at this revision. */
+        static String convergence(JsonNode instances, String key, long revision) {
+            int total = 0;
+            int converged = 0;
+            for (JsonNode i : instances) {
+                JsonNode served = i.path("migrations").path(key);
+                if (served.isMissingNode()) {
+                    continue; // an instance whose files do not declare it
+                }
+                total++;
+                if (served.path("revision").asLong(-1) == revision) {
+                    converged++;
+                }
+            }
+            return converged + "/" + total + " at rev " + revision;
         }
 
         private static String stateText(MigrationView.State state) {
@@ -369,7 +406,7 @@ public final class CtlCommand implements Runnable {
             } else {
                 TextTable table = new TextTable("SEQ", "TIME", "ACTOR", "KEY", "ACTION", "CHANGE", "REASON");
                 for (EventView e : page.events()) {
-                    table.row(String.valueOf(e.seq()), shortTime(String.valueOf(e.time())), e.actor(), e.key(),
+                    table.row(String.valueOf(e.seq()), shortTime(String.valueOf(e.time())), actor(e), e.key(),
                             e.action(), side(e.from()) + " → " + side(e.to()), e.reason());
                 }
                 table.print(out());
@@ -380,6 +417,11 @@ public final class CtlCommand implements Runnable {
             }
             out().flush();
             return 0;
+        }
+
+        /** The actor, and in a fleet the sidecar it acted through: {@code alice@checkout-7f9c}. */
+        private static String actor(EventView e) {
+            return e.actor() + (e.instance() == null ? "" : "@" + e.instance());
         }
 
         private static String side(JsonNode s) {

@@ -1,5 +1,6 @@
 package io.crossfade.sidecar.cli;
 
+import io.crossfade.sidecar.fleet.FleetOptions;
 import io.crossfade.config.SettingsException;
 import io.crossfade.config.SettingsProblem;
 import io.crossfade.sidecar.HostPort;
@@ -45,12 +46,51 @@ public final class ServeCommand implements Callable<Integer> {
             description = "The unit for reads without one; default: $HOSTNAME, else a random id kept in the state dir.")
     String instanceId;
 
+    @Option(names = "--store", paramLabel = "file|etcd", defaultValue = "${env:CROSSFADE_STORE:-file}",
+            description = "Where migration state lives: file (the --state directory, default) or etcd (shared by a fleet).")
+    String store;
+
+    @Option(names = "--etcd-endpoints", paramLabel = "URL[,URL]", defaultValue = "${env:CROSSFADE_ETCD_ENDPOINTS}",
+            description = "etcd client URLs for --store etcd, e.g. http://127.0.0.1:2379.")
+    String etcdEndpoints;
+
+    @Option(names = "--fleet", paramLabel = "NAME", defaultValue = "${env:CROSSFADE_FLEET}",
+            description = "Fleet name for --store etcd: sidecars with the same name share one rollout (keys under /crossfade/NAME/).")
+    String fleet;
+
+    @Option(names = "--etcd-user", paramLabel = "NAME", defaultValue = "${env:CROSSFADE_ETCD_USER}",
+            description = "etcd user, when etcd has authentication enabled.")
+    String etcdUser;
+
+    @Option(names = "--etcd-password-file", paramLabel = "FILE", defaultValue = "${env:CROSSFADE_ETCD_PASSWORD_FILE}",
+            description = "File holding the etcd user's password.")
+    Path etcdPasswordFile;
+
+    @Option(names = "--etcd-ca-file", paramLabel = "FILE", defaultValue = "${env:CROSSFADE_ETCD_CA_FILE}",
+            description = "PEM CA certificate that signed etcd's server certificate (https endpoints).")
+    Path etcdCaFile;
+
+    @Option(names = "--etcd-cert-file", paramLabel = "FILE", defaultValue = "${env:CROSSFADE_ETCD_CERT_FILE}",
+            description = "PEM client certificate for etcd (with --etcd-key-file).")
+    Path etcdCertFile;
+
+    @Option(names = "--etcd-key-file", paramLabel = "FILE", defaultValue = "${env:CROSSFADE_ETCD_KEY_FILE}",
+            description = "PEM private key of --etcd-cert-file.")
+    Path etcdKeyFile;
+
     @Override
     public Integer call() throws Exception {
         SidecarOptions options;
         try {
+            FleetOptions fleetOptions;
+            switch (store == null ? "file" : store.strip()) {
+                case "", "file" -> fleetOptions = null;
+                case "etcd" -> fleetOptions = FleetOptions.parse(etcdEndpoints, fleet, etcdUser, etcdPasswordFile,
+                        etcdCaFile, etcdCertFile, etcdKeyFile);
+                default -> throw new IllegalArgumentException("--store must be file or etcd, not '" + store + "'");
+            }
             options = new SidecarOptions(settings, state, HostPort.parse(listen), listenUnix, HostPort.parse(opsListen),
-                    adminTokenFile, instanceId);
+                    adminTokenFile, instanceId, fleetOptions);
         } catch (IllegalArgumentException e) {
             System.err.println("crossfade: " + e.getMessage());
             return 2;

@@ -25,8 +25,6 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -53,7 +51,7 @@ public final class RolloutController implements Published, AutoCloseable {
 
     private final MigrationStore store;
     private final Clock clock;
-    private final ExecutorService thread;
+    private final java.util.concurrent.ScheduledExecutorService thread;
     private final List<SnapshotListener> snapshotListeners = new CopyOnWriteArrayList<>();
     private final List<MigrationChangeListener> migrationListeners = new CopyOnWriteArrayList<>();
 
@@ -64,10 +62,20 @@ public final class RolloutController implements Published, AutoCloseable {
     /** The last revision of the store that {@link #stored} includes. */
     private long revision;
 
+    /**
+     * Guard decisions in effect here but not yet in a shared store that could not be reached (safety
+     * first: a halt or rollback is served at once), by migration id; written when the store is back.
+     */
+    private final Map<String, PendingWrite> pending = new TreeMap<>();
+
+    private record PendingWrite(String key, Change change, String actor, String reason, MigrationRecord local) {
+    }
+
     // Audit events made durable but not yet told to migration listeners (they hear after the publish).
     private final List<AuditEvent> pendingEvents = new ArrayList<>();
 
     private volatile PublishedState current;
+    private volatile List<String> pendingKeys = List.of();
     private volatile long version;
 
     /**
@@ -77,7 +85,7 @@ public final class RolloutController implements Published, AutoCloseable {
     public RolloutController(MigrationStore store, Clock clock) {
         this.store = Objects.requireNonNull(store);
         this.clock = Objects.requireNonNull(clock);
-        this.thread = Executors.newSingleThreadExecutor(DaemonThreads.factory("crossfade-rollout"));
+        this.thread = DaemonThreads.scheduler("crossfade-rollout");
     }
 
     /**
@@ -141,7 +149,9 @@ public final class RolloutController implements Published, AutoCloseable {
     /** How a shared store is doing; empty for a sidecar's own state directory. */
     @Override
     public java.util.Optional<StoreStatus> storeStatus() {
-        return store.status();
+        List<String> keys = pendingKeys;
+        return store.status().map(s -> new StoreStatus(s.type(), s.fleet(), s.endpoint(), s.connected(), s.since(),
+                s.revision(), s.servingFrom(), keys));
     }
 
     /** The audit trail, for reading. */
@@ -258,6 +268,16 @@ public final class RolloutController implements Published, AutoCloseable {
                         summary(after), reason, after);
                 try {
                     commit(List.of(event));
+                } catch (IOException unreachable) {
+                    if (!store.shared() || !isSafetyStop(change)) {
+                        throw unreachable;
+                    }
+                    LOG.warn("{} {} takes effect here now and is written to the fleet store when it is back ({})",
+                            change.action(), key, unreachable.getMessage());
+                    pending.put(migration.id(), new PendingWrite(key, change, actor, reason, after));
+                    schedulePendingWrites();
+                    publish(spec, current.source());
+                    return after;
                 } catch (StaleStateException stale) {
                     if (attempt >= MAX_ATTEMPTS) {
                         throw new ChangeRefusedException(Reason.UNAVAILABLE, "migration " + key
@@ -374,6 +394,64 @@ public final class RolloutController implements Published, AutoCloseable {
         }
     }
 
+    private static boolean isSafetyStop(Change change) {
+        return change instanceof Change.Halt || change instanceof Change.Rollback;
+    }
+
+    private void schedulePendingWrites() {
+        thread.schedule(() -> {
+            if (pending.isEmpty()) {
+                return;
+            }
+            writePending();
+            if (!pending.isEmpty()) {
+                schedulePendingWrites();
+            }
+        }, 1, TimeUnit.SECONDS);
+    }
+
+    /**
+     * Tries to write the guard decisions that took effect here while the store was away, each decided
+     * again on the store's record: one that another sidecar already stopped needs no write.
+     */
+    private void writePending() {
+        for (String id : List.copyOf(pending.keySet())) {
+            PendingWrite p = pending.get(id);
+            MigrationSpec migration = spec.migrations().get(p.key());
+            MigrationRecord before = stored.get(id);
+            if (migration == null || !migration.id().equals(id) || before == null) {
+                pending.remove(id);
+                continue;
+            }
+            MigrationRecord after;
+            try {
+                after = Transitions.apply(before, migration, p.change(), clock.instant());
+            } catch (ChangeRefusedException alreadyStopped) {
+                LOG.info("{} {}: the fleet store already has it {} ({})", p.change().action(), p.key(),
+                        before.state().wireName(), alreadyStopped.getMessage());
+                pending.remove(id);
+                publish(spec, current.source());
+                continue;
+            }
+            AuditEvent event = new AuditEvent(0, clock.instant(), p.actor(), p.key(), id, p.change().action(),
+                    summary(before), summary(after), p.reason(), after);
+            try {
+                commit(List.of(event));
+                pending.remove(id);
+                LOG.info("{} {} written to the fleet store now that it is back", p.change().action(), p.key());
+                publish(spec, current.source());
+            } catch (StaleStateException stale) {
+                try {
+                    catchUp();
+                } catch (IOException e) {
+                    return;
+                }
+            } catch (IOException stillAway) {
+                return;
+            }
+        }
+    }
+
     private void adopt(StoredState state) {
         Map<String, MigrationRecord> byId = new TreeMap<>();
         for (MigrationRecord r : state.migrations()) {
@@ -400,7 +478,8 @@ public final class RolloutController implements Published, AutoCloseable {
         Map<String, ActiveMigration> migrations = new HashMap<>();
         Map<String, MigrationRecord> records = new TreeMap<>();
         for (MigrationSpec m : newSpec.migrations().values()) {
-            MigrationRecord r = stored.get(m.id());
+            PendingWrite stop = pending.get(m.id());
+            MigrationRecord r = stop != null ? stop.local() : stored.get(m.id());
             if (r == null) {
                 // Not in the store yet (a shared store that could not be written): serve the files'
                 // starting point until the record is created.
@@ -413,6 +492,7 @@ public final class RolloutController implements Published, AutoCloseable {
         long nextVersion = version + 1;
         SettingsSnapshot snapshot = new SettingsSnapshot(nextVersion, newSpec, migrations);
         PublishedState next = new PublishedState(snapshot, records, source);
+        pendingKeys = pending.values().stream().map(PendingWrite::key).sorted().toList();
         spec = newSpec;
         version = nextVersion;
         current = next;

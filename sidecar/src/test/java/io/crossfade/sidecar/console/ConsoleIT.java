@@ -26,6 +26,7 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.openqa.selenium.By;
 import org.openqa.selenium.Dimension;
+import org.openqa.selenium.Keys;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.logging.LogEntry;
 import org.openqa.selenium.logging.LogType;
@@ -358,6 +359,31 @@ class ConsoleIT {
 
     @Test
     @Order(10)
+    void theActionsWorkFromTheKeyboardAlone() {
+        connected();
+        String key = "db.pool.size";
+        page.inCard(key, "Reason").sendKeys("keyboard pause");
+        // from the reason field: Tab to Set percent, Tab to Pause, Enter
+        page.driver().switchTo().activeElement().sendKeys(Keys.TAB);
+        assertThat(page.driver().switchTo().activeElement().getText()).isEqualTo("Set percent");
+        page.driver().switchTo().activeElement().sendKeys(Keys.TAB);
+        assertThat(page.driver().switchTo().activeElement().getText()).isEqualTo("Pause");
+        page.driver().switchTo().activeElement().sendKeys(Keys.ENTER);
+        page.awaitCardText(key, ".state", "paused");
+        await().atMost(WAIT).until(() -> page.eventRows().stream().anyMatch(r -> r.contains("keyboard pause")));
+        // Tab on to Rollback; its confirmation opens with the focus on Cancel, and Escape cancels
+        page.driver().switchTo().activeElement().sendKeys(Keys.TAB, Keys.TAB);
+        assertThat(page.driver().switchTo().activeElement().getText()).isEqualTo("Rollback");
+        page.driver().switchTo().activeElement().sendKeys(Keys.ENTER);
+        await().atMost(WAIT).until(() -> page.dialog().isDisplayed());
+        assertThat(page.driver().switchTo().activeElement().getText()).isEqualTo("Cancel");
+        page.driver().switchTo().activeElement().sendKeys(Keys.ESCAPE);
+        page.awaitCardText(key, ".card-message", "Rollback cancelled; nothing changed.");
+        assertThat(page.cardText(key, ".state")).isEqualTo("paused");
+    }
+
+    @Test
+    @Order(11)
     void theLayoutFitsALaptopAndAPhoneWithoutPolicyViolations() {
         connected();
         page.card("feature.one_click_buy");

@@ -1,0 +1,601 @@
+package io.crossfade.sidecar.fleet;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.crossfade.sidecar.json.Json;
+import io.crossfade.sidecar.fleet.EtcdGateway.Kv;
+import io.crossfade.sidecar.fleet.EtcdGateway.WatchMessage;
+import io.crossfade.sidecar.rollout.AuditEvent;
+import io.crossfade.sidecar.rollout.MigrationRecord;
+import io.crossfade.sidecar.rollout.MigrationStore;
+import io.crossfade.sidecar.rollout.StaleStateException;
+import io.crossfade.sidecar.rollout.StoreStatus;
+import io.crossfade.sidecar.rollout.StoredState;
+import io.crossfade.sidecar.state.DurableFiles;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The migration store of a fleet, on etcd: every sidecar with the same {@code --fleet} reads and
+ * commits one state. The guarantee it owns: a commit is one etcd transaction that succeeds only if
+ * nothing was committed since the caller's revision (the fleet's sequence key still holds it, and
+ * each touched migration's key is unchanged or, for a creation, absent), and writes the records,
+ * their audit events and the new sequence number together. Revisions are the fleet's audit sequence
+ * numbers, dense and never reused.
+ *
+ * <p>Keys, under {@code /crossfade/<fleet>/}: {@code seq} (the last sequence number),
+ * {@code migrations/<id>} (a record, by migration identity, so sidecars whose files differ never
+ * overwrite each other), {@code audit/<seq, 20 digits>} (an event with its record and the instance
+ * that made it), {@code instances/<id>} (heartbeats, under a lease).
+ *
+ * <p>Changes from other sidecars come from a watch of the whole prefix that resumes from the last
+ * etcd revision seen; a compaction past it makes the store read everything again. Every state seen is
+ * copied atomically to {@code <state>/fleet-<fleet>.json}, which a sidecar started while etcd is away
+ * serves from. Reads never touch etcd: the controller's snapshot is all they see.
+ *
+ * <p>Thread-safety: {@link #load} and {@link #commit} run on the controller's thread; the watch and
+ * heartbeats on this store's own event loop; the in-memory copy is guarded by {@code this}.
+ */
+public final class EtcdMigrationStore implements MigrationStore {
+
+    private static final Logger LOG = LoggerFactory.getLogger(EtcdMigrationStore.class);
+
+    /** How many audit events the cached copy keeps. */
+    private static final int CACHED_EVENTS = 1000;
+    private static final Duration RETRY = Duration.ofSeconds(1);
+
+    private final FleetOptions options;
+    private final String instanceId;
+    private final Clock clock;
+    private final Path cacheFile;
+    private final Vertx vertx;
+    private final EtcdGateway etcd;
+    private final ExecutorService cacheWriter;
+    private final String prefix;
+    private final String seqKey;
+
+    // Guarded by this: the fleet state as last seen.
+    private final TreeMap<Long, AuditEvent> audit = new TreeMap<>();
+    private final Map<String, MigrationRecord> records = new TreeMap<>();
+    private final Map<String, Long> modRevisions = new HashMap<>();
+    private final Map<String, JsonNode> instances = new TreeMap<>();
+    private long seq;
+    private long etcdRevision;
+    private boolean loadedFromEtcd;
+    private String servingFrom = "files";
+
+    private volatile boolean connected;
+    private volatile Instant since;
+    private volatile double watchLagSeconds;
+    private volatile CommittedElsewhere feed;
+    private volatile EtcdGateway.Watch watch;
+    private volatile boolean closed;
+    private volatile Supplier<ObjectNode> heartbeat = () -> Json.MAPPER.createObjectNode();
+    private long lease;
+
+    private EtcdMigrationStore(FleetOptions options, String instanceId, Path stateDir, Clock clock) throws IOException {
+        this.options = options;
+        this.instanceId = instanceId;
+        this.clock = clock;
+        this.cacheFile = stateDir.resolve("fleet-" + options.fleet() + ".json");
+        // Its own event loop: store traffic never shares a thread with the read path.
+        this.vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1).setWorkerPoolSize(1)
+                .setInternalBlockingPoolSize(1));
+        this.etcd = new EtcdGateway(vertx, options);
+        this.cacheWriter = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "crossfade-fleet-cache");
+            t.setDaemon(true);
+            return t;
+        });
+        this.prefix = options.prefix();
+        this.seqKey = prefix + "seq";
+        this.since = clock.instant();
+    }
+
+    /** Opens the store; nothing is read until {@link #load()}. */
+    public static EtcdMigrationStore open(FleetOptions options, String instanceId, Path stateDir, Clock clock)
+            throws IOException {
+        return new EtcdMigrationStore(options, instanceId, stateDir, clock);
+    }
+
+    /** What this instance publishes in its heartbeat (called about once a second, off the read path). */
+    public void heartbeat(Supplier<ObjectNode> report) {
+        this.heartbeat = report;
+    }
+
+    /**
+     * Reads the fleet's whole state from etcd. When etcd cannot be reached: the state already held;
+     * at start, the cached copy in the state directory; without one, nothing (the files' starting
+     * percents are served). In both cases the store keeps trying and delivers the state through
+     * {@link CommittedElsewhere#reloaded} once etcd answers.
+     */
+    @Override
+    public StoredState load() {
+        try {
+            readEverything();
+            ensureWatching();
+        } catch (IOException e) {
+            disconnected(e);
+            synchronized (this) {
+                if (!loadedFromEtcd && seq == 0 && records.isEmpty()) {
+                    readCache();
+                }
+            }
+            scheduleReconnect();
+        }
+        return snapshot();
+    }
+
+    private synchronized StoredState snapshot() {
+        return new StoredState(seq, 0, new ArrayList<>(records.values()));
+    }
+
+    private void readEverything() throws IOException {
+        EtcdGateway.Range range = etcd.await(etcd.rangePrefix(prefix));
+        synchronized (this) {
+            audit.clear();
+            records.clear();
+            modRevisions.clear();
+            instances.clear();
+            seq = 0;
+            for (Kv kv : range.kvs()) {
+                absorb(kv);
+            }
+            etcdRevision = range.revision();
+            loadedFromEtcd = true;
+            servingFrom = "store";
+        }
+        connected();
+        writeCache();
+    }
+
+    /** Takes one key into the in-memory copy; returns the audit event it held, if it was one. Under this. */
+    private AuditEvent absorb(Kv kv) throws IOException {
+        String rest = kv.key().substring(prefix.length());
+        if (rest.equals("seq")) {
+            seq = Math.max(seq, Long.parseLong(kv.text().strip()));
+        } else if (rest.startsWith("migrations/")) {
+            MigrationRecord r = Json.MAPPER.readValue(kv.value(), MigrationRecord.class);
+            records.put(r.id(), r);
+            modRevisions.put(r.id(), kv.modRevision());
+        } else if (rest.startsWith("audit/")) {
+            AuditEvent e = Json.MAPPER.readValue(kv.value(), AuditEvent.class);
+            audit.put(e.seq(), e);
+            seq = Math.max(seq, e.seq());
+            return e;
+        } else if (rest.startsWith("instances/")) {
+            instances.put(rest.substring("instances/".length()), Json.MAPPER.readTree(kv.value()));
+        }
+        return null;
+    }
+
+    @Override
+    public List<AuditEvent> commit(long basedOn, List<AuditEvent> events, long snapshotVersion)
+            throws IOException, StaleStateException {
+        if (events.isEmpty()) {
+            return List.of();
+        }
+        List<AuditEvent> numbered = new ArrayList<>();
+        long next = basedOn;
+        for (AuditEvent e : events) {
+            numbered.add(e.madeBy(instanceId).withSeq(++next));
+        }
+        ArrayNode compare = Json.MAPPER.createArrayNode();
+        ArrayNode success = Json.MAPPER.createArrayNode();
+        // The fleet's sequence number is still the one this change was decided on...
+        compare.add(basedOn == 0 ? EtcdGateway.compareCreate(seqKey, 0)
+                : EtcdGateway.compareValue(seqKey, Long.toString(basedOn)));
+        success.add(EtcdGateway.put(seqKey, Long.toString(next).getBytes(StandardCharsets.UTF_8)));
+        synchronized (this) {
+            for (AuditEvent e : numbered) {
+                String key = migrationKey(e.migration());
+                // ...and each migration is as it was decided on: absent for a creation (created once
+                // however many sidecars load the same files), otherwise at the revision seen.
+                if (AuditEvent.CREATED.equals(e.action()) || !modRevisions.containsKey(e.migration())) {
+                    compare.add(EtcdGateway.compareCreate(key, 0));
+                } else {
+                    compare.add(EtcdGateway.compareMod(key, modRevisions.get(e.migration())));
+                }
+                if (e.record() != null) {
+                    success.add(EtcdGateway.put(key, Json.MAPPER.writeValueAsBytes(e.record())));
+                }
+                success.add(EtcdGateway.put(auditKey(e.seq()), Json.MAPPER.writeValueAsBytes(e)));
+            }
+        }
+        ArrayNode failure = Json.MAPPER.createArrayNode();
+        failure.add(EtcdGateway.get(seqKey));
+        EtcdGateway.TxnResult result;
+        try {
+            result = etcd.await(etcd.txn(compare, success, failure));
+        } catch (IOException e) {
+            disconnected(e);
+            throw new IOException("the fleet store is unavailable: " + e.getMessage()
+                    + "; nothing was changed, try again when it is back", e);
+        }
+        connected();
+        if (!result.succeeded()) {
+            List<Kv> now = EtcdGateway.rangeResponse(result, 0);
+            long current = now.isEmpty() ? 0 : Long.parseLong(now.get(0).text().strip());
+            throw new StaleStateException(basedOn, current);
+        }
+        synchronized (this) {
+            for (AuditEvent e : numbered) {
+                audit.put(e.seq(), e);
+                if (e.record() != null) {
+                    records.put(e.migration(), e.record());
+                    modRevisions.put(e.migration(), result.revision());
+                }
+            }
+            seq = Math.max(seq, next);
+        }
+        writeCache();
+        return numbered;
+    }
+
+    @Override
+    public void follow(CommittedElsewhere feed) {
+        this.feed = feed;
+    }
+
+    @Override
+    public boolean shared() {
+        return true;
+    }
+
+    @Override
+    public synchronized List<AuditEvent> page(long since, String key, int limit) {
+        List<AuditEvent> out = new ArrayList<>();
+        for (AuditEvent e : audit.tailMap(since, false).values()) {
+            if (out.size() >= limit) {
+                break;
+            }
+            if (key == null || key.equals(e.key())) {
+                out.add(e);
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public synchronized long lastSeq() {
+        return seq;
+    }
+
+    @Override
+    public Optional<StoreStatus> status() {
+        String from;
+        long revision;
+        synchronized (this) {
+            from = servingFrom;
+            revision = seq;
+        }
+        return Optional.of(new StoreStatus("etcd", options.fleet(), etcd.endpoint().toString(), connected, since,
+                revision, from, List.of()));
+    }
+
+    /** Seconds between a change's commit (by its event's time) and this sidecar hearing of it, last seen. */
+    public double watchLagSeconds() {
+        return watchLagSeconds;
+    }
+
+    /** The live instances' last heartbeats, by instance id. */
+    public synchronized Map<String, JsonNode> instances() {
+        return new TreeMap<>(instances);
+    }
+
+    // ---- watch, reconnection, heartbeats: on the store's event loop ----
+
+    private void ensureWatching() {
+        if (watch != null || closed) {
+            return;
+        }
+        long from;
+        synchronized (this) {
+            from = etcdRevision + 1;
+        }
+        etcd.watch(prefix, from, this::watched, this::watchEnded).onComplete(ar -> {
+            if (ar.succeeded()) {
+                watch = ar.result();
+                connected();
+                startHeartbeats();
+            } else {
+                disconnected(ar.cause());
+                scheduleReconnect();
+            }
+        });
+    }
+
+    private void watched(WatchMessage message) {
+        if (message.canceled()) {
+            watch = null;
+            if (message.compactRevision() > 0) {
+                LOG.warn("fleet {}: etcd compacted its history past revision {}; reading the whole state again",
+                        options.fleet(), message.compactRevision());
+                vertx.executeBlocking(() -> {
+                    readEverything();
+                    return snapshot();
+                }).onComplete(ar -> {
+                    if (ar.succeeded()) {
+                        CommittedElsewhere f = feed;
+                        if (f != null) {
+                            f.reloaded(ar.result());
+                        }
+                        ensureWatching();
+                    } else {
+                        disconnected(ar.cause());
+                        scheduleReconnect();
+                    }
+                });
+            } else {
+                disconnected(new IOException("etcd cancelled the watch: " + message.cancelReason()));
+                scheduleReconnect();
+            }
+            return;
+        }
+        connected();
+        List<AuditEvent> fresh = new ArrayList<>();
+        synchronized (this) {
+            long before = seq;
+            for (EtcdGateway.WatchEvent e : message.events()) {
+                try {
+                    if (e.delete()) {
+                        String rest = e.kv().key().substring(prefix.length());
+                        if (rest.startsWith("instances/")) {
+                            instances.remove(rest.substring("instances/".length()));
+                        }
+                        continue;
+                    }
+                    AuditEvent event = absorbWatched(e.kv(), before);
+                    if (event != null) {
+                        fresh.add(event);
+                    }
+                } catch (IOException | RuntimeException ex) {
+                    LOG.warn("fleet {}: ignoring key {} that cannot be read: {}", options.fleet(), e.kv().key(),
+                            ex.getMessage());
+                }
+            }
+            etcdRevision = Math.max(etcdRevision, message.revision());
+        }
+        if (!fresh.isEmpty()) {
+            fresh.sort(java.util.Comparator.comparingLong(AuditEvent::seq));
+            AuditEvent newest = fresh.get(fresh.size() - 1);
+            watchLagSeconds = Math.max(0, Duration.between(newest.time(), clock.instant()).toMillis() / 1000.0);
+            CommittedElsewhere f = feed;
+            if (f != null) {
+                f.committed(fresh);
+            }
+            writeCache();
+        }
+    }
+
+    /** Under this: a watched put; returns an audit event this store had not seen yet. */
+    private AuditEvent absorbWatched(Kv kv, long seenBefore) throws IOException {
+        String rest = kv.key().substring(prefix.length());
+        if (rest.startsWith("audit/")) {
+            AuditEvent e = Json.MAPPER.readValue(kv.value(), AuditEvent.class);
+            boolean known = audit.containsKey(e.seq());
+            audit.put(e.seq(), e);
+            seq = Math.max(seq, e.seq());
+            return known || e.seq() <= seenBefore ? null : e;
+        }
+        absorb(kv);
+        return null;
+    }
+
+    private void watchEnded(Throwable cause) {
+        watch = null;
+        disconnected(cause);
+        scheduleReconnect();
+    }
+
+    private void scheduleReconnect() {
+        if (closed) {
+            return;
+        }
+        vertx.setTimer(RETRY.toMillis(), id -> reconnect());
+    }
+
+    private void reconnect() {
+        if (closed || watch != null) {
+            return;
+        }
+        boolean everLoaded;
+        synchronized (this) {
+            everLoaded = loadedFromEtcd;
+        }
+        if (everLoaded) {
+            // Resume from the last revision seen: the watch replays what was missed.
+            ensureWatching();
+            return;
+        }
+        vertx.executeBlocking(() -> {
+            readEverything();
+            return snapshot();
+        }).onComplete(ar -> {
+            if (ar.failed()) {
+                disconnected(ar.cause());
+                scheduleReconnect();
+                return;
+            }
+            LOG.info("fleet {}: reached etcd at {}, serving the fleet's state (revision {})", options.fleet(),
+                    etcd.endpoint(), ar.result().revision());
+            CommittedElsewhere f = feed;
+            if (f != null) {
+                f.reloaded(ar.result());
+            }
+            ensureWatching();
+        });
+    }
+
+    private boolean heartbeating;
+
+    private void startHeartbeats() {
+        if (heartbeating) {
+            return;
+        }
+        heartbeating = true;
+        vertx.setPeriodic(0, 1000, id -> {
+            if (closed) {
+                vertx.cancelTimer(id);
+                return;
+            }
+            beat();
+        });
+    }
+
+    private void beat() {
+        io.vertx.core.Future<Long> leased = lease != 0 ? etcd.keepAlive(lease).compose(ttl -> {
+            if (ttl <= 0) {
+                lease = 0;
+                return etcd.grantLease(5);
+            }
+            return io.vertx.core.Future.succeededFuture(lease);
+        }) : etcd.grantLease(5);
+        leased.compose(id -> {
+            lease = id;
+            ObjectNode doc = heartbeat.get();
+            doc.put("id", instanceId);
+            doc.put("lastSeen", clock.instant().toString());
+            try {
+                return etcd.put(prefix + "instances/" + instanceId, Json.MAPPER.writeValueAsBytes(doc), id);
+            } catch (IOException e) {
+                return io.vertx.core.Future.failedFuture(e);
+            }
+        }).onComplete(ar -> {
+            if (ar.succeeded()) {
+                connected();
+            } else {
+                disconnected(ar.cause());
+            }
+        });
+    }
+
+    private void connected() {
+        if (!connected) {
+            connected = true;
+            since = clock.instant();
+            LOG.info("fleet {}: connected to etcd at {}", options.fleet(), etcd.endpoint());
+        }
+    }
+
+    private void disconnected(Throwable cause) {
+        if (connected || since == null) {
+            since = clock.instant();
+        }
+        if (connected) {
+            LOG.warn("fleet {}: lost etcd ({}); serving the last state seen", options.fleet(), cause.getMessage());
+        }
+        connected = false;
+    }
+
+    // ---- the cached copy in the state directory ----
+
+    private void writeCache() {
+        ObjectNode doc;
+        synchronized (this) {
+            doc = Json.MAPPER.createObjectNode();
+            doc.put("fleet", options.fleet());
+            doc.put("revision", seq);
+            doc.put("etcdRevision", etcdRevision);
+            doc.put("savedAt", clock.instant().toString());
+            doc.set("migrations", Json.MAPPER.valueToTree(new ArrayList<>(records.values())));
+            List<AuditEvent> tail = new ArrayList<>(audit.descendingMap().values().stream().limit(CACHED_EVENTS)
+                    .toList());
+            java.util.Collections.reverse(tail);
+            doc.set("events", Json.MAPPER.valueToTree(tail));
+        }
+        try {
+            cacheWriter.execute(() -> {
+                try {
+                    DurableFiles.writeAtomically(cacheFile, Json.MAPPER.writeValueAsBytes(doc), false);
+                } catch (IOException e) {
+                    LOG.warn("fleet {}: cannot write the cached copy {}: {}", options.fleet(), cacheFile,
+                            e.getMessage());
+                }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException ignored) {
+            // closing
+        }
+    }
+
+    /** Under this: the cached copy, if any, as the state to serve until etcd answers. */
+    private void readCache() {
+        if (!Files.exists(cacheFile)) {
+            LOG.warn("fleet {}: etcd cannot be reached and there is no cached copy in {}; serving the files'"
+                    + " starting percents until it can", options.fleet(), cacheFile);
+            servingFrom = "files";
+            return;
+        }
+        try {
+            JsonNode doc = Json.MAPPER.readTree(cacheFile.toFile());
+            for (JsonNode r : doc.path("migrations")) {
+                MigrationRecord record = Json.MAPPER.treeToValue(r, MigrationRecord.class);
+                records.put(record.id(), record);
+            }
+            for (JsonNode e : doc.path("events")) {
+                AuditEvent event = Json.MAPPER.treeToValue(e, AuditEvent.class);
+                audit.put(event.seq(), event);
+            }
+            seq = doc.path("revision").asLong(0);
+            servingFrom = "cache";
+            LOG.warn("fleet {}: etcd cannot be reached; serving the cached copy {} (revision {}, saved {})",
+                    options.fleet(), cacheFile, seq, doc.path("savedAt").asText());
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("fleet {}: etcd cannot be reached and the cached copy {} cannot be read ({}); serving the"
+                    + " files' starting percents", options.fleet(), cacheFile, e.getMessage());
+            records.clear();
+            audit.clear();
+            seq = 0;
+            servingFrom = "files";
+        }
+    }
+
+    private String migrationKey(String id) {
+        return prefix + "migrations/" + id;
+    }
+
+    private String auditKey(long seq) {
+        return prefix + "audit/" + String.format("%020d", seq);
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        EtcdGateway.Watch w = watch;
+        if (w != null) {
+            try {
+                w.close();
+            } catch (RuntimeException ignored) {
+                // closing anyway
+            }
+        }
+        cacheWriter.shutdown();
+        try {
+            cacheWriter.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        etcd.close();
+        vertx.close();
+    }
+}

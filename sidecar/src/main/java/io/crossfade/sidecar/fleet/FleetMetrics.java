@@ -1,0 +1,67 @@
+package io.crossfade.sidecar.fleet;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.crossfade.config.ActiveMigration;
+import io.crossfade.config.Percent;
+import io.crossfade.sidecar.HostPort;
+import io.crossfade.sidecar.json.Json;
+import io.crossfade.sidecar.rollout.MigrationRecord;
+import io.crossfade.sidecar.rollout.PublishedState;
+import io.crossfade.sidecar.rollout.StoreStatus;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+
+/** The fleet store's metrics and this instance's heartbeat document. */
+public final class FleetMetrics {
+
+    private FleetMetrics() {
+    }
+
+    /**
+     * Registers {@code crossfade_store_connected} (1 while etcd answers), {@code crossfade_store_revision}
+     * (the last fleet revision seen) and {@code crossfade_store_watch_lag_seconds} (how long the last
+     * change from another sidecar took to arrive here).
+     */
+    public static void bind(MeterRegistry registry, EtcdMigrationStore store) {
+        Gauge.builder("crossfade.store.connected", store,
+                        s -> s.status().map(StoreStatus::connected).orElse(false) ? 1 : 0)
+                .description("1 while the fleet store (etcd) answers, 0 while it cannot be reached")
+                .register(registry);
+        Gauge.builder("crossfade.store.revision", store, EtcdMigrationStore::lastSeq)
+                .description("the last fleet revision (audit sequence number) this sidecar has seen")
+                .register(registry);
+        Gauge.builder("crossfade.store.watch.lag", store, EtcdMigrationStore::watchLagSeconds)
+                .description("seconds between the last change another sidecar committed and this one hearing it")
+                .baseUnit("seconds")
+                .register(registry);
+    }
+
+    /**
+     * What this instance serves, for its heartbeat: {@code opsAddress}, {@code specVersion},
+     * {@code migrations} and {@code outcomes} (its guard window counts by setting key).
+     */
+    public static ObjectNode heartbeat(PublishedState state, HostPort opsAddress,
+            io.crossfade.sidecar.guard.MigrationHealth guardView) {
+        ObjectNode doc = Json.MAPPER.createObjectNode();
+        doc.put("opsAddress", opsAddress == null ? null : opsAddress.toString());
+        if (state == null) {
+            return doc;
+        }
+        doc.put("specVersion", state.source().version());
+        ObjectNode migrations = doc.putObject("migrations");
+        ObjectNode outcomes = doc.putObject("outcomes");
+        for (ActiveMigration m : state.snapshot().migrations().values()) {
+            MigrationRecord r = state.records().get(m.spec().key());
+            ObjectNode node = migrations.putObject(m.spec().key());
+            node.put("id", m.id());
+            node.put("revision", r == null ? 0 : r.revision());
+            node.put("percent", Percent.toDecimal(m.status().percent()));
+            node.put("state", m.status().state().wireName());
+            // This instance's guard window counts: {"old":{"ok","errors",…},"new":{…}}.
+            guardView.describe(m.spec().key()).map(v -> v.guard().path("outcomes"))
+                    .filter(com.fasterxml.jackson.databind.JsonNode::isObject)
+                    .ifPresent(o -> outcomes.set(m.spec().key(), o));
+        }
+        return doc;
+    }
+}
