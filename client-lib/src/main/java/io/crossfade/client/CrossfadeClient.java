@@ -3,10 +3,12 @@ package io.crossfade.client;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.crossfade.client.internal.OutcomeReporter;
 import io.crossfade.client.internal.SnapshotFollower;
-import io.crossfade.client.internal.TypedValues;
 import io.crossfade.client.internal.TypedValues.Conversion;
+import io.crossfade.client.internal.TypedValues;
+import io.crossfade.config.DaemonThreads;
 import io.crossfade.config.Resolution;
 import io.crossfade.config.SnapshotDocument;
+import io.crossfade.config.WireLimits;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.time.Duration;
@@ -15,9 +17,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
-import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Reads settings from the Crossfade sidecar in-process: typed getters that cost a memory lookup, not an
@@ -65,8 +65,8 @@ public final class CrossfadeClient implements AutoCloseable {
     private CrossfadeClient(Builder b) {
         this.endpoint = b.endpoint;
         this.defaultUnit = b.defaultUnit;
-        this.httpThreads = Executors.newCachedThreadPool(daemon("crossfade-client-http"));
-        ScheduledThreadPoolExecutor single = new ScheduledThreadPoolExecutor(1, daemon("crossfade-client"));
+        this.httpThreads = Executors.newCachedThreadPool(DaemonThreads.factory("crossfade-client-http"));
+        ScheduledThreadPoolExecutor single = new ScheduledThreadPoolExecutor(1, DaemonThreads.factory("crossfade-client"));
         // on close, pending retries and periodic checks are dropped, not waited for
         single.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
         single.setContinueExistingPeriodicTasksAfterShutdownPolicy(false);
@@ -81,7 +81,7 @@ public final class CrossfadeClient implements AutoCloseable {
         this.follower = new SnapshotFollower(http, endpoint, b.requestTimeout, scheduler, b.initialBackoff,
                 b.maxBackoff, SnapshotFollower.SILENCE_LIMIT, next -> values.invalidateAll());
         this.outcomes = new OutcomeReporter(http, endpoint, b.requestTimeout, b.outcomeQueueCapacity,
-                OutcomeReporter.MAX_BATCH, b.outcomeAttempts, b.outcomeInterval, () -> {
+                WireLimits.MAX_OUTCOMES_PER_REQUEST, b.outcomeAttempts, b.outcomeInterval, () -> {
                     SnapshotDocument doc = follower.current();
                     return doc == null ? null : doc.instanceId();
                 });
@@ -320,15 +320,6 @@ public final class CrossfadeClient implements AutoCloseable {
         httpThreads.shutdown();
     }
 
-    private static ThreadFactory daemon(String name) {
-        AtomicInteger n = new AtomicInteger();
-        return r -> {
-            Thread t = new Thread(r, name + "-" + n.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        };
-    }
-
     /**
      * Options of a {@link CrossfadeClient}. Every option has a default; {@link #build()} fails fast, with
      * an {@link IllegalArgumentException} naming the option, on a value that cannot work. Not thread-safe.
@@ -406,9 +397,8 @@ public final class CrossfadeClient implements AutoCloseable {
             }
             positive(connectTimeout, "connectTimeout");
             positive(requestTimeout, "requestTimeout");
-            if (defaultUnit != null && (defaultUnit.isEmpty()
-                    || defaultUnit.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > OutcomeReporter.MAX_UNIT_BYTES)) {
-                throw new IllegalArgumentException("defaultUnit must be 1 to " + OutcomeReporter.MAX_UNIT_BYTES
+            if (defaultUnit != null && (defaultUnit.isEmpty() || WireLimits.unitTooLong(defaultUnit))) {
+                throw new IllegalArgumentException("defaultUnit must be 1 to " + WireLimits.MAX_UNIT_BYTES
                         + " bytes, got " + defaultUnit.length() + " characters");
             }
             if (outcomeQueueCapacity < 1) {

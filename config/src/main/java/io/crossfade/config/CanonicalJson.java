@@ -2,18 +2,23 @@ package io.crossfade.config;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.ObjectWriter;
+import com.fasterxml.jackson.databind.cfg.JsonNodeFeature;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import java.io.UncheckedIOException;
-import java.util.ArrayList;
-import java.util.Collections;
-import java.util.List;
 
-/** JSON text with object fields sorted, so equal values always give equal text (used for identities). */
+/**
+ * JSON text with object fields sorted, so equal values always give equal text (used for identities:
+ * a change of this text changes every migration's id). Jackson sorts while writing
+ * ({@link JsonNodeFeature#WRITE_PROPERTIES_SORTED}, by {@code String} order, at every depth);
+ * {@code CanonicalJsonTest} pins that the bytes equal those of sorting the tree by hand.
+ */
 public final class CanonicalJson {
 
-    private static final ObjectMapper MAPPER = new ObjectMapper();
+    private static final ObjectWriter WRITER = JsonMapper.builder()
+            .enable(JsonNodeFeature.WRITE_PROPERTIES_SORTED)
+            .build()
+            .writer();
 
     private CanonicalJson() {
     }
@@ -21,28 +26,9 @@ public final class CanonicalJson {
     /** The canonical JSON text of {@code node}: object fields sorted recursively, no whitespace. */
     public static String write(JsonNode node) {
         try {
-            return MAPPER.writeValueAsString(sorted(node));
+            return WRITER.writeValueAsString(node);
         } catch (JsonProcessingException e) {
             throw new UncheckedIOException(e);
         }
-    }
-
-    private static JsonNode sorted(JsonNode node) {
-        if (node.isObject()) {
-            List<String> names = new ArrayList<>();
-            node.fieldNames().forEachRemaining(names::add);
-            Collections.sort(names);
-            ObjectNode out = JsonNodeFactory.instance.objectNode();
-            for (String name : names) {
-                out.set(name, sorted(node.get(name)));
-            }
-            return out;
-        }
-        if (node.isArray()) {
-            var out = JsonNodeFactory.instance.arrayNode();
-            node.forEach(element -> out.add(sorted(element)));
-            return out;
-        }
-        return node;
     }
 }

@@ -1,6 +1,8 @@
 package io.crossfade.config;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -31,20 +33,43 @@ public record GuardSpec(
     public GuardSpec {
         Objects.requireNonNull(window, "window");
         Objects.requireNonNull(action, "action");
+        List<Problem> problems = problems(maxErrorRate, maxRatio, minSamples, window, confidence);
+        if (!problems.isEmpty()) {
+            throw new IllegalArgumentException(String.join("; ", problems.stream().map(Problem::message).toList()));
+        }
+    }
+
+    /**
+     * One value outside its range.
+     *
+     * @param field the component's name, e.g. {@code maxRatio}
+     * @param message what is wrong, naming the field, e.g. {@code maxRatio must be a finite number of at least 1, got 0.5}
+     */
+    public record Problem(String field, String message) {
+    }
+
+    /**
+     * Every value outside its range, in component order; empty when these values make a valid
+     * {@code GuardSpec}. Lets a reader report all of them at once, each at its own field.
+     */
+    public static List<Problem> problems(double maxErrorRate, double maxRatio, int minSamples, Duration window,
+            double confidence) {
+        List<Problem> problems = new ArrayList<>();
         if (!(maxErrorRate > 0 && maxErrorRate <= 1)) {
-            throw new IllegalArgumentException("maxErrorRate must be in (0, 1], got " + maxErrorRate);
+            problems.add(new Problem("maxErrorRate", "maxErrorRate must be in (0, 1], got " + maxErrorRate));
         }
         if (!(maxRatio >= 1) || Double.isInfinite(maxRatio)) {
-            throw new IllegalArgumentException("maxRatio must be a finite number of at least 1, got " + maxRatio);
+            problems.add(new Problem("maxRatio", "maxRatio must be a finite number of at least 1, got " + maxRatio));
         }
         if (minSamples < 1) {
-            throw new IllegalArgumentException("minSamples must be at least 1, got " + minSamples);
+            problems.add(new Problem("minSamples", "minSamples must be at least 1, got " + minSamples));
         }
         if (window.compareTo(Duration.ofSeconds(1)) < 0 || window.compareTo(Duration.ofHours(1)) > 0) {
-            throw new IllegalArgumentException("window must be between 1s and 1h, got " + Durations.format(window));
+            problems.add(new Problem("window", "window must be between 1s and 1h, got " + Durations.format(window)));
         }
         if (!(confidence >= 0.5 && confidence < 1)) {
-            throw new IllegalArgumentException("confidence must be in [0.5, 1), got " + confidence);
+            problems.add(new Problem("confidence", "confidence must be in [0.5, 1), got " + confidence));
         }
+        return problems;
     }
 }

@@ -36,9 +36,6 @@ public final class SettingsFileParser {
     private static final Set<String> SETTING_FIELDS = Set.of("value", "owner", "description");
     private static final Set<String> MIGRATION_FIELDS =
             Set.of("from", "to", "percent", "salt", "owner", "expected", "rollback", "guard", "steps");
-    private static final Set<String> GUARD_FIELDS =
-            Set.of("maxErrorRate", "maxRatio", "minSamples", "window", "confidence", "action");
-    private static final Set<String> STEP_FIELDS = Set.of("percent", "hold");
 
     /** Why a file that declares nothing is refused: it is what a truncated or half-copied file looks like. */
     static final String DECLARES_NOTHING = "declares no settings and no migrations (empty, only comments, or"
@@ -297,144 +294,13 @@ public final class SettingsFileParser {
         String owner = text(ctx, node, "owner", key, at);
         String expected = text(ctx, node, "expected", key, at);
         String rollback = text(ctx, node, "rollback", key, at);
-        GuardSpec guard = parseGuard(ctx, node.get("guard"), key);
-        List<Step> steps = parseSteps(ctx, node.get("steps"), key);
+        GuardSpec guard = GuardReader.read(ctx, node.get("guard"), key);
+        List<Step> steps = StepsReader.read(ctx, node.get("steps"), key);
         if (ctx.problems.size() > problemsBefore) {
             return null;
         }
         return new DeclaredMigration(key, from, to, salt == null ? key : salt, percent, owner, expected, rollback,
                 guard, steps, ctx.file, ctx.loc.lineOf(at));
-    }
-
-    private GuardSpec parseGuard(Context ctx, JsonNode node, String key) {
-        if (node == null || node.isNull()) {
-            return GuardSpec.DEFAULT;
-        }
-        String[] at = {"migrations", key, "guard"};
-        if (!node.isObject()) {
-            ctx.problem(ctx.loc.lineOf(at), key, "guard", "must be a mapping, found " + describe(node));
-            return GuardSpec.DEFAULT;
-        }
-        unknownFields(ctx, node, GUARD_FIELDS, key, "guard.", at);
-        GuardSpec d = GuardSpec.DEFAULT;
-        int before = ctx.problems.size();
-        double maxErrorRate = number(ctx, node, "maxErrorRate", key, at, d.maxErrorRate());
-        double maxRatio = number(ctx, node, "maxRatio", key, at, d.maxRatio());
-        double minSamplesD = number(ctx, node, "minSamples", key, at, d.minSamples());
-        double confidence = number(ctx, node, "confidence", key, at, d.confidence());
-        Duration window = d.window();
-        JsonNode w = node.get("window");
-        if (w != null) {
-            window = duration(ctx, w, key, "guard.window", ctx.loc.lineOf(at[0], at[1], at[2], "window"), d.window());
-        }
-        GuardAction action = d.action();
-        JsonNode a = node.get("action");
-        if (a != null) {
-            String s = a.isTextual() ? a.asText().toLowerCase(Locale.ROOT) : "";
-            if (s.equals("halt")) {
-                action = GuardAction.HALT;
-            } else if (s.equals("rollback")) {
-                action = GuardAction.ROLLBACK;
-            } else {
-                ctx.problem(ctx.loc.lineOf(at[0], at[1], at[2], "action"), key, "guard.action",
-                        "must be 'halt' or 'rollback', found " + describe(a));
-            }
-        }
-        if (minSamplesD != Math.rint(minSamplesD)) {
-            ctx.problem(ctx.loc.lineOf(at[0], at[1], at[2], "minSamples"), key, "guard.minSamples",
-                    "must be a whole number, found " + minSamplesD);
-        }
-        if (ctx.problems.size() > before) {
-            return d;
-        }
-        int minSamples = (int) Math.min(Integer.MAX_VALUE, minSamplesD);
-        // GuardSpec's constructor stops at the first bad value and cannot say which field it was, so
-        // check each value on its own (the others at their valid defaults): every bad field is then
-        // reported, at its own line and as guard.<field>.
-        Duration w0 = window;
-        guardField(ctx, key, at, "maxErrorRate",
-                () -> new GuardSpec(maxErrorRate, d.maxRatio(), d.minSamples(), d.window(), d.confidence(), d.action()));
-        guardField(ctx, key, at, "maxRatio",
-                () -> new GuardSpec(d.maxErrorRate(), maxRatio, d.minSamples(), d.window(), d.confidence(), d.action()));
-        guardField(ctx, key, at, "minSamples",
-                () -> new GuardSpec(d.maxErrorRate(), d.maxRatio(), minSamples, d.window(), d.confidence(), d.action()));
-        guardField(ctx, key, at, "window",
-                () -> new GuardSpec(d.maxErrorRate(), d.maxRatio(), d.minSamples(), w0, d.confidence(), d.action()));
-        guardField(ctx, key, at, "confidence",
-                () -> new GuardSpec(d.maxErrorRate(), d.maxRatio(), d.minSamples(), d.window(), confidence, d.action()));
-        if (ctx.problems.size() > before) {
-            return d;
-        }
-        try {
-            return new GuardSpec(maxErrorRate, maxRatio, minSamples, window, confidence, action);
-        } catch (IllegalArgumentException e) {
-            ctx.problem(ctx.loc.lineOf(at), key, "guard", e.getMessage());
-            return d;
-        }
-    }
-
-    private static void guardField(Context ctx, String key, String[] at, String name, Runnable check) {
-        try {
-            check.run();
-        } catch (IllegalArgumentException e) {
-            ctx.problem(ctx.loc.lineOf(append(at, name)), key, "guard." + name, e.getMessage());
-        }
-    }
-
-    private List<Step> parseSteps(Context ctx, JsonNode node, String key) {
-        List<Step> steps = new ArrayList<>();
-        if (node == null || node.isNull()) {
-            return steps;
-        }
-        String[] at = {"migrations", key, "steps"};
-        if (!node.isArray()) {
-            ctx.problem(ctx.loc.lineOf(at), key, "steps", "must be a list of {percent, hold}, found " + describe(node));
-            return steps;
-        }
-        int previous = -1;
-        for (int i = 0; i < node.size(); i++) {
-            JsonNode step = node.get(i);
-            String field = "steps[" + i + "]";
-            String[] stepAt = {"migrations", key, "steps", "[" + i + "]"};
-            int line = ctx.loc.lineOf(stepAt);
-            if (!step.isObject()) {
-                ctx.problem(line, key, field, "must be a mapping {percent, hold}, found " + describe(step));
-                continue;
-            }
-            unknownFields(ctx, step, STEP_FIELDS, key, field + ".", stepAt);
-            // A block-style step spans lines: point at the field itself (the step's line when absent).
-            int percentLine = ctx.loc.lineOf(append(stepAt, "percent"));
-            int holdLine = ctx.loc.lineOf(append(stepAt, "hold"));
-            JsonNode p = step.get("percent");
-            Integer percent = null;
-            if (p == null) {
-                ctx.problem(line, key, field + ".percent", "is required");
-            } else {
-                percent = percent(ctx, p, key, field + ".percent", percentLine);
-            }
-            Duration hold = null;
-            JsonNode h = step.get("hold");
-            boolean last = i == node.size() - 1;
-            if (h == null) {
-                if (!last) {
-                    ctx.problem(line, key, field + ".hold", "is required on every step but the last");
-                }
-            } else {
-                hold = duration(ctx, h, key, field + ".hold", holdLine, null);
-                if (hold != null && (hold.isZero() || hold.isNegative())) {
-                    ctx.problem(holdLine, key, field + ".hold", "must be longer than zero");
-                }
-            }
-            if (percent != null) {
-                if (percent <= previous) {
-                    ctx.problem(percentLine, key, field + ".percent", "steps must raise the percent; "
-                            + Percent.format(percent) + " does not exceed the step before (" + Percent.format(previous) + ")");
-                }
-                previous = percent;
-                steps.add(new Step(percent, hold));
-            }
-        }
-        return steps;
     }
 
     /**
@@ -465,7 +331,7 @@ public final class SettingsFileParser {
             return null;
         }
         if (node.isIntegralNumber()) {
-            return Double.isFinite(node.bigIntegerValue().doubleValue()) ? null : abbreviate(node.asText());
+            return Double.isFinite(node.bigIntegerValue().doubleValue()) ? null : InputText.abbreviate(node.asText(), 60);
         }
         if (node.isDouble() || node.isFloat()) {
             double d = node.doubleValue();
@@ -475,10 +341,10 @@ public final class SettingsFileParser {
         double asDouble = d.doubleValue();
         // A non-zero decimal that a double rounds to zero (1e-400) is as wrong as one it rounds to infinity.
         boolean underflows = asDouble == 0 && d.signum() != 0;
-        return Double.isFinite(asDouble) && !underflows ? null : abbreviate(d.toString());
+        return Double.isFinite(asDouble) && !underflows ? null : InputText.abbreviate(d.toString(), 60);
     }
 
-    private static Integer percent(Context ctx, JsonNode node, String key, String field, int line) {
+    static Integer percent(Context ctx, JsonNode node, String key, String field, int line) {
         if (!node.isNumber()) {
             ctx.problem(line, key, field, "must be a number between 0 and 100, found " + describe(node));
             return null;
@@ -491,7 +357,7 @@ public final class SettingsFileParser {
         }
     }
 
-    private static Duration duration(Context ctx, JsonNode node, String key, String field, int line, Duration fallback) {
+    static Duration duration(Context ctx, JsonNode node, String key, String field, int line, Duration fallback) {
         if (!node.isTextual()) {
             ctx.problem(line, key, field, "must be a duration such as 60s or 5m, found " + describe(node));
             return fallback;
@@ -504,7 +370,7 @@ public final class SettingsFileParser {
         }
     }
 
-    private static double number(Context ctx, JsonNode parent, String name, String key, String[] at, double fallback) {
+    static double number(Context ctx, JsonNode parent, String name, String key, String[] at, double fallback) {
         JsonNode node = parent.get(name);
         if (node == null) {
             return fallback;
@@ -529,7 +395,7 @@ public final class SettingsFileParser {
         return node.asText();
     }
 
-    private static void unknownFields(Context ctx, JsonNode node, Set<String> allowed, String key, String prefix, String[] at) {
+    static void unknownFields(Context ctx, JsonNode node, Set<String> allowed, String key, String prefix, String[] at) {
         for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
             String name = it.next();
             if (!allowed.contains(name)) {
@@ -540,39 +406,18 @@ public final class SettingsFileParser {
         }
     }
 
-    private static String[] append(String[] path, String last) {
+    static String[] append(String[] path, String last) {
         String[] out = java.util.Arrays.copyOf(path, path.length + 1);
         out[path.length] = last;
         return out;
     }
 
     static String describe(JsonNode node) {
-        if (node == null || node.isMissingNode()) {
-            return "nothing";
-        }
-        if (node.isNull()) {
-            return "null";
-        }
-        if (node.isObject()) {
-            return "a mapping";
-        }
-        if (node.isArray()) {
-            return "a list";
-        }
-        if (node.isTextual()) {
-            return "text '" + abbreviate(node.asText()) + "'";
-        }
-        if (node.isBoolean()) {
-            return "boolean " + node.asText();
-        }
-        return node.isNumber() ? "number " + node.asText() : node.getNodeType().name().toLowerCase(Locale.ROOT);
+        return InputText.describe(node, InputText.Style.YAML);
     }
 
-    private static String abbreviate(String s) {
-        return s.length() > 60 ? s.substring(0, 57) + "..." : s;
-    }
-
-    private static final class Context {
+    /** What one file's readers share: its name, its source lines and the problems found so far. */
+    static final class Context {
         final String file;
         final SourceLocations loc;
         final List<SettingsProblem> problems = new ArrayList<>();

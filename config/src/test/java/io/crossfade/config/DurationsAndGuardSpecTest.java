@@ -74,8 +74,28 @@ class DurationsAndGuardSpecTest {
 
     @Test
     void guardAcceptsTheEdgesOfEveryRange() {
-        guard(1.0, 1.0, 1, Duration.ofSeconds(1), 0.5);
-        guard(Double.MIN_VALUE, 1e6, Integer.MAX_VALUE, Duration.ofHours(1), 0.999_999);
+        assertThat(GuardSpec.problems(1.0, 1.0, 1, Duration.ofSeconds(1), 0.5)).isEmpty();
+        assertThat(guard(1.0, 1.0, 1, Duration.ofSeconds(1), 0.5))
+                .isEqualTo(new GuardSpec(1.0, 1.0, 1, Duration.ofSeconds(1), 0.5, GuardAction.HALT))
+                .extracting(GuardSpec::maxErrorRate, GuardSpec::maxRatio, GuardSpec::minSamples, GuardSpec::window,
+                        GuardSpec::confidence)
+                .containsExactly(1.0, 1.0, 1, Duration.ofSeconds(1), 0.5);
+        assertThat(GuardSpec.problems(Double.MIN_VALUE, 1e6, Integer.MAX_VALUE, Duration.ofHours(1), 0.999_999)).isEmpty();
+        assertThat(guard(Double.MIN_VALUE, 1e6, Integer.MAX_VALUE, Duration.ofHours(1), 0.999_999))
+                .extracting(GuardSpec::maxErrorRate, GuardSpec::maxRatio, GuardSpec::minSamples, GuardSpec::window,
+                        GuardSpec::confidence)
+                .containsExactly(Double.MIN_VALUE, 1e6, Integer.MAX_VALUE, Duration.ofHours(1), 0.999_999);
+    }
+
+    @Test
+    void everyValueOutsideItsRangeIsReportedAtOnceByField() {
+        assertThat(GuardSpec.problems(0, 0.5, 0, Duration.ofMillis(1), 1.0))
+                .extracting(GuardSpec.Problem::field)
+                .containsExactly("maxErrorRate", "maxRatio", "minSamples", "window", "confidence");
+        assertThatThrownBy(() -> guard(0, 0.5, 0, Duration.ofMillis(1), 1.0))
+                .hasMessageContaining("maxErrorRate must be in (0, 1], got 0.0")
+                .hasMessageContaining("maxRatio").hasMessageContaining("minSamples")
+                .hasMessageContaining("window").hasMessageContaining("confidence");
     }
 
     @Test

@@ -1,7 +1,6 @@
 package io.crossfade.sidecar;
 
 import io.crossfade.sidecar.cli.CrossfadeCommand;
-import java.util.Arrays;
 import java.util.Set;
 import picocli.CommandLine;
 
@@ -27,9 +26,5 @@ public final class Main {
             System.arraycopy(args, 0, effective, 1, args.length);
         }
         return new CommandLine(new CrossfadeCommand()).execute(effective);
-    }
-
-    static String[] withServe(String[] args) {
-        return Arrays.copyOf(args, args.length);
     }
 }

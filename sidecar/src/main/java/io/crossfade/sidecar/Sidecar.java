@@ -3,7 +3,6 @@ package io.crossfade.sidecar;
 import io.crossfade.config.SettingsException;
 import io.crossfade.sidecar.admin.AdminEndpoints;
 import io.crossfade.sidecar.admin.AdminTokens;
-import io.crossfade.sidecar.admin.MigrationHealth;
 import io.crossfade.sidecar.console.ConsoleEndpoints;
 import io.crossfade.sidecar.fleet.EtcdMigrationStore;
 import io.crossfade.sidecar.fleet.FleetMetrics;
@@ -37,6 +36,7 @@ import io.crossfade.sidecar.state.LastKnownGood;
 import io.crossfade.sidecar.watch.WatchEndpoint;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.http.HttpServerOptions;
@@ -52,7 +52,6 @@ import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import io.vertx.core.Handler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -64,10 +63,6 @@ import org.slf4j.LoggerFactory;
 public final class Sidecar implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(Sidecar.class);
-
-    /** Trees of typed views keep doubles as doubles (2.0, not the BigDecimal 2 the shared mapper would make). */
-    private static final com.fasterxml.jackson.databind.ObjectMapper VIEWS = Json.MAPPER.copy()
-            .disable(com.fasterxml.jackson.databind.DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS);
 
     private final SidecarOptions options;
     private final Clock clock = Clock.systemUTC();
@@ -166,7 +161,7 @@ public final class Sidecar implements AutoCloseable {
         closeables.add(guard);
         guard.start();
 
-        history = new MigrationHistory(controller::current, migrationHealth(), clock);
+        history = new MigrationHistory(controller::current, guard, clock);
         closeables.add(history);
         history.start(controller);
 
@@ -218,7 +213,7 @@ public final class Sidecar implements AutoCloseable {
                 controller.current().source().lastKnownGood() ? ", last-known-good copy" : "", instanceId);
 
         if (fleetStore != null) {
-            fleetStore.heartbeat(() -> FleetMetrics.heartbeat(controller.current(), opsAddress, this::guardDocument));
+            fleetStore.heartbeat(() -> FleetMetrics.heartbeat(controller.current(), opsAddress, guard));
         }
         source.watch(new SettingsSink() {
             @Override
@@ -239,17 +234,13 @@ public final class Sidecar implements AutoCloseable {
         });
     }
 
-    private MigrationHealth migrationHealth() {
-        return key -> guardDocument(key).map(doc -> doc);
-    }
-
     /** Endpoints of the read listener, in the order they are offered requests. */
     private List<Endpoints> readEndpoints() {
         List<Endpoints> list = new ArrayList<>();
-        list.add(new HealthEndpoints(controller, this::guardDocument, false));
+        list.add(new HealthEndpoints(controller, guard, false));
         list.add(new SettingsEndpoints(controller, responses, metrics, instanceId));
         list.add(new OutcomesEndpoint(vertx, guard));
-        list.add(new SnapshotEndpoint(controller, instanceId));
+        list.add(new SnapshotEndpoint(vertx, controller, instanceId));
         list.add(new WatchEndpoint(controller, WatchEndpoint.HEARTBEAT, WatchEndpoint.MAX_WATCHERS));
         list.add(new OfrepEndpoints(controller, responses, metrics, instanceId));
         return list;
@@ -258,20 +249,17 @@ public final class Sidecar implements AutoCloseable {
     /** Endpoints of the ops listener. */
     private List<Endpoints> opsEndpoints() {
         List<Endpoints> list = new ArrayList<>();
-        list.add(new HealthEndpoints(controller, this::guardDocument));
+        list.add(new HealthEndpoints(controller, guard, true));
         list.add(new MetricsEndpoint(vertx, metrics));
         list.add(fleetStore == null
-                ? new AdminEndpoints(controller, adminTokens, migrationHealth(), history, clock, null, source)
-                : new AdminEndpoints(controller, adminTokens, migrationHealth(), history, clock,
+                ? new AdminEndpoints(controller, adminTokens, guard, history, clock, null, source)
+                : new AdminEndpoints(controller, adminTokens, guard, history, clock,
                         () -> InstancesView.of(fleetStore.instances()), source));
         list.add(new ConsoleEndpoints());
         return list;
     }
 
     /** The guard's typed view as the JSON document the health and admin endpoints embed. */
-    private java.util.Optional<com.fasterxml.jackson.databind.node.ObjectNode> guardDocument(String key) {
-        return guard.view(key).map(view -> (com.fasterxml.jackson.databind.node.ObjectNode) VIEWS.valueToTree(view));
-    }
 
     /**
      * Binds {@code instances} server instances to {@code address}. The first binds alone so that port

@@ -3,7 +3,10 @@ package io.crossfade.client.internal;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.crossfade.client.OutcomeCounts;
+import io.crossfade.config.DaemonThreads;
+import io.crossfade.config.InputText;
 import io.crossfade.config.SettingKey;
+import io.crossfade.config.WireLimits;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.net.URI;
@@ -15,7 +18,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -27,18 +29,12 @@ import java.util.function.Supplier;
  * Sends recorded outcomes to the sidecar's {@code POST /v1/outcomes}, in the design's per-unit form
  * {@code {"outcomes":[{"key","unit","ok"}]}}. Recording only enqueues into a bounded in-memory queue
  * (a full queue drops the outcome and counts it); one background thread of its own sends batches of
- * at most {@link #MAX_BATCH} every {@code interval}, sooner when a full batch is waiting, and once
+ * at most {@link WireLimits#MAX_OUTCOMES_PER_REQUEST} every {@code interval}, sooner when a full batch is waiting, and once
  * more on {@link #close}. A batch that fails for a reason that may pass (no connection, timeout, 5xx,
  * 408, 429) is retried up to {@code maxAttempts} times in total; a batch the sidecar refuses (other
  * 4xx) or that runs out of attempts is counted as failed. Nothing here throws to the caller.
  */
 public final class OutcomeReporter implements AutoCloseable {
-
-    /** The sidecar's limit of outcomes per request. */
-    public static final int MAX_BATCH = 1000;
-
-    /** Longest unit the sidecar accepts, in UTF-8 bytes. */
-    public static final int MAX_UNIT_BYTES = 256;
 
     private static final System.Logger LOG = System.getLogger(OutcomeReporter.class.getName());
 
@@ -71,7 +67,7 @@ public final class OutcomeReporter implements AutoCloseable {
      * @param endpoint the sidecar's read listener
      * @param requestTimeout bound on one request
      * @param capacity bound on queued outcomes
-     * @param batchSize outcomes per request, 1 to {@link #MAX_BATCH}
+     * @param batchSize outcomes per request, 1 to {@link WireLimits#MAX_OUTCOMES_PER_REQUEST}
      * @param maxAttempts sends of one batch before it is given up, at least 1
      * @param interval time between flushes
      * @param instanceId the sidecar's instance id, the unit of outcomes recorded without one; null while
@@ -82,8 +78,9 @@ public final class OutcomeReporter implements AutoCloseable {
         if (capacity < 1) {
             throw new IllegalArgumentException("outcome queue capacity must be at least 1, got " + capacity);
         }
-        if (batchSize < 1 || batchSize > MAX_BATCH) {
-            throw new IllegalArgumentException("batch size must be 1 to " + MAX_BATCH + ", got " + batchSize);
+        if (batchSize < 1 || batchSize > WireLimits.MAX_OUTCOMES_PER_REQUEST) {
+            throw new IllegalArgumentException("batch size must be 1 to " + WireLimits.MAX_OUTCOMES_PER_REQUEST
+                    + ", got " + batchSize);
         }
         if (maxAttempts < 1) {
             throw new IllegalArgumentException("maxAttempts must be at least 1, got " + maxAttempts);
@@ -95,11 +92,7 @@ public final class OutcomeReporter implements AutoCloseable {
         this.batchSize = batchSize;
         this.maxAttempts = maxAttempts;
         this.queue = new ArrayBlockingQueue<>(capacity);
-        this.thread = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "crossfade-client-outcomes");
-            t.setDaemon(true);
-            return t;
-        });
+        this.thread = DaemonThreads.scheduler("crossfade-client-outcomes");
         long millis = interval.toMillis();
         thread.scheduleWithFixedDelay(this::flushQuietly, millis, millis, TimeUnit.MILLISECONDS);
     }
@@ -107,11 +100,11 @@ public final class OutcomeReporter implements AutoCloseable {
     /**
      * Queues one outcome without blocking. Returns false, and counts a drop, when the queue is full,
      * the reporter is closed, or the outcome could never be accepted by the sidecar (invalid key, unit
-     * over {@link #MAX_UNIT_BYTES} bytes).
+     * over {@link WireLimits#MAX_UNIT_BYTES} bytes).
      */
     public boolean record(String key, String unit, boolean ok) {
         recorded.increment();
-        if (closed.get() || !SettingKey.isValid(key) || (unit != null && tooLong(unit))) {
+        if (closed.get() || !SettingKey.isValid(key) || (unit != null && WireLimits.unitTooLong(unit))) {
             dropped.increment();
             return false;
         }
@@ -127,10 +120,6 @@ public final class OutcomeReporter implements AutoCloseable {
             }
         }
         return true;
-    }
-
-    private static boolean tooLong(String unit) {
-        return unit.length() > MAX_UNIT_BYTES || unit.getBytes(StandardCharsets.UTF_8).length > MAX_UNIT_BYTES;
     }
 
     /** Current counters. */
@@ -201,7 +190,7 @@ public final class OutcomeReporter implements AutoCloseable {
                     .POST(HttpRequest.BodyPublishers.ofByteArray(body(pending))).build(),
                     HttpResponse.BodyHandlers.ofString());
             status = response.statusCode();
-            problem = "POST /v1/outcomes answered " + status + ": " + abbreviate(response.body());
+            problem = "POST /v1/outcomes answered " + status + ": " + InputText.abbreviate(response.body(), 200);
         } catch (IOException e) {
             status = -1;
             problem = "POST /v1/outcomes failed: " + e;
@@ -239,10 +228,6 @@ public final class OutcomeReporter implements AutoCloseable {
             outcomes.addObject().put("key", o.key()).put("unit", o.unit()).put("ok", o.ok());
         }
         return doc.toString().getBytes(StandardCharsets.UTF_8);
-    }
-
-    private static String abbreviate(String s) {
-        return s == null ? "" : s.length() > 200 ? s.substring(0, 197) + "..." : s;
     }
 
     /**

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import io.crossfade.config.InputText;
 import io.crossfade.config.Resolution;
 import io.crossfade.config.Variant;
 import java.math.BigDecimal;
@@ -127,9 +128,7 @@ public final class TypedValues {
     }
 
     private static String kind(JsonNode node) {
-        String text = node.toString();
-        String shown = text.length() > 60 ? text.substring(0, 57) + "..." : text;
-        return node.getNodeType().name().toLowerCase(java.util.Locale.ROOT) + " " + shown;
+        return InputText.describe(node, InputText.Style.JSON_VALUE);
     }
 
     private static String firstLine(String message) {

@@ -63,7 +63,7 @@ class OutcomeReporterTest {
     }
 
     private OutcomeReporter reporter(int capacity, int attempts, Duration interval) {
-        reporter = new OutcomeReporter(http, endpoint(), Duration.ofSeconds(2), capacity, OutcomeReporter.MAX_BATCH,
+        reporter = new OutcomeReporter(http, endpoint(), Duration.ofSeconds(2), capacity, io.crossfade.config.WireLimits.MAX_OUTCOMES_PER_REQUEST,
                 attempts, interval, () -> instanceId);
         return reporter;
     }

@@ -1,31 +1,31 @@
 package io.crossfade.sidecar.admin;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.crossfade.config.ActiveMigration;
+import io.crossfade.config.InputText;
 import io.crossfade.config.SettingKey;
 import io.crossfade.config.SettingsSnapshot;
-import io.crossfade.sidecar.Json;
+import io.crossfade.sidecar.guard.GuardView;
+import io.crossfade.sidecar.guard.MigrationHealth;
 import io.crossfade.sidecar.history.HistoryView;
 import io.crossfade.sidecar.history.MigrationHistory;
 import io.crossfade.sidecar.http.Endpoints;
 import io.crossfade.sidecar.http.ErrorCode;
 import io.crossfade.sidecar.http.HttpResponses;
 import io.crossfade.sidecar.http.RequestBodies;
+import io.crossfade.sidecar.http.Routes;
+import io.crossfade.sidecar.rollout.AuditEvent;
 import io.crossfade.sidecar.rollout.ChangeRefusedException;
+import io.crossfade.sidecar.rollout.MigrationRecord;
 import io.crossfade.sidecar.rollout.PublishedState;
 import io.crossfade.sidecar.rollout.RolloutController;
-import io.crossfade.sidecar.rollout.AuditEvent;
-import io.crossfade.sidecar.rollout.MigrationRecord;
 import io.crossfade.sidecar.source.SettingsReload;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpHeaders;
-import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import java.time.Clock;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.regex.Matcher;
@@ -83,7 +83,7 @@ public final class AdminEndpoints implements Endpoints {
     /**
      * @param controller where changes go and the published state comes from
      * @param tokens the accepted bearer tokens
-     * @param health per-variant outcomes for the views ({@link MigrationHealth#NONE} until the guard supplies them)
+     * @param health the guard's view of each migration ({@link MigrationHealth#NONE} without a guard)
      * @param history the recent points of each migration, for {@code .../history}
      * @param clock for ramp hold times
      */
@@ -115,43 +115,33 @@ public final class AdminEndpoints implements Endpoints {
     }
 
     @Override
-    public boolean handle(HttpServerRequest request) {
-        String path = request.path();
-        if (!path.equals(ROOT) && !path.startsWith(ROOT + "/")) {
-            return false;
+    public void addRoutes(Routes routes) {
+        Routes admin = new Routes()
+                .get(EVENTS, (request, params) -> events(request))
+                .get(MIGRATIONS, (request, params) -> list(request))
+                .get(MIGRATIONS + "/", (request, params) -> list(request))
+                .get(MIGRATIONS + "/{key}", (request, params) -> show(request, params.get("key")))
+                .get(MIGRATIONS + "/{key}/" + HISTORY, (request, params) -> history(request, params.get("key")));
+        for (ChangeRequest.Action action : ChangeRequest.Action.values()) {
+            admin.post(MIGRATIONS + "/{key}/" + action.segment(),
+                    (request, params) -> change(request, params.get("key"), action));
         }
-        Optional<String> actor = authenticate(request);
-        if (actor.isEmpty()) {
-            return true;
+        if (instances != null) {
+            admin.get(ROOT + "/v1/instances", (request, params) -> HttpResponses.json(request, 200, instances.get()));
         }
-        if (path.equals(ReloadEndpoint.PATH)) {
-            reload.handle(request, actor.get());
-        } else if (instances != null && path.equals(ROOT + "/v1/instances")) {
-            if (readOnly(request)) {
-                HttpResponses.json(request, 200, Json.MAPPER.valueToTree(instances.get()));
+        admin.post(ReloadEndpoint.PATH, (request, params) -> reload.handle(request, actorOf(request)));
+        // Every /admin path needs the token first, even one that does not exist or takes another method.
+        Routes.Handler authenticated = (request, params) -> {
+            if (authenticate(request).isPresent() && !admin.handle(request)) {
+                HttpResponses.error(request, ErrorCode.NOT_FOUND, "nothing at " + request.path() + "; " + ROUTES);
             }
-        } else if (path.equals(EVENTS)) {
-            if (readOnly(request)) {
-                events(request);
-            }
-        } else if (path.equals(MIGRATIONS) || path.equals(MIGRATIONS + "/")) {
-            if (readOnly(request)) {
-                list(request);
-            }
-        } else if (path.startsWith(MIGRATIONS + "/")) {
-            String rest = path.substring(MIGRATIONS.length() + 1);
-            int slash = rest.indexOf('/');
-            if (slash < 0) {
-                if (readOnly(request)) {
-                    show(request, rest);
-                }
-            } else {
-                change(request, rest.substring(0, slash), rest.substring(slash + 1), actor.get());
-            }
-        } else {
-            HttpResponses.error(request, ErrorCode.NOT_FOUND, "nothing at " + path + "; " + ROUTES);
-        }
-        return true;
+        };
+        routes.add(Routes.ANY, ROOT, authenticated).add(Routes.ANY, ROOT + "/*", authenticated);
+    }
+
+    /** The actor of a request that passed {@link #authenticate} (every admin route is behind it). */
+    private String actorOf(HttpServerRequest request) {
+        return tokens.actorFor(request.getHeader(HttpHeaders.AUTHORIZATION)).orElseThrow();
     }
 
     /** The actor of the request's token, or empty after answering 401. */
@@ -181,38 +171,26 @@ public final class AdminEndpoints implements Endpoints {
         String value = header.strip();
         int space = value.indexOf(' ');
         String scheme = space < 0 ? value : value.substring(0, space);
-        return scheme.length() > 20 ? scheme.substring(0, 17) + "..." : scheme;
-    }
-
-    /** True for GET or HEAD without a body; otherwise answers 405 or 413. */
-    private static boolean readOnly(HttpServerRequest request) {
-        if (request.method() != HttpMethod.GET && request.method() != HttpMethod.HEAD) {
-            HttpResponses.methodNotAllowed(request, "GET, HEAD");
-            return false;
-        }
-        if (RequestBodies.declaredTooLarge(request)) {
-            HttpResponses.error(request, ErrorCode.PAYLOAD_TOO_LARGE, "request body is over the 64 KiB limit");
-            return false;
-        }
-        return true;
+        return InputText.abbreviate(scheme, 20);
     }
 
     private void list(HttpServerRequest request) {
         PublishedState state = controller.current();
-        ObjectNode doc = Json.MAPPER.createObjectNode();
-        doc.put("version", state.snapshot().version());
-        ArrayNode migrations = doc.putArray("migrations");
+        List<MigrationView> migrations = new ArrayList<>();
         for (ActiveMigration m : state.snapshot().migrations().values()) {
             MigrationRecord record = state.records().get(m.spec().key());
             if (record != null) {
-                migrations.addPOJO(view(m, record));
+                migrations.add(view(m, record));
             }
         }
         // pollers (the console) send If-None-Match and get 304 while nothing changed
-        HttpResponses.jsonTagged(request, doc);
+        HttpResponses.jsonTagged(request, new MigrationList(state.snapshot().version(), migrations));
     }
 
     private void history(HttpServerRequest request, String key) {
+        if (!validKey(request, key)) {
+            return;
+        }
         PublishedState state = controller.current();
         ActiveMigration m = state.snapshot().migration(key);
         Optional<HistoryView> view = m == null ? Optional.empty() : history.view(key);
@@ -238,26 +216,8 @@ public final class AdminEndpoints implements Endpoints {
         respondWithView(request, view(m, record));
     }
 
-    private void change(HttpServerRequest request, String key, String segment, String actor) {
-        if (segment.equals(HISTORY)) {
-            if (readOnly(request) && validKey(request, key)) {
-                history(request, key);
-            }
-            return;
-        }
-        ChangeRequest.Action action = ChangeRequest.Action.ofSegment(segment);
-        if (action == null || segment.contains("/")) {
-            HttpResponses.error(request, ErrorCode.NOT_FOUND, "nothing at " + request.path() + "; " + ROUTES);
-            return;
-        }
-        if (request.method() != HttpMethod.POST) {
-            HttpResponses.methodNotAllowed(request, "POST");
-            return;
-        }
-        if (RequestBodies.declaredTooLarge(request)) {
-            HttpResponses.error(request, ErrorCode.PAYLOAD_TOO_LARGE, "request body is over the 64 KiB limit");
-            return;
-        }
+    private void change(HttpServerRequest request, String key, ChangeRequest.Action action) {
+        String actor = actorOf(request);
         if (!validKey(request, key)) {
             return;
         }
@@ -269,7 +229,7 @@ public final class AdminEndpoints implements Endpoints {
             return;
         }
         Context context = Vertx.currentContext();
-        RequestBodies.read(request, RequestBodies.MAX_BYTES).onComplete(read -> {
+        RequestBodies.read(request).onComplete(read -> {
             if (read.failed()) {
                 if (read.cause() instanceof RequestBodies.TooLarge) {
                     HttpResponses.error(request, ErrorCode.PAYLOAD_TOO_LARGE, read.cause().getMessage());
@@ -303,8 +263,7 @@ public final class AdminEndpoints implements Endpoints {
         Matcher m = IF_MATCH.matcher(header.strip());
         if (!m.matches()) {
             throw new IllegalArgumentException("If-Match must be one revision, like 17 or \"17\" (the ETag of"
-                    + " GET " + MIGRATIONS + "/{key}), got '" + (header.length() > 40 ? header.substring(0, 37) + "..."
-                    : header) + "'");
+                    + " GET " + MIGRATIONS + "/{key}), got '" + InputText.abbreviate(header, 40) + "'");
         }
         return Long.parseLong(m.group(1));
     }
@@ -347,15 +306,8 @@ public final class AdminEndpoints implements Endpoints {
         if (more) {
             page = page.subList(0, limit);
         }
-        ObjectNode doc = Json.MAPPER.createObjectNode();
-        ArrayNode events = doc.putArray("events");
-        for (AuditEvent e : page) {
-            events.addPOJO(EventView.of(e));
-        }
-        doc.put("next", page.isEmpty() ? since : page.get(page.size() - 1).seq());
-        doc.put("more", more);
-        doc.put("lastSeq", controller.audit().lastSeq());
-        HttpResponses.json(request, 200, doc);
+        HttpResponses.json(request, 200, new EventPage(page.stream().map(EventView::of).toList(),
+                page.isEmpty() ? since : page.get(page.size() - 1).seq(), more, controller.audit().lastSeq()));
     }
 
     private static long longParam(HttpServerRequest request, String name, long min, long max, long absent) {
@@ -368,7 +320,7 @@ public final class AdminEndpoints implements Endpoints {
             value = Long.parseLong(text.strip());
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException(name + " must be a whole number from " + min + " to " + max
-                    + ", got '" + (text.length() > 40 ? text.substring(0, 37) + "..." : text) + "'");
+                    + ", got '" + InputText.abbreviate(text, 40) + "'");
         }
         if (value < min || value > max) {
             throw new IllegalArgumentException(name + " must be from " + min + " to " + max + ", got " + value);
@@ -387,7 +339,7 @@ public final class AdminEndpoints implements Endpoints {
                 healthOf(record.key()), clock.instant());
     }
 
-    private JsonNode healthOf(String key) {
+    private GuardView healthOf(String key) {
         try {
             return health.describe(key).orElse(null);
         } catch (RuntimeException e) {
@@ -405,8 +357,8 @@ public final class AdminEndpoints implements Endpoints {
         if (SettingKey.isValid(key)) {
             return true;
         }
-        String shown = key.length() > 80 ? key.substring(0, 77) + "..." : key;
-        HttpResponses.error(request, ErrorCode.BAD_REQUEST, "invalid key '" + shown + "': " + SettingKey.rule());
+        HttpResponses.error(request, ErrorCode.BAD_REQUEST,
+                "invalid key '" + InputText.abbreviate(key, 80) + "': " + SettingKey.rule());
         return false;
     }
 

@@ -6,8 +6,9 @@ import com.fasterxml.jackson.core.json.JsonReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectReader;
+import io.crossfade.config.InputText;
 import io.crossfade.config.Percent;
-import io.crossfade.sidecar.Json;
+import io.crossfade.sidecar.json.Json;
 import io.crossfade.sidecar.rollout.Change;
 import java.io.IOException;
 import java.math.BigDecimal;
@@ -163,18 +164,10 @@ public record ChangeRequest(Change change, String reason) {
     }
 
     private static String kind(JsonNode node) {
-        switch (node.getNodeType()) {
-            case STRING: return "a string";
-            case BOOLEAN: return "a boolean";
-            case NULL: return "null";
-            case ARRAY: return "an array";
-            case OBJECT: return "an object";
-            case NUMBER: return "a number";
-            default: return node.getNodeType().name().toLowerCase(Locale.ROOT);
-        }
+        return InputText.describe(node, InputText.Style.JSON_TYPE);
     }
 
     private static String abbreviate(String s) {
-        return s.length() > 40 ? s.substring(0, 37) + "..." : s;
+        return InputText.abbreviate(s, 40);
     }
 }

@@ -7,6 +7,8 @@ import io.crossfade.config.MigrationSpec;
 import io.crossfade.config.MigrationStatus;
 import io.crossfade.config.Percent;
 import io.crossfade.config.Step;
+import io.crossfade.sidecar.guard.GuardView;
+import io.crossfade.sidecar.guard.MigrationHealth;
 import io.crossfade.sidecar.rollout.MigrationRecord;
 import java.math.BigDecimal;
 import java.time.Instant;
@@ -22,10 +24,10 @@ import java.util.List;
  * @param revision audit sequence number of the last change; send it back as {@code If-Match}
  * @param spec what the settings files declare
  * @param state the durable state
- * @param health per-variant outcome counts and error rates in the guard window, from
- *     {@link MigrationHealth}; null until the guard knows something
+ * @param health the guard's view: status and per-variant outcome counts and error rates in its
+ *     window, from {@link MigrationHealth}; null until the guard knows something
  */
-public record MigrationView(String key, String id, long revision, Spec spec, State state, JsonNode health) {
+public record MigrationView(String key, String id, long revision, Spec spec, State state, GuardView health) {
 
     /**
      * The declared part.
@@ -87,9 +89,9 @@ public record MigrationView(String key, String id, long revision, Spec spec, Sta
      *
      * @param spec the declaration, or null when the migration was retired since {@code record} was
      *     made (a response racing with a reload)
-     * @param health the guard's document, or null
+     * @param health the guard's view, or null
      */
-    public static MigrationView of(MigrationSpec spec, MigrationRecord record, JsonNode health, Instant now) {
+    public static MigrationView of(MigrationSpec spec, MigrationRecord record, GuardView health, Instant now) {
         MigrationStatus status = record.status();
         Ramp ramp = record.stepIndex() < 0 || spec == null ? null
                 : new Ramp(record.stepIndex() + 1, spec.steps().size(), record.holdStartedAt() != null,

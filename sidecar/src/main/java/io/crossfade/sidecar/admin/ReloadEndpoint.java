@@ -1,7 +1,7 @@
 package io.crossfade.sidecar.admin;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.crossfade.sidecar.Json;
+import io.crossfade.sidecar.json.Json;
 import io.crossfade.sidecar.http.ErrorCode;
 import io.crossfade.sidecar.http.HttpResponses;
 import io.crossfade.sidecar.http.RequestBodies;
@@ -10,7 +10,6 @@ import io.crossfade.sidecar.source.SettingsReload;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import java.io.IOException;
 import java.util.Iterator;
@@ -43,16 +42,12 @@ final class ReloadEndpoint {
     }
 
     void handle(HttpServerRequest request, String actor) {
-        if (request.method() != HttpMethod.POST) {
-            HttpResponses.methodNotAllowed(request, "POST");
-            return;
-        }
         if (reload == null) {
             HttpResponses.error(request, ErrorCode.UNAVAILABLE, "this sidecar has no settings source to reload");
             return;
         }
         Context context = Vertx.currentContext();
-        RequestBodies.read(request, RequestBodies.MAX_BYTES).onComplete(read -> {
+        RequestBodies.read(request).onComplete(read -> {
             if (read.failed()) {
                 if (read.cause() instanceof RequestBodies.TooLarge) {
                     HttpResponses.error(request, ErrorCode.PAYLOAD_TOO_LARGE, read.cause().getMessage());

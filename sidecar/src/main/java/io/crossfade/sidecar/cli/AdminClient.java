@@ -1,7 +1,7 @@
 package io.crossfade.sidecar.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.crossfade.sidecar.Json;
+import io.crossfade.sidecar.json.Json;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.URI;
@@ -38,6 +38,15 @@ final class AdminClient {
      * @param raw the body as sent, for {@code --json}
      */
     record Answer(JsonNode body, String raw) {
+
+        /** The body as the view record the admin API serialised it from. */
+        <T> T as(Class<T> view) throws Refused {
+            try {
+                return Json.MAPPER.treeToValue(body, view);
+            } catch (IOException | IllegalArgumentException e) {
+                throw new Refused("the sidecar's answer is not a " + view.getSimpleName() + ": " + describe(e));
+            }
+        }
     }
 
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(CONNECT_TIMEOUT).build();

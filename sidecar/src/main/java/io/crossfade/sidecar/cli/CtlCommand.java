@@ -2,11 +2,16 @@ package io.crossfade.sidecar.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.crossfade.config.InputText;
 import io.crossfade.config.Percent;
 import io.crossfade.config.SettingKey;
-import io.crossfade.sidecar.Json;
 import io.crossfade.sidecar.admin.AdminTokens;
+import io.crossfade.sidecar.admin.EventPage;
+import io.crossfade.sidecar.admin.EventView;
+import io.crossfade.sidecar.admin.MigrationList;
+import io.crossfade.sidecar.admin.MigrationView;
 import io.crossfade.sidecar.guard.GuardView;
+import io.crossfade.sidecar.json.Json;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.math.BigDecimal;
@@ -211,7 +216,7 @@ public final class CtlCommand implements Runnable {
             if (printedJson(answer)) {
                 return 0;
             }
-            JsonNode migrations = answer.body().path("migrations");
+            List<MigrationView> migrations = answer.as(MigrationList.class).migrations();
             if (migrations.isEmpty()) {
                 out().println("no migrations: the settings files declare none");
                 out().flush();
@@ -223,18 +228,16 @@ public final class CtlCommand implements Runnable {
                             "REV")
                     : new TextTable("KEY", "PERCENT", "STATE", "OLD → NEW", "OWNER", "ERRORS (old / new)", "EVIDENCE",
                             "REV", "FLEET");
-            for (JsonNode m : migrations) {
-                JsonNode s = m.path("spec");
-                JsonNode st = m.path("state");
-                GuardView health = guardView(m.path("health"));
-                String[] row = {m.path("key").asText(), st.path("percent").asText() + "%", stateText(st),
-                        value(s.path("from")) + " → " + value(s.path("to")), s.path("owner").asText(null),
-                        errors(health), evidence(health), m.path("revision").asText()};
+            for (MigrationView m : migrations) {
+                MigrationView.Spec s = m.spec();
+                String[] row = {m.key(), m.state().percent().toPlainString() + "%", stateText(m.state()),
+                        s == null ? "-" : value(s.from()) + " → " + value(s.to()), s == null ? null : s.owner(),
+                        errors(m.health()), evidence(m.health()), String.valueOf(m.revision())};
                 if (fleet == null) {
                     table.row(row);
                 } else {
                     String[] wider = java.util.Arrays.copyOf(row, row.length + 1);
-                    wider[row.length] = convergence(fleet, m.path("key").asText(), m.path("revision").asLong());
+                    wider[row.length] = convergence(fleet, m.key(), m.revision());
                     table.row(wider);
                 }
             }
@@ -269,26 +272,14 @@ public final class CtlCommand implements Runnable {
             return converged + "/" + total + " at rev " + revision;
         }
 
-        private static String stateText(JsonNode state) {
-            String text = state.path("state").asText();
-            JsonNode ramp = state.path("ramp");
-            if (ramp.isObject()) {
-                text += state.path("manual").asBoolean() ? " (off ramp at step " : " (step ";
-                text += ramp.path("step").asText() + "/" + ramp.path("of").asText() + ")";
+        private static String stateText(MigrationView.State state) {
+            String text = state.state();
+            MigrationView.Ramp ramp = state.ramp();
+            if (ramp != null) {
+                text += state.manual() ? " (off ramp at step " : " (step ";
+                text += ramp.step() + "/" + ramp.of() + ")";
             }
             return text;
-        }
-
-        /** The guard's view in a migration's {@code health}, or null when the sidecar sent none. */
-        private static GuardView guardView(JsonNode health) {
-            if (!health.isObject() || !health.path("guard").isObject()) {
-                return null;
-            }
-            try {
-                return Json.MAPPER.treeToValue(health, GuardView.class);
-            } catch (com.fasterxml.jackson.core.JsonProcessingException | IllegalArgumentException e) {
-                return null;
-            }
         }
 
         /** {@code 0.43% (21/4833) / 1.19% (3/253)}, or {@code -} until the guard reports. */
@@ -360,9 +351,9 @@ public final class CtlCommand implements Runnable {
             if (printedJson(answer)) {
                 return 0;
             }
-            JsonNode state = answer.body().path("state");
-            out().println(key + " is now at " + state.path("percent").asText() + "% " + state.path("state").asText()
-                    + " (revision " + answer.body().path("revision").asText() + ")");
+            MigrationView view = answer.as(MigrationView.class);
+            out().println(key + " is now at " + view.state().percent().toPlainString() + "% " + view.state().state()
+                    + " (revision " + view.revision() + ")");
             out().flush();
             return 0;
         }
@@ -471,14 +462,16 @@ public final class CtlCommand implements Runnable {
                 try {
                     AdminClient.Answer answer = client.get(query(after));
                     JsonNode events = answer.body().path("events");
-                    if (!events.isEmpty()) {
+                    EventPage page = answer.as(EventPage.class);
+                    if (!page.events().isEmpty()) {
                         TextTable table = table();
-                        for (JsonNode e : events) {
+                        for (int i = 0; i < page.events().size(); i++) {
+                            EventView e = page.events().get(i);
                             if (ctl.json) {
-                                out().println(e.toString());
+                                out().println(events.get(i).toString());
                             }
                             row(table, e);
-                            after = Math.max(after, e.path("seq").asLong());
+                            after = Math.max(after, e.seq());
                         }
                         if (!ctl.json) {
                             table.print(out(), header);
@@ -486,7 +479,7 @@ public final class CtlCommand implements Runnable {
                         }
                         out().flush();
                     }
-                    more = answer.body().path("more").asBoolean();
+                    more = page.more();
                 } catch (AdminClient.Refused e) {
                     spec.commandLine().getErr().println("crossfade ctl: " + e.getMessage() + " (retrying)");
                     spec.commandLine().getErr().flush();
@@ -502,10 +495,9 @@ public final class CtlCommand implements Runnable {
             return new TextTable("SEQ", "TIME", "ACTOR", "KEY", "ACTION", "CHANGE", "REASON");
         }
 
-        private static void row(TextTable table, JsonNode e) {
-            table.row(e.path("seq").asText(), shortTime(e.path("time").asText()), actor(e),
-                    e.path("key").asText(), e.path("action").asText(),
-                    side(e.path("from")) + " → " + side(e.path("to")), e.path("reason").asText(null));
+        private static void row(TextTable table, EventView e) {
+            table.row(String.valueOf(e.seq()), shortTime(String.valueOf(e.time())), actor(e), e.key(), e.action(),
+                    side(e.from()) + " → " + side(e.to()), e.reason());
         }
 
         @Override
@@ -517,32 +509,31 @@ public final class CtlCommand implements Runnable {
             if (printedJson(answer)) {
                 return 0;
             }
-            JsonNode events = answer.body().path("events");
-            if (events.isEmpty()) {
+            EventPage page = answer.as(EventPage.class);
+            if (page.events().isEmpty()) {
                 out().println("no events" + (key == null ? "" : " for " + key) + (since > 0 ? " after " + since : ""));
             } else {
                 TextTable table = table();
-                for (JsonNode e : events) {
+                for (EventView e : page.events()) {
                     row(table, e);
                 }
                 table.print(out());
             }
-            if (answer.body().path("more").asBoolean()) {
+            if (page.more()) {
                 out().println("(more: crossfade ctl events" + (key == null ? "" : " " + key) + " --since "
-                        + answer.body().path("next").asText() + ")");
+                        + page.next() + ")");
             }
             out().flush();
             return 0;
         }
 
         /** The actor, and in a fleet the sidecar it acted through: {@code alice@checkout-7f9c}. */
-        private static String actor(JsonNode e) {
-            String instance = e.path("instance").asText(null);
-            return e.path("actor").asText() + (instance == null ? "" : "@" + instance);
+        private static String actor(EventView e) {
+            return e.actor() + (e.instance() == null ? "" : "@" + e.instance());
         }
 
         private static String side(JsonNode s) {
-            return s.isObject() ? s.path("percent").asText() + "% " + s.path("state").asText() : "(none)";
+            return s != null && s.isObject() ? s.path("percent").asText() + "% " + s.path("state").asText() : "(none)";
         }
 
         /** {@code 2025-05-01T10:15:30Z}: the ISO time to the second, for a table. */
@@ -589,7 +580,6 @@ public final class CtlCommand implements Runnable {
         if (v == null || v.isMissingNode()) {
             return "-";
         }
-        String text = v.toString();
-        return text.length() > 30 ? text.substring(0, 27) + "..." : text;
+        return InputText.abbreviate(v.toString(), 30);
     }
 }

@@ -6,7 +6,7 @@ import io.crossfade.config.MigrationSpec;
 import io.crossfade.config.Percent;
 import io.crossfade.config.SettingsDirectory;
 import io.crossfade.config.SettingsException;
-import io.crossfade.sidecar.Json;
+import io.crossfade.sidecar.json.Json;
 import io.crossfade.sidecar.guard.GuardSimulator;
 import io.crossfade.sidecar.guard.Verdict;
 import java.io.PrintWriter;

@@ -4,6 +4,7 @@ import io.crossfade.sidecar.http.Endpoints;
 import io.crossfade.sidecar.http.EntityTags;
 import io.crossfade.sidecar.http.ErrorCode;
 import io.crossfade.sidecar.http.HttpResponses;
+import io.crossfade.sidecar.http.Routes;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
@@ -73,36 +74,46 @@ public final class ConsoleEndpoints implements Endpoints {
     }
 
     @Override
-    public boolean handle(HttpServerRequest request) {
-        String path = request.path();
-        boolean root = path.equals("/") || path.equals("/console");
-        if (!root && !path.startsWith(PATH)) {
-            return false;
-        }
+    public void addRoutes(Routes routes) {
+        // Any method: even a refused one gets the console's security headers before its 405.
+        routes.add(Routes.ANY, "/", (request, params) -> redirect(request))
+                .add(Routes.ANY, "/console", (request, params) -> redirect(request))
+                .add(Routes.ANY, PATH + "*", (request, params) -> asset(request, params.get("*")));
+    }
+
+    /** Secures the answer; false after answering 405 to a method other than GET or HEAD. */
+    private static boolean securedRead(HttpServerRequest request) {
         secure(request.response());
         if (request.method() != HttpMethod.GET && request.method() != HttpMethod.HEAD) {
             HttpResponses.methodNotAllowed(request, "GET, HEAD");
-            return true;
+            return false;
         }
-        if (root) {
+        return true;
+    }
+
+    private static void redirect(HttpServerRequest request) {
+        if (securedRead(request)) {
             request.response().setStatusCode(302).putHeader(HttpHeaders.LOCATION, PATH).end();
-            return true;
         }
-        String name = path.substring(PATH.length());
+    }
+
+    private void asset(HttpServerRequest request, String name) {
+        if (!securedRead(request)) {
+            return;
+        }
         Asset asset = assets.get(name.isEmpty() ? "index.html" : name);
         if (asset == null) {
-            HttpResponses.error(request, ErrorCode.NOT_FOUND, "the console has no " + path);
-            return true;
+            HttpResponses.error(request, ErrorCode.NOT_FOUND, "the console has no " + request.path());
+            return;
         }
         HttpServerResponse response = request.response();
         response.putHeader(HttpHeaders.ETAG, asset.etag()).putHeader(HttpHeaders.CACHE_CONTROL, "no-cache");
         if (EntityTags.noneMatch(request.getHeader(HttpHeaders.IF_NONE_MATCH), asset.etag())) {
             response.setStatusCode(304).end();
-            return true;
+            return;
         }
         response.setStatusCode(200).putHeader(HttpHeaders.CONTENT_TYPE, asset.type());
         HttpResponses.end(request, asset.body());
-        return true;
     }
 
     private static void secure(HttpServerResponse response) {

@@ -3,7 +3,7 @@ package io.crossfade.sidecar.fleet;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.crossfade.sidecar.Json;
+import io.crossfade.sidecar.json.Json;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Promise;

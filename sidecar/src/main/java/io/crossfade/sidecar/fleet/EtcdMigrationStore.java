@@ -1,9 +1,10 @@
 package io.crossfade.sidecar.fleet;
 
+import io.crossfade.config.DaemonThreads;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.crossfade.sidecar.Json;
+import io.crossfade.sidecar.json.Json;
 import io.crossfade.sidecar.fleet.EtcdGateway.Kv;
 import io.crossfade.sidecar.fleet.EtcdGateway.WatchMessage;
 import io.crossfade.sidecar.rollout.AuditEvent;
@@ -102,11 +103,7 @@ public final class EtcdMigrationStore implements MigrationStore {
         this.vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1).setWorkerPoolSize(1)
                 .setInternalBlockingPoolSize(1));
         this.etcd = new EtcdGateway(vertx, options);
-        this.cacheWriter = Executors.newSingleThreadExecutor(r -> {
-            Thread t = new Thread(r, "crossfade-fleet-cache");
-            t.setDaemon(true);
-            return t;
-        });
+        this.cacheWriter = Executors.newSingleThreadExecutor(DaemonThreads.factory("crossfade-fleet-cache"));
         this.prefix = options.prefix();
         this.seqKey = prefix + "seq";
         this.since = clock.instant();

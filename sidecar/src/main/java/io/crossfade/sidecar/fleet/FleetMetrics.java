@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.crossfade.config.ActiveMigration;
 import io.crossfade.config.Percent;
 import io.crossfade.sidecar.HostPort;
-import io.crossfade.sidecar.Json;
+import io.crossfade.sidecar.json.Json;
 import io.crossfade.sidecar.rollout.MigrationRecord;
 import io.crossfade.sidecar.rollout.PublishedState;
 import io.crossfade.sidecar.rollout.StoreStatus;
@@ -41,7 +41,7 @@ public final class FleetMetrics {
      * {@code migrations} and {@code outcomes} (its guard window counts by setting key).
      */
     public static ObjectNode heartbeat(PublishedState state, HostPort opsAddress,
-            java.util.function.Function<String, java.util.Optional<ObjectNode>> guardView) {
+            io.crossfade.sidecar.guard.MigrationHealth guardView) {
         ObjectNode doc = Json.MAPPER.createObjectNode();
         doc.put("opsAddress", opsAddress == null ? null : opsAddress.toString());
         if (state == null) {
@@ -58,9 +58,8 @@ public final class FleetMetrics {
             node.put("percent", Percent.toDecimal(m.status().percent()));
             node.put("state", m.status().state().wireName());
             // This instance's guard window counts: {"old":{"ok","errors",…},"new":{…}}.
-            guardView.apply(m.spec().key()).map(v -> v.path("guard").path("outcomes"))
-                    .filter(com.fasterxml.jackson.databind.JsonNode::isObject)
-                    .ifPresent(o -> outcomes.set(m.spec().key(), o));
+            guardView.describe(m.spec().key()).map(v -> v.guard().outcomes())
+                    .ifPresent(o -> outcomes.set(m.spec().key(), Json.MAPPER.valueToTree(o)));
         }
         return doc;
     }

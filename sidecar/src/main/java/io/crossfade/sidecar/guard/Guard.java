@@ -1,6 +1,7 @@
 package io.crossfade.sidecar.guard;
 
 import io.crossfade.config.ActiveMigration;
+import io.crossfade.config.DaemonThreads;
 import io.crossfade.config.GuardAction;
 import io.crossfade.config.GuardSpec;
 import io.crossfade.config.MigrationSpec;
@@ -19,7 +20,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -44,7 +44,7 @@ import org.slf4j.LoggerFactory;
  * <p>Thread-safety: {@link #record} and {@link #describe} may be called from any thread; all
  * decisions are taken on the guard's own thread, one at a time.
  */
-public final class Guard implements AutoCloseable {
+public final class Guard implements MigrationHealth, AutoCloseable {
 
     /** The audit actor of the guard's decisions. */
     public static final String ACTOR = "guard";
@@ -79,11 +79,7 @@ public final class Guard implements AutoCloseable {
         this.metrics = new GuardMetrics(registry);
         this.clock = Objects.requireNonNull(clock, "clock");
         this.watches = new Watches(Objects.requireNonNull(millis, "millis"));
-        this.thread = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "crossfade-guard");
-            t.setDaemon(true);
-            return t;
-        });
+        this.thread = DaemonThreads.scheduler("crossfade-guard");
         this.steps = new StepScheduler(controller, watches, thread);
     }
 
@@ -172,7 +168,8 @@ public final class Guard implements AutoCloseable {
      * evidence are judged on the same window counts that are shown beside them. Cheap enough for an
      * event loop (sums of a few hundred counters, a few exponentials); any thread.
      */
-    public Optional<GuardView> view(String key) {
+    @Override
+    public Optional<GuardView> describe(String key) {
         PublishedState state = controller.current();
         ActiveMigration migration = state == null ? null : state.snapshot().migration(key);
         MigrationRecord record = state == null ? null : state.records().get(key);

@@ -2,12 +2,12 @@ package io.crossfade.sidecar.guard;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import io.crossfade.config.InputText;
 import io.crossfade.config.SettingKey;
 import io.crossfade.config.Variant;
-import io.crossfade.sidecar.Json;
-import io.crossfade.sidecar.read.SettingsEndpoints;
+import io.crossfade.config.WireLimits;
+import io.crossfade.sidecar.json.Json;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -15,16 +15,13 @@ import java.util.Set;
 
 /**
  * Parses and validates the body of {@code POST /v1/outcomes}: {@code {"outcomes": [...]}} with up
- * to {@value #MAX_ENTRIES} entries, each either per-unit {@code {"key","unit","ok":true|false}} or
+ * to {@value WireLimits#MAX_OUTCOMES_PER_REQUEST} entries, each either per-unit {@code {"key","unit","ok":true|false}} or
  * aggregated {@code {"key","variant":"old"|"new","ok":N,"errors":M}}; both forms may be mixed. A
  * batch is all or nothing: the first bad entry rejects it, with a message naming the entry and
  * field. Unknown fields are rejected too, so that a typo such as {@code "error": 3} is not silently
  * counted as zero errors. Pure; thread-safe.
  */
 public final class OutcomeBatch {
-
-    /** Most entries one request may carry. */
-    public static final int MAX_ENTRIES = 1000;
 
     /** Largest {@code ok} or {@code errors} count of one aggregated entry. */
     public static final long MAX_COUNT = 1_000_000_000L;
@@ -87,8 +84,8 @@ public final class OutcomeBatch {
         if (!outcomes.isArray()) {
             throw invalid("\"outcomes\" must be an array, found " + describe(outcomes));
         }
-        if (outcomes.size() > MAX_ENTRIES) {
-            throw new Invalid("at most " + MAX_ENTRIES + " outcomes per request, got " + outcomes.size()
+        if (outcomes.size() > WireLimits.MAX_OUTCOMES_PER_REQUEST) {
+            throw new Invalid("at most " + WireLimits.MAX_OUTCOMES_PER_REQUEST + " outcomes per request, got " + outcomes.size()
                     + "; send them in several batches", true);
         }
         List<Outcome> parsed = new ArrayList<>(outcomes.size());
@@ -161,9 +158,8 @@ public final class OutcomeBatch {
         if (unit.isEmpty()) {
             throw invalid(at + " is empty; give the unit the setting was read for");
         }
-        if (unit.length() > SettingsEndpoints.MAX_UNIT_BYTES
-                || unit.getBytes(StandardCharsets.UTF_8).length > SettingsEndpoints.MAX_UNIT_BYTES) {
-            throw invalid(at + " is longer than " + SettingsEndpoints.MAX_UNIT_BYTES + " bytes");
+        if (WireLimits.unitTooLong(unit)) {
+            throw invalid(at + " is longer than " + WireLimits.MAX_UNIT_BYTES + " bytes");
         }
         return unit;
     }
@@ -184,20 +180,10 @@ public final class OutcomeBatch {
     }
 
     private static String describe(JsonNode node) {
-        if (node == null || node.isMissingNode()) {
-            return "nothing";
-        }
-        if (node.isNull()) {
-            return "null";
-        }
-        String type = node.getNodeType().name().toLowerCase(java.util.Locale.ROOT);
-        if (node.isContainerNode()) {
-            return "an " + (node.isArray() ? "array" : "object");
-        }
-        return type + " " + abbreviate(node.toString());
+        return InputText.describe(node, InputText.Style.JSON);
     }
 
     private static String abbreviate(String s) {
-        return s.length() > 60 ? s.substring(0, 57) + "..." : s;
+        return InputText.abbreviate(s, 60);
     }
 }

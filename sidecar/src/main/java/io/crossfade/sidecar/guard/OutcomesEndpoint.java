@@ -1,14 +1,15 @@
 package io.crossfade.sidecar.guard;
 
-import io.crossfade.sidecar.Json;
+import io.crossfade.config.WireLimits;
 import io.crossfade.sidecar.http.Endpoints;
 import io.crossfade.sidecar.http.ErrorCode;
 import io.crossfade.sidecar.http.HttpResponses;
 import io.crossfade.sidecar.http.RequestBodies;
+import io.crossfade.sidecar.http.Routes;
+import io.crossfade.sidecar.json.Json;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import java.util.List;
 import org.slf4j.Logger;
@@ -19,7 +20,7 @@ import org.slf4j.LoggerFactory;
  * or aggregated per variant, and the {@link Guard} judges the migrations they touch. Answers 202
  * {@code {"accepted": N, "dropped": M}} (counted in outcomes; dropped ones are for keys without a
  * running migration), 400 naming the entry and field of a malformed batch (nothing of it is
- * recorded), 413 over 64 KiB or {@value OutcomeBatch#MAX_ENTRIES} entries, 405 for other methods.
+ * recorded), 413 over 64 KiB or {@value WireLimits#MAX_OUTCOMES_PER_REQUEST} entries, 405 for other methods.
  *
  * <p>Never blocks the event loop: bodies up to {@value #INLINE_PARSE_MAX_BYTES} bytes (a few dozen
  * outcomes, tens of microseconds) are parsed in place; larger ones on a worker thread, so that a
@@ -44,19 +45,16 @@ public final class OutcomesEndpoint implements Endpoints {
     }
 
     @Override
-    public boolean handle(HttpServerRequest request) {
-        if (!request.path().equals(PATH)) {
-            return false;
-        }
-        if (request.method() != HttpMethod.POST) {
-            HttpResponses.methodNotAllowed(request, "POST");
-            return true;
-        }
-        RequestBodies.read(request, RequestBodies.MAX_BYTES).onComplete(read -> {
+    public void addRoutes(Routes routes) {
+        routes.post(PATH, (request, params) -> report(request));
+    }
+
+    private void report(HttpServerRequest request) {
+        RequestBodies.read(request).onComplete(read -> {
             if (read.failed()) {
                 if (read.cause() instanceof RequestBodies.TooLarge) {
-                    HttpResponses.error(request, ErrorCode.PAYLOAD_TOO_LARGE, "request body is over the 64 KiB limit; "
-                            + "send outcomes in several batches");
+                    HttpResponses.error(request, ErrorCode.PAYLOAD_TOO_LARGE, WireLimits.BODY_TOO_LARGE
+                            + "; send outcomes in several batches");
                 } else {
                     LOG.debug("reading an outcomes body failed: {}", read.cause().toString());
                 }
@@ -76,7 +74,6 @@ public final class OutcomesEndpoint implements Endpoints {
                 }
             });
         });
-        return true;
     }
 
     private Future<List<Outcome>> parse(Buffer body) {

@@ -1,10 +1,11 @@
 package io.crossfade.sidecar.history;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import io.crossfade.config.ActiveMigration;
+import io.crossfade.config.DaemonThreads;
 import io.crossfade.config.Durations;
 import io.crossfade.config.Percent;
-import io.crossfade.sidecar.admin.MigrationHealth;
+import io.crossfade.sidecar.guard.GuardView;
+import io.crossfade.sidecar.guard.MigrationHealth;
 import io.crossfade.sidecar.rollout.PublishedState;
 import io.crossfade.sidecar.rollout.RolloutController;
 import java.time.Clock;
@@ -16,7 +17,6 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -79,11 +79,7 @@ public final class MigrationHistory implements AutoCloseable {
      */
     public void start(RolloutController controller) {
         controller.onMigrationChange(event -> changed(event.key()));
-        timer = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "crossfade-history");
-            t.setDaemon(true);
-            return t;
-        });
+        timer = DaemonThreads.scheduler("crossfade-history");
         try {
             timer.scheduleAtFixedRate(this::sampleLogged, 0, INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
         } catch (RejectedExecutionException e) {
@@ -133,22 +129,18 @@ public final class MigrationHistory implements AutoCloseable {
     }
 
     private Double[] errorRates(String key) {
-        JsonNode doc;
+        GuardView health;
         try {
-            doc = health.describe(key).orElse(null);
+            health = this.health.describe(key).orElse(null);
         } catch (RuntimeException e) {
-            doc = null;
+            health = null;
         }
-        JsonNode outcomes = doc == null ? null : doc.path("guard").path("outcomes");
-        return new Double[] {rate(outcomes, "old"), rate(outcomes, "new")};
+        GuardView.Outcomes outcomes = health == null || health.guard() == null ? null : health.guard().outcomes();
+        return outcomes == null ? new Double[2] : new Double[] {rate(outcomes.old()), rate(outcomes.newVariant())};
     }
 
-    private static Double rate(JsonNode outcomes, String variant) {
-        if (outcomes == null) {
-            return null;
-        }
-        JsonNode rate = outcomes.path(variant).path("errorRate");
-        return rate.isNumber() ? rate.asDouble() : null;
+    private static Double rate(GuardView.VariantOutcomes variant) {
+        return variant == null ? null : variant.errorRate();
     }
 
     /**

@@ -1,5 +1,7 @@
 package io.crossfade.sidecar.http;
 
+import io.crossfade.config.InputText;
+import io.crossfade.config.WireLimits;
 import io.vertx.core.Handler;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
@@ -10,9 +12,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A listener's request handler: offers each request to its {@link Endpoints} in order and answers
- * 404 when none claims it. Before any endpoint sees a request, it enforces what holds for every
- * path: a body over {@link RequestBodies#MAX_BYTES} is 413 (declared, or counted as the body of a
+ * A listener's request handler: routes each request through one {@link Routes} table built from
+ * its {@link Endpoints}, in order, and answers 404 when no route's path matches. Before any endpoint
+ * sees a request, it enforces what holds for every path: a body over {@link WireLimits#MAX_BODY_BYTES} is 413 (declared, or counted as the body of a
  * GET or HEAD without a declared length arrives), and a query string that cannot be decoded is 400, so no endpoint can trip
  * over either. A bug in an endpoint answers 500 instead of leaving the client hanging.
  */
@@ -20,7 +22,7 @@ public final class Dispatcher implements Handler<HttpServerRequest> {
 
     private static final Logger LOG = LoggerFactory.getLogger(Dispatcher.class);
 
-    private final List<Endpoints> endpoints;
+    private final Routes routes = new Routes();
     private final HostCheck hostCheck;
 
     public Dispatcher(List<Endpoints> endpoints) {
@@ -29,7 +31,7 @@ public final class Dispatcher implements Handler<HttpServerRequest> {
 
     /** @param hostCheck the Host and Origin this listener answers ({@link HostCheck#OFF} for a Unix socket) */
     public Dispatcher(List<Endpoints> endpoints, HostCheck hostCheck) {
-        this.endpoints = List.copyOf(endpoints);
+        endpoints.forEach(routes::add);
         this.hostCheck = hostCheck;
     }
 
@@ -40,7 +42,7 @@ public final class Dispatcher implements Handler<HttpServerRequest> {
                 return;
             }
             if (RequestBodies.declaredTooLarge(request)) {
-                HttpResponses.error(request, ErrorCode.PAYLOAD_TOO_LARGE, RequestBodies.TOO_LARGE_MESSAGE);
+                HttpResponses.error(request, ErrorCode.PAYLOAD_TOO_LARGE, WireLimits.BODY_TOO_LARGE);
                 return;
             }
             String badQuery = undecodableQuery(request);
@@ -51,11 +53,11 @@ public final class Dispatcher implements Handler<HttpServerRequest> {
             if (hasUndeclaredBodyNobodyReads(request)) {
                 // GET and HEAD endpoints answer without reading a body, so its size would go unchecked:
                 // count it first (bounded), then route.
-                RequestBodies.read(request, RequestBodies.MAX_BYTES).onComplete(body -> {
+                RequestBodies.read(request).onComplete(body -> {
                     if (body.succeeded()) {
                         route(request);
                     } else if (body.cause() instanceof RequestBodies.TooLarge) {
-                        HttpResponses.error(request, ErrorCode.PAYLOAD_TOO_LARGE, RequestBodies.TOO_LARGE_MESSAGE);
+                        HttpResponses.error(request, ErrorCode.PAYLOAD_TOO_LARGE, WireLimits.BODY_TOO_LARGE);
                     }
                     // any other failure: the connection broke, there is nobody left to answer
                 });
@@ -69,12 +71,9 @@ public final class Dispatcher implements Handler<HttpServerRequest> {
 
     private void route(HttpServerRequest request) {
         try {
-            for (Endpoints e : endpoints) {
-                if (e.handle(request)) {
-                    return;
-                }
+            if (!routes.handle(request)) {
+                HttpResponses.error(request, ErrorCode.NOT_FOUND, "nothing at " + request.path());
             }
-            HttpResponses.error(request, ErrorCode.NOT_FOUND, "nothing at " + request.path());
         } catch (RuntimeException e) {
             fail(request, e);
         }
@@ -91,7 +90,7 @@ public final class Dispatcher implements Handler<HttpServerRequest> {
      */
     private static String undecodableQuery(HttpServerRequest request) {
         String why = QueryString.malformation(request.query());
-        return why == null || why.length() <= 200 ? why : why.substring(0, 197) + "...";
+        return why == null ? null : InputText.abbreviate(why, 200);
     }
 
     /**

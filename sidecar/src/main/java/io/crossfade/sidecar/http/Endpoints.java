@@ -1,16 +1,13 @@
 package io.crossfade.sidecar.http;
 
-import io.vertx.core.http.HttpServerRequest;
-
 /**
- * One capability's routes on a listener. A listener offers each request to its endpoints in order;
- * the first that claims it answers it. Called on an event loop: must not block.
+ * One capability's routes on a listener: it adds them to the listener's {@link Routes} table, which
+ * checks path and method before any handler runs. Handlers are called on an event loop: they must
+ * not block.
  */
 @FunctionalInterface
 public interface Endpoints {
 
-    /**
-     * @return true when this capability owns the request's path and has answered (or will answer) it
-     */
-    boolean handle(HttpServerRequest request);
+    /** Adds this capability's routes to {@code routes}, in the order they should be tried. */
+    void addRoutes(Routes routes);
 }

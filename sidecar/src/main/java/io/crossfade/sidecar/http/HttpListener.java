@@ -1,5 +1,6 @@
 package io.crossfade.sidecar.http;
 
+import io.crossfade.config.InputText;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.vertx.core.Future;
@@ -85,15 +86,11 @@ public final class HttpListener extends VerticleBase {
         } else {
             code = ErrorCode.BAD_REQUEST;
             message = "malformed HTTP request" + (cause == null || cause.getMessage() == null ? ""
-                    : ": " + abbreviate(cause.getMessage()));
+                    : ": " + InputText.abbreviate(cause.getMessage(), 200));
         }
         request.response().putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE);
         HttpResponses.error(request, code, message);
         request.connection().close();
-    }
-
-    private static String abbreviate(String s) {
-        return s.length() > 200 ? s.substring(0, 197) + "..." : s;
     }
 
     /** The bound port, once started (for TCP listeners). */

@@ -1,13 +1,13 @@
 package io.crossfade.sidecar.http;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
-import io.crossfade.sidecar.Json;
-import org.apache.commons.codec.digest.MurmurHash3;
+import io.crossfade.sidecar.json.Json;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
+import org.apache.commons.codec.digest.MurmurHash3;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,15 +24,21 @@ public final class HttpResponses {
 
     /** Answers {@code status} with {@code body} serialised as JSON. */
     public static void json(HttpServerRequest request, int status, Object body) {
-        byte[] bytes;
+        byte[] bytes = serialise(request, body);
+        if (bytes != null) {
+            send(request, status, Buffer.buffer(bytes));
+        }
+    }
+
+    /** {@code body} as JSON bytes, or null after answering 500 when it cannot be serialised. */
+    private static byte[] serialise(HttpServerRequest request, Object body) {
         try {
-            bytes = Json.MAPPER.writeValueAsBytes(body);
+            return Json.MAPPER.writeValueAsBytes(body);
         } catch (JsonProcessingException e) {
             LOG.error("cannot serialise a response", e);
             error(request, ErrorCode.INTERNAL, "the response could not be produced");
-            return;
+            return null;
         }
-        send(request, status, Buffer.buffer(bytes));
     }
 
     /**
@@ -41,12 +47,8 @@ public final class HttpResponses {
      * back the last tag it saw gets a few bytes while nothing changed.
      */
     public static void jsonTagged(HttpServerRequest request, Object body) {
-        byte[] bytes;
-        try {
-            bytes = Json.MAPPER.writeValueAsBytes(body);
-        } catch (JsonProcessingException e) {
-            LOG.error("cannot serialise a response", e);
-            error(request, ErrorCode.INTERNAL, "the response could not be produced");
+        byte[] bytes = serialise(request, body);
+        if (bytes == null) {
             return;
         }
         String tag = contentTag(bytes);

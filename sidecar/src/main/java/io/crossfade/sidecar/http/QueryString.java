@@ -28,38 +28,8 @@ public final class QueryString {
      *     percent-encoding; {@link #malformation} tells that beforehand
      */
     public static String first(String query, String name) {
-        if (query == null) {
-            return null;
-        }
-        int length = query.length();
-        int nameStart = 0;
-        int valueStart = -1;
-        int params = 0;
-        for (int i = 0; i <= length; i++) {
-            char c = i < length ? query.charAt(i) : '&';
-            if (c == '=') {
-                if (nameStart == i) {
-                    nameStart = i + 1;
-                } else if (valueStart < nameStart) {
-                    valueStart = i + 1;
-                }
-            } else if (c == '&' || c == '#') {
-                if (nameStart < i) {
-                    int nameEnd = valueStart > nameStart ? valueStart - 1 : i;
-                    if (nameMatches(query, nameStart, nameEnd, name)) {
-                        return valueStart > nameStart ? decode(query, valueStart, i) : "";
-                    }
-                    if (++params == MAX_PARAMS) {
-                        return null;
-                    }
-                }
-                if (c == '#') {
-                    return null;
-                }
-                nameStart = i + 1;
-            }
-        }
-        return null;
+        return scan(query, (q, nameStart, nameEnd, valueStart, end) -> !nameMatches(q, nameStart, nameEnd, name) ? null
+                : valueStart < 0 ? "" : decode(q, valueStart, end));
     }
 
     /**
@@ -68,6 +38,27 @@ public final class QueryString {
      * {@link #first} nor Vert.x's {@code params()} throws for this query.
      */
     public static String malformation(String query) {
+        return scan(query, (q, nameStart, nameEnd, valueStart, end) -> {
+            String problem = escapeProblem(q, nameStart, nameEnd);
+            return problem == null && valueStart >= 0 ? escapeProblem(q, valueStart, end) : problem;
+        });
+    }
+
+    /** Looks at one parameter of a query; a non-null answer ends the scan. */
+    @FunctionalInterface
+    private interface Parameter {
+        /**
+         * @param valueStart where the value starts, or -1 when the parameter has no {@code =}
+         * @param end where the parameter ends (its value's end, or its name's without a value)
+         */
+        String visit(String query, int nameStart, int nameEnd, int valueStart, int end);
+    }
+
+    /**
+     * The one tokenizer: offers each parameter Vert.x would decode to {@code visitor}, in order, and
+     * returns the first non-null answer (null when none answers).
+     */
+    private static String scan(String query, Parameter visitor) {
         if (query == null) {
             return null;
         }
@@ -86,12 +77,10 @@ public final class QueryString {
             } else if (c == '&' || c == '#') {
                 if (nameStart < i) {
                     boolean hasValue = valueStart > nameStart;
-                    String problem = escapeProblem(query, nameStart, hasValue ? valueStart - 1 : i);
-                    if (problem == null && hasValue) {
-                        problem = escapeProblem(query, valueStart, i);
-                    }
-                    if (problem != null) {
-                        return problem;
+                    String answer = visitor.visit(query, nameStart, hasValue ? valueStart - 1 : i,
+                            hasValue ? valueStart : -1, i);
+                    if (answer != null) {
+                        return answer;
                     }
                     if (++params == MAX_PARAMS) {
                         return null;

@@ -1,24 +1,22 @@
 package io.crossfade.sidecar.http;
 
+import io.crossfade.config.WireLimits;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 
-/** Reads request bodies with a size limit, failing early instead of buffering a huge body. */
+/**
+ * Reads request bodies within {@link WireLimits#MAX_BODY_BYTES}, failing early instead of buffering
+ * a huge body.
+ */
 public final class RequestBodies {
 
-    /** The largest body any endpoint accepts: 64 KiB. */
-    public static final int MAX_BYTES = 64 * 1024;
-
-    /** The message of every 413 answer. */
-    public static final String TOO_LARGE_MESSAGE = "request body is over the 64 KiB limit";
-
-    /** A body over the limit. */
+    /** A body over the limit; its message is {@link WireLimits#BODY_TOO_LARGE}. */
     public static final class TooLarge extends RuntimeException {
         TooLarge() {
-            super(TOO_LARGE_MESSAGE, null, false, false);
+            super(WireLimits.BODY_TOO_LARGE, null, false, false);
         }
     }
 
@@ -46,27 +44,28 @@ public final class RequestBodies {
         return media.equals("application/json") || (media.startsWith("application/") && media.endsWith("+json"));
     }
 
-    /** True when the declared {@code Content-Length} is already over the limit. */
+    /** True when the declared {@code Content-Length} is already over {@link WireLimits#MAX_BODY_BYTES}. */
     public static boolean declaredTooLarge(HttpServerRequest request) {
         String length = request.getHeader(HttpHeaders.CONTENT_LENGTH);
         if (length == null) {
             return false;
         }
         try {
-            return Long.parseLong(length.trim()) > MAX_BYTES;
+            return Long.parseLong(length.trim()) > WireLimits.MAX_BODY_BYTES;
         } catch (NumberFormatException e) {
             return false;
         }
     }
 
     /**
-     * Reads the whole body, failing with {@link TooLarge} as soon as more than {@code maxBytes} arrive.
-     * A POST must declare {@code Content-Type: application/json}: otherwise this answers 415 itself
-     * and fails with {@link NotJson} (a browser sends text/plain, forms and untyped bodies across
-     * sites without a CORS preflight; requiring JSON closes that door to web pages). Must be called
-     * before the request's first I/O callback (i.e. synchronously in the handler).
+     * Reads the whole body, failing with {@link TooLarge} as soon as more than
+     * {@link WireLimits#MAX_BODY_BYTES} arrive. A POST must declare {@code Content-Type: application/json}:
+     * otherwise this answers 415 itself and fails with {@link NotJson} (a browser sends text/plain,
+     * forms and untyped bodies across sites without a CORS preflight; requiring JSON closes that door
+     * to web pages). Must be called before the request's first I/O callback (i.e. synchronously in
+     * the handler).
      */
-    public static Future<Buffer> read(HttpServerRequest request, int maxBytes) {
+    public static Future<Buffer> read(HttpServerRequest request) {
         Promise<Buffer> promise = Promise.promise();
         if (request.method() == io.vertx.core.http.HttpMethod.POST && !declaresJson(request)) {
             HttpResponses.error(request, ErrorCode.UNSUPPORTED_MEDIA_TYPE, "a POST body must be JSON, sent with"
@@ -83,7 +82,7 @@ public final class RequestBodies {
             if (promise.future().isComplete()) {
                 return;
             }
-            if (body.length() + chunk.length() > maxBytes) {
+            if (body.length() + chunk.length() > WireLimits.MAX_BODY_BYTES) {
                 promise.tryFail(new TooLarge());
                 return;
             }

@@ -3,10 +3,12 @@ package io.crossfade.sidecar.metrics;
 import io.crossfade.sidecar.http.Endpoints;
 import io.crossfade.sidecar.http.ErrorCode;
 import io.crossfade.sidecar.http.HttpResponses;
+import io.crossfade.sidecar.http.Routes;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
+import java.util.Set;
 
 /** {@code GET /metrics}: Prometheus text format, produced on a worker thread. */
 public final class MetricsEndpoint implements Endpoints {
@@ -23,14 +25,11 @@ public final class MetricsEndpoint implements Endpoints {
     }
 
     @Override
-    public boolean handle(HttpServerRequest request) {
-        if (!request.path().equals("/metrics")) {
-            return false;
-        }
-        if (request.method() != HttpMethod.GET) {
-            HttpResponses.methodNotAllowed(request, "GET");
-            return true;
-        }
+    public void addRoutes(Routes routes) {
+        routes.add(Set.of(HttpMethod.GET), "/metrics", (request, params) -> scrape(request));
+    }
+
+    private void scrape(HttpServerRequest request) {
         vertx.executeBlocking(metrics::scrape, false).onComplete(result -> {
             if (result.succeeded()) {
                 request.response().putHeader(HttpHeaders.CONTENT_TYPE, PROMETHEUS_TEXT).end(result.result());
@@ -38,6 +37,5 @@ public final class MetricsEndpoint implements Endpoints {
                 HttpResponses.error(request, ErrorCode.INTERNAL, "metrics could not be produced");
             }
         });
-        return true;
     }
 }

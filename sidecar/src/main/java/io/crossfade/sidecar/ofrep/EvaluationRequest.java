@@ -6,8 +6,9 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.crossfade.config.CanonicalJson;
-import io.crossfade.sidecar.Json;
-import io.crossfade.sidecar.read.SettingsEndpoints;
+import io.crossfade.config.InputText;
+import io.crossfade.config.WireLimits;
+import io.crossfade.sidecar.json.Json;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -38,7 +39,7 @@ record EvaluationRequest(String targetingKey, String canonicalContext) {
      * @param canonical whether to keep the canonical context (bulk evaluation's entity tag needs it)
      * @throws InvalidEvaluationRequest {@code PARSE_ERROR} when the body is not JSON, not an object, or
      *     repeats a field; {@code INVALID_CONTEXT} when {@code context} is not an object or its
-     *     {@code targetingKey} is not a string of at most {@value SettingsEndpoints#MAX_UNIT_BYTES} UTF-8 bytes
+     *     {@code targetingKey} is not a string of at most {@value io.crossfade.config.WireLimits#MAX_UNIT_BYTES} UTF-8 bytes
      */
     static EvaluationRequest parse(byte[] body, boolean canonical) throws InvalidEvaluationRequest {
         try {
@@ -107,9 +108,9 @@ record EvaluationRequest(String targetingKey, String canonicalContext) {
         if (invalid != null) {
             throw invalid;
         }
-        if (targetingKey != null && SettingsEndpoints.overUnitLimit(targetingKey)) {
+        if (targetingKey != null && WireLimits.unitTooLong(targetingKey)) {
             throw new InvalidEvaluationRequest(OfrepErrorCode.INVALID_CONTEXT, "targetingKey is the unit, at most "
-                    + SettingsEndpoints.MAX_UNIT_BYTES + " bytes in UTF-8; this one is longer");
+                    + WireLimits.MAX_UNIT_BYTES + " bytes in UTF-8; this one is longer");
         }
         return new EvaluationRequest(targetingKey, context);
     }
@@ -153,9 +154,6 @@ record EvaluationRequest(String targetingKey, String canonicalContext) {
     }
 
     private static String abbreviate(String s) {
-        if (s == null) {
-            return "";
-        }
-        return s.length() > 200 ? s.substring(0, 197) + "..." : s;
+        return InputText.abbreviate(s, 200);
     }
 }

@@ -8,7 +8,7 @@ import io.crossfade.config.MigrationStatus;
 import io.crossfade.config.Percent;
 import io.crossfade.config.Resolution;
 import io.crossfade.config.SettingsSnapshot;
-import io.crossfade.sidecar.Json;
+import io.crossfade.sidecar.json.Json;
 import io.crossfade.sidecar.read.ResponseForm;
 import java.io.UncheckedIOException;
 import java.util.LinkedHashMap;

@@ -1,23 +1,25 @@
 package io.crossfade.sidecar.ofrep;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import io.crossfade.config.InputText;
 import io.crossfade.config.Setting;
 import io.crossfade.config.SettingsSnapshot;
-import io.crossfade.sidecar.Json;
+import io.crossfade.config.WireLimits;
 import io.crossfade.sidecar.http.Endpoints;
 import io.crossfade.sidecar.http.EntityTags;
 import io.crossfade.sidecar.http.ErrorCode;
 import io.crossfade.sidecar.http.HttpResponses;
 import io.crossfade.sidecar.http.RequestBodies;
+import io.crossfade.sidecar.http.Routes;
+import io.crossfade.sidecar.json.Json;
 import io.crossfade.sidecar.metrics.CrossfadeMetrics;
 import io.crossfade.sidecar.read.PreparedResponse;
 import io.crossfade.sidecar.read.ResponseCache;
+import io.crossfade.sidecar.rollout.Published;
 import io.crossfade.sidecar.rollout.PublishedState;
-import io.crossfade.sidecar.rollout.RolloutController;
 import io.crossfade.sidecar.watch.WatchEndpoint;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
-import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import java.io.UncheckedIOException;
@@ -99,66 +101,46 @@ public final class OfrepEndpoints implements Endpoints {
     private static final CharSequence CONFIGURATION_ETAG = HttpHeaders.createOptimized(
             "\"" + Integer.toHexString(Arrays.hashCode(CONFIGURATION_BODY.getBytes())) + "\"");
 
-    private final RolloutController controller;
+    private final Published published;
     private final ResponseCache cache;
     private final CrossfadeMetrics metrics;
     private final String instanceId;
     private final WatchEndpoint events;
 
     /**
-     * Creates the endpoints and subscribes their change stream to {@code controller}.
+     * Creates the endpoints and subscribes their change stream to {@code published}.
      *
      * @param cache the read path's cache; must have been built with {@link EvaluationSuccess#FORM}
      * @param instanceId the unit of evaluations without a {@code targetingKey}
      */
-    public OfrepEndpoints(RolloutController controller, ResponseCache cache, CrossfadeMetrics metrics,
+    public OfrepEndpoints(Published published, ResponseCache cache, CrossfadeMetrics metrics,
             String instanceId) {
-        this.controller = controller;
+        this.published = published;
         this.cache = cache;
         this.metrics = metrics;
         this.instanceId = instanceId;
         this.events = new WatchEndpoint(EVENTS, OfrepEndpoints::refetchEvent, "poll POST " + EVALUATE + " instead",
-                controller, WatchEndpoint.HEARTBEAT, WatchEndpoint.MAX_WATCHERS);
+                published, WatchEndpoint.HEARTBEAT, WatchEndpoint.MAX_WATCHERS);
     }
 
     @Override
-    public boolean handle(HttpServerRequest request) {
-        String path = request.path();
-        if (!path.startsWith(PREFIX)) {
-            return false;
-        }
-        if (path.equals(EVALUATE)) {
-            if (post(request)) {
-                withBody(request, body -> bulk(request, body));
-            }
-        } else if (path.startsWith(EVALUATE) && path.charAt(EVALUATE.length()) == '/') {
-            if (post(request)) {
-                String key = path.substring(EVALUATE.length() + 1);
-                withBody(request, body -> single(request, key, body));
-            }
-        } else if (path.equals(CONFIGURATION)) {
-            configuration(request);
-        } else {
-            return events.handle(request);
-        }
-        return true;
-    }
-
-    private static boolean post(HttpServerRequest request) {
-        if (request.method() != HttpMethod.POST) {
-            HttpResponses.methodNotAllowed(request, "POST");
-            return false;
-        }
-        return true;
+    public void addRoutes(Routes routes) {
+        routes.post(EVALUATE, (request, params) -> withBody(request, body -> bulk(request, body)))
+                .post(EVALUATE + "/*", (request, params) -> {
+                    String key = params.get("*");
+                    withBody(request, body -> single(request, key, body));
+                })
+                .get(CONFIGURATION, (request, params) -> configuration(request))
+                .add(events);
     }
 
     /** Reads the body (at most 64 KiB, else 413), then hands it on. */
     private static void withBody(HttpServerRequest request, Consumer<byte[]> then) {
-        RequestBodies.read(request, RequestBodies.MAX_BYTES).onComplete(read -> {
+        RequestBodies.read(request).onComplete(read -> {
             if (read.succeeded()) {
                 then.accept(read.result().length() == 0 ? NO_BODY : read.result().getBytes());
             } else if (read.cause() instanceof RequestBodies.TooLarge) {
-                HttpResponses.error(request, ErrorCode.PAYLOAD_TOO_LARGE, RequestBodies.TOO_LARGE_MESSAGE);
+                HttpResponses.error(request, ErrorCode.PAYLOAD_TOO_LARGE, WireLimits.BODY_TOO_LARGE);
             }
             // any other failure: the connection broke, there is nobody left to answer
         });
@@ -173,7 +155,7 @@ public final class OfrepEndpoints implements Endpoints {
             fail(request, key, e.code(), e.getMessage());
             return;
         }
-        SettingsSnapshot snapshot = controller.current().snapshot();
+        SettingsSnapshot snapshot = published.current().snapshot();
         PreparedResponse answer = cache.answer(snapshot, key, unit(asked), EvaluationSuccess.FORM);
         if (answer == null) {
             fail(request, key, OfrepErrorCode.FLAG_NOT_FOUND, "no setting named '" + abbreviate(key) + "'");
@@ -193,7 +175,7 @@ public final class OfrepEndpoints implements Endpoints {
             return;
         }
         String unit = unit(asked);
-        SettingsSnapshot snapshot = controller.current().snapshot();
+        SettingsSnapshot snapshot = published.current().snapshot();
         String etag = "\"" + snapshot.version() + "-" + asked.contextTag(unit) + "\"";
         HttpServerResponse response = request.response().putHeader(HttpHeaders.ETAG, etag);
         if (EntityTags.noneMatch(request.getHeader(HttpHeaders.IF_NONE_MATCH), etag)) {
@@ -216,10 +198,6 @@ public final class OfrepEndpoints implements Endpoints {
     }
 
     private void configuration(HttpServerRequest request) {
-        if (request.method() != HttpMethod.GET && request.method() != HttpMethod.HEAD) {
-            HttpResponses.methodNotAllowed(request, "GET, HEAD");
-            return;
-        }
         HttpServerResponse response = request.response().putHeader(HttpHeaders.ETAG, CONFIGURATION_ETAG);
         if (EntityTags.noneMatch(request.getHeader(HttpHeaders.IF_NONE_MATCH), CONFIGURATION_ETAG)) {
             response.setStatusCode(304).end();
@@ -258,6 +236,6 @@ public final class OfrepEndpoints implements Endpoints {
     }
 
     private static String abbreviate(String s) {
-        return s.length() > 80 ? s.substring(0, 77) + "..." : s;
+        return InputText.abbreviate(s, 80);
     }
 }

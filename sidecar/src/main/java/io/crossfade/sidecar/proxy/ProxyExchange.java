@@ -103,11 +103,11 @@ final class ProxyExchange {
         if (unit == null || unit.isEmpty()) {
             return listener.instanceId();
         }
-        if (SettingsEndpoints.overUnitLimit(unit)) {
+        if (io.crossfade.config.WireLimits.unitTooLong(unit)) {
             response.putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE);
             HttpResponses.error(request, ErrorCode.BAD_REQUEST, "the unit in " + (request.getHeader(options.unitHeader())
                     != null ? "header " + options.unitHeader() : "cookie " + options.unitCookie()) + " is longer than "
-                    + SettingsEndpoints.MAX_UNIT_BYTES + " bytes");
+                    + io.crossfade.config.WireLimits.MAX_UNIT_BYTES + " bytes");
             listener.metrics().answered(400, System.nanoTime() - startNanos);
             finished = true;
             return null;

@@ -12,7 +12,7 @@ import io.crossfade.config.SettingsProblem;
 import io.crossfade.config.SettingsSnapshot;
 import io.crossfade.config.SettingsSpec;
 import io.crossfade.config.Variant;
-import io.crossfade.sidecar.Json;
+import io.crossfade.sidecar.json.Json;
 import io.crossfade.sidecar.guard.Outcome;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;

@@ -9,7 +9,7 @@ import io.crossfade.config.Resolution;
 import io.crossfade.config.Setting;
 import io.crossfade.config.SettingsSnapshot;
 import io.crossfade.config.Variant;
-import io.crossfade.sidecar.Json;
+import io.crossfade.sidecar.json.Json;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
 import java.io.UncheckedIOException;

@@ -1,20 +1,22 @@
 package io.crossfade.sidecar.read;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.crossfade.config.InputText;
 import io.crossfade.config.Resolution;
 import io.crossfade.config.Setting;
 import io.crossfade.config.SettingKey;
 import io.crossfade.config.SettingsSnapshot;
+import io.crossfade.config.WireLimits;
 import io.crossfade.sidecar.http.Endpoints;
 import io.crossfade.sidecar.http.EntityTags;
 import io.crossfade.sidecar.http.ErrorCode;
 import io.crossfade.sidecar.http.HttpResponses;
 import io.crossfade.sidecar.http.QueryString;
+import io.crossfade.sidecar.http.Routes;
+import io.crossfade.sidecar.json.Json;
 import io.crossfade.sidecar.metrics.CrossfadeMetrics;
-import io.crossfade.sidecar.rollout.RolloutController;
-import io.crossfade.sidecar.Json;
+import io.crossfade.sidecar.rollout.Published;
 import io.vertx.core.http.HttpHeaders;
-import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import java.nio.charset.StandardCharsets;
@@ -26,67 +28,42 @@ import java.nio.charset.StandardCharsets;
  */
 public final class SettingsEndpoints implements Endpoints {
 
-    /** Longest unit accepted, in UTF-8 bytes. */
-    public static final int MAX_UNIT_BYTES = 256;
-
     private static final String PREFIX = "/v1/settings";
     private static final String VALUE_SUFFIX = "/value";
     private static final CharSequence VARIANT_HEADER = HttpHeaders.createOptimized("X-Crossfade-Variant");
     private static final CharSequence UNIT_HEADER = HttpHeaders.createOptimized("X-Crossfade-Unit");
 
-    private final RolloutController controller;
+    private final Published published;
     private final ResponseCache cache;
     private final CrossfadeMetrics metrics;
     private final String instanceId;
 
-    public SettingsEndpoints(RolloutController controller, ResponseCache cache, CrossfadeMetrics metrics,
+    public SettingsEndpoints(Published published, ResponseCache cache, CrossfadeMetrics metrics,
             String instanceId) {
-        this.controller = controller;
+        this.published = published;
         this.cache = cache;
         this.metrics = metrics;
         this.instanceId = instanceId;
     }
 
     @Override
-    public boolean handle(HttpServerRequest request) {
-        String path = request.path();
-        if (!path.startsWith(PREFIX)) {
-            return false;
-        }
-        if (path.length() == PREFIX.length() || path.equals(PREFIX + "/")) {
-            if (allowed(request)) {
-                list(request);
-            }
-            return true;
-        }
-        if (path.charAt(PREFIX.length()) != '/') {
-            return false;
-        }
-        String rest = path.substring(PREFIX.length() + 1);
-        boolean bare = rest.endsWith(VALUE_SUFFIX);
-        String key = bare ? rest.substring(0, rest.length() - VALUE_SUFFIX.length()) : rest;
-        if (allowed(request)) {
-            read(request, key, bare);
-        }
-        return true;
-    }
-
-    private static boolean allowed(HttpServerRequest request) {
-        HttpMethod method = request.method();
-        if (method != HttpMethod.GET && method != HttpMethod.HEAD) {
-            HttpResponses.methodNotAllowed(request, "GET, HEAD");
-            return false;
-        }
-        return true;
+    public void addRoutes(Routes routes) {
+        routes.get(PREFIX, (request, params) -> list(request))
+                .get(PREFIX + "/", (request, params) -> list(request))
+                .get(PREFIX + "/*", (request, params) -> {
+                    String rest = params.get("*");
+                    boolean bare = rest.endsWith(VALUE_SUFFIX);
+                    read(request, bare ? rest.substring(0, rest.length() - VALUE_SUFFIX.length()) : rest, bare);
+                });
     }
 
     private void read(HttpServerRequest request, String key, boolean bare) {
         long started = System.nanoTime();
-        SettingsSnapshot snapshot = controller.current().snapshot();
+        SettingsSnapshot snapshot = published.current().snapshot();
         // A key with prepared answers is known, hence valid: the key rule is only checked on a miss.
         PreparedSetting setting = cache.prepared(snapshot, key);
         if (setting == null && !SettingKey.isValid(key)) {
-            HttpResponses.error(request, ErrorCode.BAD_REQUEST, "invalid key '" + abbreviate(key) + "': " + SettingKey.rule());
+            HttpResponses.error(request, ErrorCode.BAD_REQUEST, "invalid key '" + InputText.abbreviate(key, 80) + "': " + SettingKey.rule());
             return;
         }
         String unit = unit(request);
@@ -123,7 +100,7 @@ public final class SettingsEndpoints implements Endpoints {
         if (unit == null) {
             return;
         }
-        SettingsSnapshot snapshot = controller.current().snapshot();
+        SettingsSnapshot snapshot = published.current().snapshot();
         ObjectNode doc = Json.MAPPER.createObjectNode();
         doc.put("version", snapshot.version());
         ObjectNode settings = doc.putObject("settings");
@@ -145,43 +122,11 @@ public final class SettingsEndpoints implements Endpoints {
         if (unit == null || unit.isEmpty()) {
             return instanceId;
         }
-        if (overUnitLimit(unit)) {
-            HttpResponses.error(request, ErrorCode.BAD_REQUEST, "unit is longer than " + MAX_UNIT_BYTES + " bytes");
+        if (WireLimits.unitTooLong(unit)) {
+            HttpResponses.error(request, ErrorCode.BAD_REQUEST, "unit is longer than " + WireLimits.MAX_UNIT_BYTES + " bytes");
             return null;
         }
         return unit;
-    }
-
-    /**
-     * True when {@code unit} takes more than {@link #MAX_UNIT_BYTES} bytes in UTF-8, counted as
-     * {@code String.getBytes(UTF_8)} would encode it (an unpaired surrogate is one byte) but without
-     * encoding it: this runs on every read.
-     */
-    public static boolean overUnitLimit(String unit) {
-        int n = unit.length();
-        if (n > MAX_UNIT_BYTES) {
-            return true; // every char takes at least one byte
-        }
-        if (n * 3 <= MAX_UNIT_BYTES) {
-            return false; // no char takes more than three bytes (a pair takes four for two chars)
-        }
-        int bytes = 0;
-        for (int i = 0; i < n; i++) {
-            char c = unit.charAt(i);
-            if (c < 0x80) {
-                bytes += 1;
-            } else if (c < 0x800) {
-                bytes += 2;
-            } else if (Character.isHighSurrogate(c) && i + 1 < n && Character.isLowSurrogate(unit.charAt(i + 1))) {
-                bytes += 4;
-                i++;
-            } else if (Character.isSurrogate(c)) {
-                bytes += 1;
-            } else {
-                bytes += 3;
-            }
-        }
-        return bytes > MAX_UNIT_BYTES;
     }
 
     /**
@@ -201,7 +146,4 @@ public final class SettingsEndpoints implements Endpoints {
         return value;
     }
 
-    private static String abbreviate(String s) {
-        return s.length() > 80 ? s.substring(0, 77) + "..." : s;
-    }
 }

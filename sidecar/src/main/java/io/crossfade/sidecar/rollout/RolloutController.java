@@ -3,13 +3,14 @@ package io.crossfade.sidecar.rollout;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.crossfade.config.ActiveMigration;
+import io.crossfade.config.DaemonThreads;
 import io.crossfade.config.MigrationSpec;
 import io.crossfade.config.Percent;
 import io.crossfade.config.Setting;
 import io.crossfade.config.SettingsProblem;
 import io.crossfade.config.SettingsSnapshot;
 import io.crossfade.config.SettingsSpec;
-import io.crossfade.sidecar.Json;
+import io.crossfade.sidecar.json.Json;
 import io.crossfade.sidecar.rollout.ChangeRefusedException.Reason;
 import java.io.IOException;
 import java.time.Clock;
@@ -24,7 +25,6 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -39,7 +39,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Readers never wait on this class: {@link #current()} is a volatile read.
  */
-public final class RolloutController implements AutoCloseable {
+public final class RolloutController implements Published, AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(RolloutController.class);
 
@@ -53,7 +53,7 @@ public final class RolloutController implements AutoCloseable {
     private final Clock clock;
     private final java.util.concurrent.ScheduledExecutorService thread;
     private final List<SnapshotListener> snapshotListeners = new CopyOnWriteArrayList<>();
-    private final List<MigrationEvent> migrationListeners = new CopyOnWriteArrayList<>();
+    private final List<MigrationChangeListener> migrationListeners = new CopyOnWriteArrayList<>();
 
     // Owned by the controller thread (and by start(), before any other access).
     private SettingsSpec spec;
@@ -85,11 +85,7 @@ public final class RolloutController implements AutoCloseable {
     public RolloutController(MigrationStore store, Clock clock) {
         this.store = Objects.requireNonNull(store);
         this.clock = Objects.requireNonNull(clock);
-        this.thread = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "crossfade-rollout");
-            t.setDaemon(true);
-            return t;
-        });
+        this.thread = DaemonThreads.scheduler("crossfade-rollout");
     }
 
     /**
@@ -146,11 +142,12 @@ public final class RolloutController implements AutoCloseable {
     }
 
     /** Registers a listener for durable migration changes (the audit events). */
-    public void onMigrationChange(MigrationEvent listener) {
+    public void onMigrationChange(MigrationChangeListener listener) {
         migrationListeners.add(listener);
     }
 
     /** How a shared store is doing; empty for a sidecar's own state directory. */
+    @Override
     public java.util.Optional<StoreStatus> storeStatus() {
         List<String> keys = pendingKeys;
         return store.status().map(s -> new StoreStatus(s.type(), s.fleet(), s.endpoint(), s.connected(), s.since(),
@@ -496,7 +493,7 @@ public final class RolloutController implements AutoCloseable {
         List<AuditEvent> events = new ArrayList<>(pendingEvents);
         pendingEvents.clear();
         for (AuditEvent e : events) {
-            for (MigrationEvent l : migrationListeners) {
+            for (MigrationChangeListener l : migrationListeners) {
                 try {
                     l.changed(e);
                 } catch (RuntimeException ex) {

@@ -1,5 +1,6 @@
 package io.crossfade.sidecar.source;
 
+import io.crossfade.config.DaemonThreads;
 import io.crossfade.config.SettingsDirectory;
 import io.crossfade.config.SettingsException;
 import java.io.IOException;
@@ -17,7 +18,6 @@ import java.util.List;
 import java.util.SortedMap;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -73,11 +73,7 @@ public final class DirectoryWatcher implements AutoCloseable {
 
     public DirectoryWatcher(Path dir) {
         this.dir = dir.toAbsolutePath().normalize();
-        this.thread = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "crossfade-settings-source");
-            t.setDaemon(true);
-            return t;
-        });
+        this.thread = DaemonThreads.scheduler("crossfade-settings-source");
     }
 
     /**
@@ -100,9 +96,7 @@ public final class DirectoryWatcher implements AutoCloseable {
             watcher = dir.getFileSystem().newWatchService();
             dir.register(watcher, StandardWatchEventKinds.ENTRY_CREATE, StandardWatchEventKinds.ENTRY_DELETE,
                     StandardWatchEventKinds.ENTRY_MODIFY);
-            Thread t = new Thread(this::watchLoop, "crossfade-settings-watch");
-            t.setDaemon(true);
-            t.start();
+            DaemonThreads.start("crossfade-settings-watch", this::watchLoop);
         } catch (IOException e) {
             LOG.warn("cannot watch {} with file-system events ({}); relying on polling every {} ms", dir,
                     e.getMessage(), POLL_MILLIS);

@@ -1,6 +1,6 @@
 package io.crossfade.sidecar.state;
 
-import io.crossfade.sidecar.Json;
+import io.crossfade.sidecar.json.Json;
 import io.crossfade.sidecar.rollout.AuditEvent;
 import java.io.Closeable;
 import java.io.IOException;

@@ -2,7 +2,7 @@ package io.crossfade.sidecar.state;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.crossfade.sidecar.Json;
+import io.crossfade.sidecar.json.Json;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

@@ -1,6 +1,6 @@
 package io.crossfade.sidecar.state;
 
-import io.crossfade.sidecar.Json;
+import io.crossfade.sidecar.json.Json;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

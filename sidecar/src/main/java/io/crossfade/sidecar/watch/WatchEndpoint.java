@@ -2,12 +2,13 @@ package io.crossfade.sidecar.watch;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.crossfade.sidecar.Json;
 import io.crossfade.sidecar.http.Endpoints;
 import io.crossfade.sidecar.http.ErrorCode;
 import io.crossfade.sidecar.http.HttpResponses;
+import io.crossfade.sidecar.http.Routes;
+import io.crossfade.sidecar.json.Json;
+import io.crossfade.sidecar.rollout.Published;
 import io.crossfade.sidecar.rollout.PublishedState;
-import io.crossfade.sidecar.rollout.RolloutController;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpHeaders;
@@ -68,31 +69,31 @@ public final class WatchEndpoint implements Endpoints {
     private final String path;
     private final EventFormat format;
     private final String instead;
-    private final RolloutController controller;
+    private final Published published;
     private final long heartbeatMillis;
     private final int maxWatchers;
     private final Set<Watcher> watchers = ConcurrentHashMap.newKeySet();
     private final AtomicInteger open = new AtomicInteger();
 
     /**
-     * Creates the endpoint and subscribes it to {@code controller}'s publications.
+     * Creates the endpoint and subscribes it to {@code published}'s publications.
      *
      * @param heartbeat interval of the heartbeat comment
      * @param maxWatchers bound on streams open at once
      */
-    public WatchEndpoint(RolloutController controller, Duration heartbeat, int maxWatchers) {
-        this(PATH, WatchEndpoint::changeEvent, "poll GET /v1/snapshot instead", controller, heartbeat, maxWatchers);
+    public WatchEndpoint(Published published, Duration heartbeat, int maxWatchers) {
+        this(PATH, WatchEndpoint::changeEvent, "poll GET /v1/snapshot instead", published, heartbeat, maxWatchers);
     }
 
     /**
      * Creates an endpoint serving {@code path} with events in {@code format}, subscribed to
-     * {@code controller}'s publications.
+     * {@code published}'s publications.
      *
      * @param instead what a client refused for too many streams can do instead, for the 503's message
      * @param heartbeat interval of the heartbeat comment
      * @param maxWatchers bound on streams open at once on this path
      */
-    public WatchEndpoint(String path, EventFormat format, String instead, RolloutController controller,
+    public WatchEndpoint(String path, EventFormat format, String instead, Published published,
             Duration heartbeat, int maxWatchers) {
         if (heartbeat.isNegative() || heartbeat.isZero()) {
             throw new IllegalArgumentException("heartbeat must be positive, got " + heartbeat);
@@ -103,10 +104,10 @@ public final class WatchEndpoint implements Endpoints {
         this.path = path;
         this.format = format;
         this.instead = instead;
-        this.controller = controller;
+        this.published = published;
         this.heartbeatMillis = heartbeat.toMillis();
         this.maxWatchers = maxWatchers;
-        controller.onSnapshot((previous, current, changedKeys) -> published(current, changedKeys));
+        published.onSnapshot((previous, current, changedKeys) -> published(current, changedKeys));
     }
 
     /** Streams open now. */
@@ -115,19 +116,16 @@ public final class WatchEndpoint implements Endpoints {
     }
 
     @Override
-    public boolean handle(HttpServerRequest request) {
-        if (!request.path().equals(path)) {
-            return false;
-        }
-        if (request.method() != HttpMethod.GET) {
-            HttpResponses.methodNotAllowed(request, "GET");
-            return true;
-        }
+    public void addRoutes(Routes routes) {
+        routes.add(Set.of(HttpMethod.GET), path, (request, params) -> watch(request));
+    }
+
+    private void watch(HttpServerRequest request) {
         if (open.incrementAndGet() > maxWatchers) {
             open.decrementAndGet();
             HttpResponses.error(request, ErrorCode.UNAVAILABLE, "too many open watch streams (" + maxWatchers
                     + "); " + instead + ", or retry later");
-            return true;
+            return;
         }
         Context context = Vertx.currentContext();
         HttpServerResponse response = request.response();
@@ -141,8 +139,7 @@ public final class WatchEndpoint implements Endpoints {
         watchers.add(watcher);
         watcher.timer = context.owner().setPeriodic(heartbeatMillis, id -> watcher.send(HEARTBEAT_COMMENT));
         // The first bytes send the headers, so the client knows at once that the stream is open.
-        watcher.send(": watching version " + controller.current().snapshot().version() + "\n\n");
-        return true;
+        watcher.send(": watching version " + published.current().snapshot().version() + "\n\n");
     }
 
     /** On the controller thread: prepare the event once, then hand it to each watcher's own context. */

@@ -6,7 +6,7 @@ import static org.awaitility.Awaitility.await;
 import io.crossfade.config.MigrationState;
 import io.crossfade.config.SettingsDirectory;
 import io.crossfade.config.SettingsSpec;
-import io.crossfade.sidecar.Json;
+import io.crossfade.sidecar.json.Json;
 import io.crossfade.sidecar.rollout.AuditEvent;
 import io.crossfade.sidecar.rollout.Change;
 import io.crossfade.sidecar.rollout.ChangeRefusedException;

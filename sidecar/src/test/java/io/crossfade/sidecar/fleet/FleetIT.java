@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.crossfade.sidecar.Json;
+import io.crossfade.sidecar.json.Json;
 import io.crossfade.sidecar.testing.EtcdCluster;
 import io.crossfade.sidecar.testing.SidecarProcess;
 import io.crossfade.sidecar.testing.VariantSweep;

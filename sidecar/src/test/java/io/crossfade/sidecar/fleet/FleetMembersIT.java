@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.crossfade.config.SettingsDirectory;
-import io.crossfade.sidecar.Json;
+import io.crossfade.sidecar.json.Json;
 import io.crossfade.sidecar.rollout.AuditEvent;
 import io.crossfade.sidecar.rollout.Change;
 import io.crossfade.sidecar.rollout.MigrationRecord;

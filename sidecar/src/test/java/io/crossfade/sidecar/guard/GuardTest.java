@@ -80,7 +80,7 @@ class GuardTest {
     }
 
     private JsonNode view() {
-        return io.crossfade.sidecar.Json.MAPPER.valueToTree(guard.view(KEY).orElseThrow()).get("guard");
+        return io.crossfade.sidecar.json.Json.MAPPER.valueToTree(guard.describe(KEY).orElseThrow()).get("guard");
     }
 
     private static List<Outcome> aggregated(long oldOk, long oldErrors, long newOk, long newErrors) {

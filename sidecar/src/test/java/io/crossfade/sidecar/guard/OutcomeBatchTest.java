@@ -1,5 +1,6 @@
 package io.crossfade.sidecar.guard;
 
+import io.crossfade.config.WireLimits;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -39,12 +40,12 @@ class OutcomeBatchTest {
 
     @Test
     void acceptsExactlyTheMaximumNumberOfEntries() throws Exception {
-        assertThat(parse(batchOf(OutcomeBatch.MAX_ENTRIES))).hasSize(OutcomeBatch.MAX_ENTRIES);
+        assertThat(parse(batchOf(WireLimits.MAX_OUTCOMES_PER_REQUEST))).hasSize(WireLimits.MAX_OUTCOMES_PER_REQUEST);
     }
 
     @Test
     void oneEntryTooManyIsTooLarge() {
-        assertThatThrownBy(() -> parse(batchOf(OutcomeBatch.MAX_ENTRIES + 1)))
+        assertThatThrownBy(() -> parse(batchOf(WireLimits.MAX_OUTCOMES_PER_REQUEST + 1)))
                 .isInstanceOfSatisfying(OutcomeBatch.Invalid.class, e -> assertThat(e.tooLarge()).isTrue())
                 .hasMessage("at most 1000 outcomes per request, got 1001; send them in several batches");
     }

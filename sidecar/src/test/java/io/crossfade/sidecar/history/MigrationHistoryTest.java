@@ -5,8 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.crossfade.config.SettingsDirectory;
 import io.crossfade.config.SettingsSpec;
-import io.crossfade.sidecar.Json;
-import io.crossfade.sidecar.admin.MigrationHealth;
+import io.crossfade.sidecar.guard.GuardView;
+import io.crossfade.sidecar.guard.MigrationHealth;
+import io.crossfade.sidecar.json.Json;
 import io.crossfade.sidecar.rollout.Change;
 import io.crossfade.sidecar.rollout.RolloutController;
 import io.crossfade.sidecar.rollout.SourceStatus;
@@ -40,7 +41,7 @@ class MigrationHistoryTest {
     Path stateDir;
 
     private final MovableClock clock = new MovableClock(Instant.parse("2026-06-01T09:00:00Z"));
-    private final Map<String, JsonNode> healthDocs = new ConcurrentHashMap<>();
+    private final Map<String, GuardView> healthDocs = new ConcurrentHashMap<>();
     private final MigrationHealth health = key -> Optional.ofNullable(healthDocs.get(key));
     private RolloutController controller;
     private MigrationHistory history;
@@ -111,10 +112,9 @@ class MigrationHistoryTest {
     void errorRatesAreTheGuardWindowsAndNullWithoutOutcomes() throws Exception {
         started();
         history.sample();
-        healthDocs.put(KEY, Json.MAPPER.readTree("""
-                {"guard": {"status": "healthy", "outcomes": {"old": {"ok": 990, "errors": 10, "errorRate": 0.01},
-                                                             "new": {"ok": 0, "errors": 0, "errorRate": null}},
-                           "evidence": {"anything": "new fields are ignored"}}}"""));
+        healthDocs.put(KEY, new GuardView(new GuardView.Watch("healthy", "healthy", "1m", new GuardView.Outcomes(
+                new GuardView.VariantOutcomes(990, 10, 0.01), new GuardView.VariantOutcomes(0, 0, null)), null, null, null),
+                null));
         clock.advance(MigrationHistory.INTERVAL);
         history.sample();
 

@@ -5,23 +5,21 @@ import static io.crossfade.sidecar.testing.ApiAnswers.json;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.crossfade.sidecar.testing.RawHttp;
-import io.crossfade.sidecar.testing.SettingsFiles;
+import io.crossfade.sidecar.testing.RunningSidecar;
 import io.crossfade.sidecar.testing.SidecarProcess;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpRequest.BodyPublishers;
+import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -34,30 +32,18 @@ class BadInputIT {
 
     private static final String LONG_KEY = "k".repeat(200);
 
-    @TempDir
-    static Path settings;
-    @TempDir
-    static Path state;
-    static SidecarProcess sidecar;
-
-    @BeforeAll
-    static void start() {
-        SettingsFiles.write(settings, "app.yaml", """
+    @RegisterExtension
+    static final RunningSidecar sidecar = RunningSidecar.withFile("app.yaml", """
                 settings:
                   app.limit:
                     value: 5
                   %s:
                     value: long
                 """.formatted(LONG_KEY));
-        sidecar = SidecarProcess.start(settings, state);
-    }
 
     @AfterAll
-    static void stop() {
-        if (sidecar != null) {
-            assertThat(sidecar.output()).noneMatch(line -> line.contains("unhandled failure"));
-            sidecar.close();
-        }
+    static void neverFailedUnhandled() {
+        assertThat(sidecar.output()).noneMatch(line -> line.contains("unhandled failure"));
     }
 
     static HttpResponse<String> read(String pathAndQuery) {

@@ -7,14 +7,11 @@ import io.crossfade.config.Bucketing;
 import io.crossfade.config.Variant;
 import io.crossfade.sidecar.testing.MetricsScrape;
 import io.crossfade.sidecar.testing.Reloads;
+import io.crossfade.sidecar.testing.RunningSidecar;
 import io.crossfade.sidecar.testing.SettingsFiles;
-import io.crossfade.sidecar.testing.SidecarProcess;
 import java.net.http.HttpResponse;
-import java.nio.file.Path;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** {@code GET /metrics} on the ops listener carries the design's metrics with the right values. */
 class MetricsIT {
@@ -36,24 +33,8 @@ class MetricsIT {
                 percent: 0
             """;
 
-    @TempDir
-    static Path settings;
-    @TempDir
-    static Path state;
-    static SidecarProcess sidecar;
-
-    @BeforeAll
-    static void start() {
-        SettingsFiles.write(settings, "pay.yaml", SETTINGS);
-        sidecar = SidecarProcess.start(settings, state);
-    }
-
-    @AfterAll
-    static void stop() {
-        if (sidecar != null) {
-            sidecar.close();
-        }
-    }
+    @RegisterExtension
+    static final RunningSidecar sidecar = RunningSidecar.withFile("pay.yaml", SETTINGS);
 
     static MetricsScrape scrape() {
         HttpResponse<String> r = sidecar.getOps("/metrics");
@@ -123,9 +104,9 @@ class MetricsIT {
     void reloadsAreCountedAndMoveTheGauges() {
         MetricsScrape before = scrape();
 
-        SettingsFiles.write(settings, "pay.yaml", SETTINGS.replace("percent: 12.345", "percent: 12.345\n    owner: bob")
+        SettingsFiles.write(sidecar.settingsDir(), "pay.yaml", SETTINGS.replace("percent: 12.345", "percent: 12.345\n    owner: bob")
                 .replace("pay.static:\n    value: x", "pay.static:\n    value: y"));
-        Reloads.awaitValue(sidecar, "pay.static", "\"y\"");
+        Reloads.awaitValue(sidecar.process(), "pay.static", "\"y\"");
 
         // The reload is counted once its future completes, just after the new snapshot is served.
         org.awaitility.Awaitility.await("the reload to be counted").atMost(java.time.Duration.ofSeconds(30))

@@ -9,7 +9,7 @@ import io.crossfade.config.MigrationStatus;
 import io.crossfade.config.SettingsDirectory;
 import io.crossfade.config.SettingsSnapshot;
 import io.crossfade.config.SettingsSpec;
-import io.crossfade.sidecar.Json;
+import io.crossfade.sidecar.json.Json;
 import io.crossfade.sidecar.read.ResponseCache;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;

@@ -6,7 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.crossfade.config.Bucketing;
 import io.crossfade.config.Variant;
-import io.crossfade.sidecar.testing.SettingsFiles;
+import io.crossfade.sidecar.testing.RunningSidecar;
 import io.crossfade.sidecar.testing.SidecarProcess;
 import java.net.URI;
 import java.net.URLEncoder;
@@ -18,10 +18,8 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Predicate;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -36,15 +34,8 @@ class ReadApiIT {
             u -> Bucketing.variant(POOL, u, POOL_PERCENT) == Variant.NEW
                     && Bucketing.variant(POOL, "", POOL_PERCENT) != Variant.NEW);
 
-    @TempDir
-    static Path settings;
-    @TempDir
-    static Path state;
-    static SidecarProcess sidecar;
-
-    @BeforeAll
-    static void start() {
-        SettingsFiles.write(settings, "checkout.yaml", """
+    @RegisterExtension
+    static final RunningSidecar sidecar = RunningSidecar.withFile("checkout.yaml", """
                 settings:
                   db.pool.size:
                     value: 10
@@ -62,22 +53,14 @@ class ReadApiIT {
                     owner: alice
                     expected: p99 unchanged
                     rollback: percent 0
-                """);
-        SettingsFiles.write(settings, "search.json", """
+                """)
+            .andFile("search.json", """
                 {"settings": {
                   "search.model": {"value": "bm25"},
                   "search.weights": {"value": [1, 2.5, "x", null]}
                 }}
-                """);
-        sidecar = SidecarProcess.start(settings, state, "--instance-id", INSTANCE_ID);
-    }
-
-    @AfterAll
-    static void stop() {
-        if (sidecar != null) {
-            sidecar.close();
-        }
-    }
+                """)
+            .args("--instance-id", INSTANCE_ID);
 
     static String firstUnit(String prefix, Predicate<String> wanted) {
         for (int i = 0; ; i++) {
@@ -296,10 +279,10 @@ class ReadApiIT {
             JsonNode source = body.path("source");
             assertThat(source.path("type").asText()).isEqualTo("directory");
             if (base.equals(sidecar.opsUri())) {
-                assertThat(Path.of(source.path("location").asText())).isEqualTo(settings.toAbsolutePath().normalize());
+                assertThat(Path.of(source.path("location").asText())).isEqualTo(sidecar.settingsDir().toAbsolutePath().normalize());
             } else {
                 // the read listener is reachable by whatever runs beside the service: it names no paths
-                assertThat(ready.body()).doesNotContain(settings.toAbsolutePath().normalize().toString());
+                assertThat(ready.body()).doesNotContain(sidecar.settingsDir().toAbsolutePath().normalize().toString());
             }
             assertThat(source.path("version").asText()).matches("[0-9a-f]{12}");
             assertThat(source.path("lastKnownGood").asBoolean(true)).isFalse();

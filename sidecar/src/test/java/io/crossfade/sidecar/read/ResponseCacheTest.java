@@ -11,7 +11,7 @@ import io.crossfade.config.SettingsDirectory;
 import io.crossfade.config.SettingsSnapshot;
 import io.crossfade.config.SettingsSpec;
 import io.crossfade.config.Variant;
-import io.crossfade.sidecar.Json;
+import io.crossfade.sidecar.json.Json;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;

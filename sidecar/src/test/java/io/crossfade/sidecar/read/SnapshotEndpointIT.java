@@ -86,6 +86,31 @@ class SnapshotEndpointIT {
         assertThat(stale.body()).isEqualTo(first.body());
     }
 
+    private HttpResponse<String> snapshotIfNoneMatch(String header) {
+        return SidecarProcess.send(HttpRequest.newBuilder(sidecar.readUri().resolve("/v1/snapshot"))
+                .header("If-None-Match", header).build());
+    }
+
+    @Test
+    void aWeakTagOfTheCurrentVersionAnswers304() {
+        String etag = sidecar.get("/v1/snapshot").headers().firstValue("etag").orElseThrow();
+        assertThat(snapshotIfNoneMatch("W/" + etag).statusCode()).isEqualTo(304);
+    }
+
+    @Test
+    void aListNamingTheCurrentVersionAnswers304() {
+        String etag = sidecar.get("/v1/snapshot").headers().firstValue("etag").orElseThrow();
+        assertThat(snapshotIfNoneMatch("\"1\", " + etag + " , W/\"2\"").statusCode()).isEqualTo(304);
+        assertThat(snapshotIfNoneMatch("\"1\", W/\"2\"").statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void aStarAnswers304() {
+        HttpResponse<String> r = snapshotIfNoneMatch("*");
+        assertThat(r.statusCode()).isEqualTo(304);
+        assertThat(r.headers().firstValue("etag")).isPresent();
+    }
+
     @Test
     void aReloadServesTheNewSnapshot() throws Exception {
         long before = SnapshotDocument.read(json(sidecar.get("/v1/snapshot").body())).snapshot().version();

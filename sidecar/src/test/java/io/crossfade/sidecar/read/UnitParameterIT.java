@@ -2,7 +2,7 @@ package io.crossfade.sidecar.read;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.crossfade.sidecar.Json;
+import io.crossfade.sidecar.json.Json;
 import io.crossfade.sidecar.testing.SidecarProcess;
 import java.net.URI;
 import java.net.http.HttpRequest;

@@ -7,17 +7,13 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.crossfade.sidecar.testing.MetricsScrape;
 import io.crossfade.sidecar.testing.Reloads;
+import io.crossfade.sidecar.testing.RunningSidecar;
 import io.crossfade.sidecar.testing.SettingsFiles;
-import io.crossfade.sidecar.testing.SidecarProcess;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -41,24 +37,8 @@ class BrokenFileIT {
                 percent: 10
             """;
 
-    @TempDir
-    static Path settings;
-    @TempDir
-    static Path state;
-    static SidecarProcess sidecar;
-
-    @BeforeAll
-    static void start() {
-        SettingsFiles.write(settings, "app.yaml", GOOD);
-        sidecar = SidecarProcess.start(settings, state);
-    }
-
-    @AfterAll
-    static void stop() {
-        if (sidecar != null) {
-            sidecar.close();
-        }
-    }
+    @RegisterExtension
+    static final RunningSidecar sidecar = RunningSidecar.withFile("app.yaml", GOOD);
 
     /**
      * One way to break the directory.
@@ -125,7 +105,7 @@ class BrokenFileIT {
         double successesBefore = reloads("success");
         String versionBefore = json(sidecar.getOps("/ready")).path("source").path("version").asText();
 
-        SettingsFiles.write(settings, b.file(), b.content());
+        SettingsFiles.write(sidecar.settingsDir(), b.file(), b.content());
 
         JsonNode problem = awaitProblem();
         assertThat(problem.path("file").asText()).isEqualTo(b.file());
@@ -150,9 +130,9 @@ class BrokenFileIT {
 
         boolean replaced = b.file().equals("app.yaml");
         if (replaced) {
-            SettingsFiles.write(settings, "app.yaml", GOOD.replace("value: 5", "value: 7"));
+            SettingsFiles.write(sidecar.settingsDir(), "app.yaml", GOOD.replace("value: 5", "value: 7"));
         } else {
-            SettingsFiles.delete(settings, b.file());
+            SettingsFiles.delete(sidecar.settingsDir(), b.file());
         }
         await("the reload error to clear").atMost(Reloads.BOUND).pollInterval(java.time.Duration.ofMillis(20))
                 .until(() -> json(sidecar.getOps("/ready")).path("source").get("reloadError").isNull());
@@ -163,8 +143,8 @@ class BrokenFileIT {
         assertThat(reloads("failure")).isEqualTo(failuresBefore + 1);
 
         if (replaced) {
-            SettingsFiles.write(settings, "app.yaml", GOOD);
-            Reloads.awaitValue(sidecar, "app.limit", "5");
+            SettingsFiles.write(sidecar.settingsDir(), "app.yaml", GOOD);
+            Reloads.awaitValue(sidecar.process(), "app.limit", "5");
         }
     }
 

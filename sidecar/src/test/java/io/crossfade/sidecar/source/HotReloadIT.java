@@ -3,24 +3,21 @@ package io.crossfade.sidecar.source;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.crossfade.sidecar.testing.Reloads;
+import io.crossfade.sidecar.testing.RunningSidecar;
 import io.crossfade.sidecar.testing.SettingsFiles;
-import io.crossfade.sidecar.testing.SidecarProcess;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Changes to a plain settings directory are served (how fast: bench/reaction.py). Each test owns
@@ -28,62 +25,46 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class HotReloadIT {
 
-    @TempDir
-    static Path settings;
-    @TempDir
-    static Path state;
-    static SidecarProcess sidecar;
-
-    @BeforeAll
-    static void start() {
-        SettingsFiles.write(settings, "edit.yaml", "settings:\n  edit.value:\n    value: 1\n");
-        SettingsFiles.write(settings, "inplace.yaml", "settings:\n  inplace.value:\n    value: 1\n");
-        SettingsFiles.write(settings, "removed.json", "{\"settings\": {\"removed.value\": {\"value\": \"here\"}}}");
-        SettingsFiles.write(settings, "slow.yaml", slowFile(1));
-        sidecar = SidecarProcess.start(settings, state);
-    }
-
-    @AfterAll
-    static void stop() {
-        if (sidecar != null) {
-            sidecar.close();
-        }
-    }
+    @RegisterExtension
+    static final RunningSidecar sidecar = RunningSidecar.withFile("edit.yaml", "settings:\n  edit.value:\n    value: 1\n")
+            .andFile("inplace.yaml", "settings:\n  inplace.value:\n    value: 1\n")
+            .andFile("removed.json", "{\"settings\": {\"removed.value\": {\"value\": \"here\"}}}")
+            .andFile("slow.yaml", slowFile(1));
 
     @Test
     void anEditIsServed() {
         assertThat(sidecar.get("/v1/settings/edit.value/value").body()).isEqualTo("1");
 
-        SettingsFiles.write(settings, "edit.yaml", "settings:\n  edit.value:\n    value: 2\n");
+        SettingsFiles.write(sidecar.settingsDir(), "edit.yaml", "settings:\n  edit.value:\n    value: 2\n");
 
-        Reloads.awaitValue(sidecar, "edit.value", "2");
+        Reloads.awaitValue(sidecar.process(), "edit.value", "2");
     }
 
     @Test
     void anEditWrittenInPlaceIsServed() throws IOException {
         assertThat(sidecar.get("/v1/settings/inplace.value/value").body()).isEqualTo("1");
 
-        Files.writeString(settings.resolve("inplace.yaml"), "settings:\n  inplace.value:\n    value: \"two\"\n");
+        Files.writeString(sidecar.settingsDir().resolve("inplace.yaml"), "settings:\n  inplace.value:\n    value: \"two\"\n");
 
-        Reloads.awaitValue(sidecar, "inplace.value", "\"two\"");
+        Reloads.awaitValue(sidecar.process(), "inplace.value", "\"two\"");
     }
 
     @Test
     void anAddedFileIsServed() {
         assertThat(sidecar.get("/v1/settings/added.value/value").statusCode()).isEqualTo(404);
 
-        SettingsFiles.write(settings, "added.yml", "settings:\n  added.value:\n    value: {on: true}\n");
+        SettingsFiles.write(sidecar.settingsDir(), "added.yml", "settings:\n  added.value:\n    value: {on: true}\n");
 
-        Reloads.awaitValue(sidecar, "added.value", "{\"on\":true}");
+        Reloads.awaitValue(sidecar.process(), "added.value", "{\"on\":true}");
     }
 
     @Test
     void aRemovedFileStopsBeingServed() {
         assertThat(sidecar.get("/v1/settings/removed.value/value").body()).isEqualTo("\"here\"");
 
-        SettingsFiles.delete(settings, "removed.json");
+        SettingsFiles.delete(sidecar.settingsDir(), "removed.json");
 
-        Reloads.awaitGone(sidecar, "removed.value");
+        Reloads.awaitGone(sidecar.process(), "removed.value");
     }
 
     /**
@@ -120,7 +101,7 @@ class HotReloadIT {
             });
 
             long longestGap;
-            try (FileChannel file = FileChannel.open(settings.resolve("slow.yaml"), StandardOpenOption.WRITE,
+            try (FileChannel file = FileChannel.open(sidecar.settingsDir().resolve("slow.yaml"), StandardOpenOption.WRITE,
                     StandardOpenOption.TRUNCATE_EXISTING)) {
                 long t0 = System.nanoTime();
                 file.force(true);

@@ -3,7 +3,7 @@ package io.crossfade.sidecar.state;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.crossfade.sidecar.Json;
+import io.crossfade.sidecar.json.Json;
 import io.crossfade.sidecar.rollout.AuditEvent;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

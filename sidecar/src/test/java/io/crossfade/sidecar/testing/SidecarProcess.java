@@ -153,6 +153,7 @@ public final class SidecarProcess implements AutoCloseable {
         }
         List<String> lines = new CopyOnWriteArrayList<>();
         BufferedReader reader = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+        // generous: on a loaded 2-core machine a JVM start with the shaded jar has taken over 30 s
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
         try {
             String line;

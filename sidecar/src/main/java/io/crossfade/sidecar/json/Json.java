@@ -1,4 +1,4 @@
-package io.crossfade.sidecar;
+package io.crossfade.sidecar.json;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.core.JsonFactory;
