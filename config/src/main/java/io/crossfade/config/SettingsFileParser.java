@@ -110,6 +110,10 @@ public final class SettingsFileParser {
                         + (mapper == json ? "value" : "document") + "; a settings file holds exactly one"));
             }
         } catch (JsonProcessingException e) {
+            YamlSyntaxError yamlError = mapper == yaml ? YamlSyntaxError.of(e, new String(content, java.nio.charset.StandardCharsets.UTF_8)) : null;
+            if (yamlError != null) {
+                throw new SettingsException(new SettingsProblem(fileName, yamlError.line(), null, null, yamlError.reason()));
+            }
             int line = syntaxErrorLine(e);
             throw new SettingsException(new SettingsProblem(fileName, Math.max(line, 0), null, null,
                     "not valid " + format + ": " + e.getOriginalMessage()));

@@ -302,6 +302,7 @@ class SettingsFileParserTest {
 
     @Test
     void yamlSyntaxErrorIsReportedWithItsLine() {
+        // the bracket left open on line 3 is the fault, not line 4 where the parser gave up
         SettingsProblem p = onlyProblem("a.yaml", """
                 settings:
                   a:
@@ -309,7 +310,31 @@ class SettingsFileParserTest {
                   b:
                     value: 3
                 """);
-        assertProblem(p, "a.yaml", 4, null, null, "not valid YAML");
+        assertProblem(p, "a.yaml", 3, null, null, "not valid YAML");
+    }
+
+    @Test
+    void anUnclosedBracketAtTheEndOfTheFileIsReportedOnItsOwnLineInOneSentence() {
+        SettingsProblem p = onlyProblem("a.yaml", "settings:\n  a.b:\n    value: 1\n  c.d:\n    value: 2\n"
+                + "  e.f:\n    value: 3\n  g.h:\n    value: [1, 2\n");
+        assertThat(p.line()).isEqualTo(9);
+        assertThat(p.reason()).isEqualTo("not valid YAML: expected ',' or ']', but got <stream end> (while parsing a flow"
+                + " sequence that starts at line 9, column 12) near \"value: [1, 2\"");
+        assertThat(p.reason()).doesNotContain("\n").doesNotContain("^").doesNotContain("'reader'");
+    }
+
+    @Test
+    void anUnclosedQuoteIsReportedWhereItOpens() {
+        SettingsProblem p = onlyProblem("a.yaml", "settings:\n  a:\n    value: \"open\n  b:\n    value: 2\n");
+        assertThat(p.line()).isEqualTo(3);
+        assertThat(p.reason()).startsWith("not valid YAML: ").contains("quoted scalar").endsWith("near \"value: \"open\"");
+    }
+
+    @Test
+    void aBadlyIndentedKeyIsReportedOnItsOwnLine() {
+        SettingsProblem p = onlyProblem("a.yaml", "settings:\n  a:\n    value: 1\n   bad: x\n");
+        assertThat(p.line()).isEqualTo(4);
+        assertThat(p.reason()).endsWith("near \"bad: x\"");
     }
 
     @Test

@@ -92,7 +92,7 @@ class BrokenFileIT {
                             value: [5
                           app.mode:
                             value: fast
-                        """, 4, null, null, "not valid YAML"),
+                        """, 3, null, null, "not valid YAML"),
                 breakage("JSON syntax error", "extra.json", """
                         {"settings": {
                           "extra.one": {"value": 1},
