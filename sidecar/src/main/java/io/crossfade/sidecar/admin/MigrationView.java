@@ -24,8 +24,9 @@ import java.util.List;
  * @param state the durable state
  * @param health per-variant outcome counts and error rates in the guard window, from
  *     {@link MigrationHealth}; null until the guard knows something
+ * @param note {@link StartingPercent#note}: why the file's percent is not the state's, or null
  */
-public record MigrationView(String key, String id, long revision, Spec spec, State state, JsonNode health) {
+public record MigrationView(String key, String id, long revision, Spec spec, State state, JsonNode health, String note) {
 
     /**
      * The declared part.
@@ -97,7 +98,7 @@ public record MigrationView(String key, String id, long revision, Spec spec, Sta
         State state = new State(Percent.toDecimal(status.effectivePercent()), status.state().wireName(),
                 record.revision(), record.manual(), ramp, record.reason(), record.createdAt(), record.updatedAt());
         return new MigrationView(record.key(), record.id(), record.revision(), spec == null ? null : spec(spec),
-                state, health);
+                state, health, StartingPercent.note(spec, status));
     }
 
     private static Spec spec(MigrationSpec m) {

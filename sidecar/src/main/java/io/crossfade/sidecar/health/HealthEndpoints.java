@@ -6,6 +6,7 @@ import io.crossfade.config.ActiveMigration;
 import io.crossfade.config.Percent;
 import io.crossfade.config.SettingsProblem;
 import io.crossfade.sidecar.Json;
+import io.crossfade.sidecar.admin.StartingPercent;
 import io.crossfade.sidecar.http.Endpoints;
 import io.crossfade.sidecar.http.HttpResponses;
 import io.crossfade.sidecar.rollout.PublishedState;
@@ -107,6 +108,10 @@ public final class HealthEndpoints implements Endpoints {
             MigrationRecord record = state.records().get(m.spec().key());
             if (record != null && record.reason() != null) {
                 node.put("reason", record.reason());
+            }
+            String note = StartingPercent.note(m.spec(), m.status());
+            if (note != null) {
+                node.put("note", note);
             }
             migrationDetails.apply(m.spec().key()).ifPresent(node::setAll);
         }

@@ -116,6 +116,20 @@ public final class WatchEndpoint implements Endpoints {
         return true;
     }
 
+    /**
+     * Ends every open stream (on its own context), for a graceful stop: a stream never finishes by
+     * itself, so without this the listener would wait its whole shutdown bound for it. Clients
+     * reconnect, to this sidecar once it is back or to another. Returns how many streams were open.
+     */
+    public int closeAll() {
+        int closing = 0;
+        for (Watcher w : watchers) {
+            closing++;
+            w.context.runOnContext(v -> w.end());
+        }
+        return closing;
+    }
+
     /** On the controller thread: prepare the event once, then hand it to each watcher's own context. */
     private void published(PublishedState current, Set<String> changedKeys) {
         if (watchers.isEmpty()) {
@@ -155,6 +169,13 @@ public final class WatchEndpoint implements Endpoints {
                 return;
             }
             response.write(text);
+        }
+
+        void end() {
+            stop();
+            if (!response.closed() && !response.ended()) {
+                response.end();
+            }
         }
 
         void stop() {
