@@ -35,11 +35,29 @@ import picocli.CommandLine.Spec;
 @Command(name = "ctl", mixinStandardHelpOptions = true,
         description = {"Steer migrations through the sidecar's admin API.",
                 "Exit status: 0 done; 1 refused by the sidecar or sidecar unreachable; 2 usage error."},
+        footer = {"", "Options of the changes (set, pause, resume, rollback, complete):",
+                "      --reason=TEXT      Why; kept in the audit log.",
+                "      --if-match=REV     Only if the migration is still at this revision (the REV column of",
+                "                           `status`); refused with exit status 1 otherwise.",
+                "Following: `status --watch` redraws the table every second; `events --follow` prints new",
+                "events as they are appended. Both run until interrupted (Ctrl-C).",
+                "Help of one command: crossfade ctl COMMAND --help"},
         subcommands = {CtlCommand.Status.class, CtlCommand.SetPercent.class, CtlCommand.Pause.class, CtlCommand.Resume.class,
                 CtlCommand.Rollback.class, CtlCommand.Complete.class, CtlCommand.Events.class})
 public final class CtlCommand implements Runnable {
 
     private static final String MIGRATIONS = "/admin/v1/migrations";
+
+    /** The one-second wait of {@code --watch} and {@code --follow}; false once interrupted. */
+    static boolean pauseASecond() {
+        try {
+            Thread.sleep(1_000);
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
 
     @Spec
     CommandSpec spec;
@@ -157,8 +175,36 @@ public final class CtlCommand implements Runnable {
     @Command(name = "status", mixinStandardHelpOptions = true,
             description = "Show every migration: percent, state, old → new value, owner, errors per variant, revision.")
     static final class Status extends Call {
+
+        @Option(names = "--watch", description = "Redraw the table every second until interrupted (Ctrl-C).")
+        boolean watch;
+
         @Override
         int run(AdminClient client) throws AdminClient.Refused {
+            if (!watch) {
+                return once(client);
+            }
+            // On a terminal each redraw replaces the last; piped, the tables follow one another.
+            String clear = System.console() != null ? "\033[H\033[2J" : "";
+            while (!Thread.currentThread().isInterrupted()) {
+                out().print(clear);
+                out().println("every 1s, " + java.time.Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS)
+                        + " (Ctrl-C to stop)");
+                try {
+                    once(client);
+                } catch (AdminClient.Refused e) {
+                    out().println("crossfade ctl: " + e.getMessage());
+                }
+                out().println();
+                out().flush();
+                if (!pauseASecond()) {
+                    break;
+                }
+            }
+            return 0;
+        }
+
+        private int once(AdminClient client) throws AdminClient.Refused {
             AdminClient.Answer answer = client.get(MIGRATIONS);
             if (printedJson(answer)) {
                 return 0;
@@ -334,6 +380,10 @@ public final class CtlCommand implements Runnable {
                 description = "At most this many events, 1-1000 (default: ${DEFAULT-VALUE}).")
         int limit;
 
+        @Option(names = "--follow", description = "Keep printing new events as they are appended (looks every"
+                + " second) until interrupted (Ctrl-C). With --json, one event per line.")
+        boolean follow;
+
         @Override
         public Integer call() {
             // Usage errors first (exit 2), before the token or the sidecar are looked at.
@@ -346,11 +396,63 @@ public final class CtlCommand implements Runnable {
             return super.call();
         }
 
+        private String query(long after) {
+            return "/admin/v1/events?since=" + after + "&limit=" + limit
+                    + (key == null ? "" : "&key=" + URLEncoder.encode(key, StandardCharsets.UTF_8));
+        }
+
+        /** Pages through the log from {@code since}, then looks for new events every second. */
+        private int follow(AdminClient client) {
+            long after = since;
+            boolean header = true;
+            while (!Thread.currentThread().isInterrupted()) {
+                boolean more = false;
+                try {
+                    AdminClient.Answer answer = client.get(query(after));
+                    JsonNode events = answer.body().path("events");
+                    if (!events.isEmpty()) {
+                        TextTable table = table();
+                        for (JsonNode e : events) {
+                            if (ctl.json) {
+                                out().println(e.toString());
+                            }
+                            row(table, e);
+                            after = Math.max(after, e.path("seq").asLong());
+                        }
+                        if (!ctl.json) {
+                            table.print(out(), header);
+                            header = false;
+                        }
+                        out().flush();
+                    }
+                    more = answer.body().path("more").asBoolean();
+                } catch (AdminClient.Refused e) {
+                    spec.commandLine().getErr().println("crossfade ctl: " + e.getMessage() + " (retrying)");
+                    spec.commandLine().getErr().flush();
+                }
+                if (!more && !pauseASecond()) {
+                    break;
+                }
+            }
+            return 0;
+        }
+
+        private static TextTable table() {
+            return new TextTable("SEQ", "TIME", "ACTOR", "KEY", "ACTION", "CHANGE", "REASON");
+        }
+
+        private static void row(TextTable table, JsonNode e) {
+            table.row(e.path("seq").asText(), shortTime(e.path("time").asText()), e.path("actor").asText(),
+                    e.path("key").asText(), e.path("action").asText(),
+                    side(e.path("from")) + " → " + side(e.path("to")), e.path("reason").asText(null));
+        }
+
         @Override
         int run(AdminClient client) throws AdminClient.Refused {
-            String query = "/admin/v1/events?since=" + since + "&limit=" + limit
-                    + (key == null ? "" : "&key=" + URLEncoder.encode(key, StandardCharsets.UTF_8));
-            AdminClient.Answer answer = client.get(query);
+            if (follow) {
+                return follow(client);
+            }
+            AdminClient.Answer answer = client.get(query(since));
             if (printedJson(answer)) {
                 return 0;
             }
@@ -358,11 +460,9 @@ public final class CtlCommand implements Runnable {
             if (events.isEmpty()) {
                 out().println("no events" + (key == null ? "" : " for " + key) + (since > 0 ? " after " + since : ""));
             } else {
-                TextTable table = new TextTable("SEQ", "TIME", "ACTOR", "KEY", "ACTION", "CHANGE", "REASON");
+                TextTable table = table();
                 for (JsonNode e : events) {
-                    table.row(e.path("seq").asText(), shortTime(e.path("time").asText()), e.path("actor").asText(),
-                            e.path("key").asText(), e.path("action").asText(),
-                            side(e.path("from")) + " → " + side(e.path("to")), e.path("reason").asText(null));
+                    row(table, e);
                 }
                 table.print(out());
             }

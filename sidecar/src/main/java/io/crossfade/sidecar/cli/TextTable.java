@@ -29,13 +29,18 @@ final class TextTable {
     }
 
     void print(PrintWriter out) {
+        print(out, true);
+    }
+
+    /** Prints the rows, and the header only when {@code withHeader} (a follow-up batch has none). */
+    void print(PrintWriter out, boolean withHeader) {
         int[] widths = new int[columns];
         for (String[] r : rows) {
             for (int i = 0; i < columns; i++) {
                 widths[i] = Math.max(widths[i], r[i].codePointCount(0, r[i].length()));
             }
         }
-        for (String[] r : rows) {
+        for (String[] r : withHeader ? rows : rows.subList(1, rows.size())) {
             StringBuilder line = new StringBuilder();
             for (int i = 0; i < columns; i++) {
                 line.append(r[i]);

@@ -1,17 +1,25 @@
 package io.crossfade.sidecar.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.crossfade.sidecar.testing.SidecarProcess;
 import io.crossfade.sidecar.testing.SidecarProcess.Result;
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
 import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -248,6 +256,72 @@ class CtlIT {
             assertExit(events, 0);
             assertThat(events.output()).containsPattern("bob +a\\.b +set_percent +0% running → 10% running +bob did it");
             assertThat(String.join("\n", named.output())).doesNotContain("secret-token");
+        }
+    }
+
+    @Test
+    void helpListsTheReasonAndIfMatchOptionsAndTheFollowingModes() {
+        Result help = SidecarProcess.run(Duration.ofSeconds(60), "ctl", "--help");
+        assertExit(help, 0);
+        assertThat(help.output()).contains("--reason=TEXT").contains("--if-match=REV").contains("status --watch")
+                .contains("events --follow");
+    }
+
+    /** A ctl process that runs until killed, its output lines collected as they come. */
+    private record Running(Process process, List<String> lines) implements AutoCloseable {
+        @Override
+        public void close() throws InterruptedException {
+            process.destroyForcibly();
+            process.waitFor(30, TimeUnit.SECONDS);
+        }
+    }
+
+    private Running ctlUntilKilled(String... args) throws IOException {
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-jar", SidecarProcess.jar().toString(), "ctl"));
+        command.addAll(List.of(args));
+        command.addAll(List.of("--ops", sidecar.opsUri().toString(), "--state", stateDir.toString()));
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        List<String> lines = new CopyOnWriteArrayList<>();
+        Thread reader = new Thread(() -> {
+            try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+                r.lines().forEach(lines::add);
+            } catch (IOException e) {
+                // killed
+            }
+        }, "ctl-output");
+        reader.setDaemon(true);
+        reader.start();
+        return new Running(p, lines);
+    }
+
+    @Test
+    void statusWatchRedrawsTheTableUntilKilled() throws Exception {
+        try (Running watch = ctlUntilKilled("status", "--watch")) {
+            await().atMost(Duration.ofSeconds(60)).until(() -> watch.lines().stream()
+                    .filter(l -> l.startsWith("KEY ")).count() >= 2);
+            assertThat(watch.lines()).anyMatch(l -> l.startsWith("every 1s, "));
+
+            assertExit(sidecar.ctl("set", "search.model", "33.333"), 0);
+
+            await().atMost(Duration.ofSeconds(60)).until(() -> watch.lines().stream()
+                    .anyMatch(l -> l.matches("search\\.model +33\\.333% .*")));
+            assertThat(watch.process().isAlive()).as("still watching").isTrue();
+        }
+    }
+
+    @Test
+    void eventsFollowPrintsNewEventsAsTheyAreAppended() throws Exception {
+        try (Running follow = ctlUntilKilled("events", "search.model", "--follow")) {
+            await().atMost(Duration.ofSeconds(60)).until(() -> follow.lines().stream()
+                    .anyMatch(l -> l.contains("reload") && l.contains("created")));
+
+            assertExit(sidecar.ctl("set", "search.model", "44.444", "--reason", "followed live"), 0);
+
+            await().atMost(Duration.ofSeconds(60)).until(() -> follow.lines().stream()
+                    .anyMatch(l -> l.contains("set_percent") && l.contains("44.444% running") && l.contains("followed live")));
+            assertThat(follow.lines().stream().filter(l -> l.startsWith("SEQ ")).count()).as("one header").isEqualTo(1);
+            assertThat(follow.process().isAlive()).as("still following").isTrue();
         }
     }
 }
