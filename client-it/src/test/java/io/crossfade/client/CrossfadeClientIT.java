@@ -112,6 +112,27 @@ class CrossfadeClientIT {
     }
 
     @Test
+    void theClientServesWithoutAYamlParserOnItsClasspath() {
+        // what a service gets from crossfade-client: Jackson, Caffeine, commons-codec, crossfade-config
+        for (String yamlClass : List.of("org.yaml.snakeyaml.Yaml", "com.fasterxml.jackson.dataformat.yaml.YAMLFactory")) {
+            assertThat(classPresent(yamlClass)).as(yamlClass + " on the client's classpath").isFalse();
+        }
+        sidecar = SidecarProcess.start(settings, state);
+        CrossfadeClient c = connectedClient();
+        assertThat(c.getString("search.model", "d", "user-1")).isEqualTo("bm25");
+        assertThat(c.getInt("db.pool.size", -1, "user-1")).isIn(10, 20);
+    }
+
+    private static boolean classPresent(String name) {
+        try {
+            Class.forName(name, false, CrossfadeClientIT.class.getClassLoader());
+            return true;
+        } catch (ClassNotFoundException e) {
+            return false;
+        }
+    }
+
+    @Test
     void everyUnitGetsTheSameVariantInProcessAsOverHttp() throws Exception {
         sidecar = SidecarProcess.start(settings, state);
         CrossfadeClient c = connectedClient();
