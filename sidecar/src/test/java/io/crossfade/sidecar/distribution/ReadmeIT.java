@@ -89,12 +89,34 @@ class ReadmeIT {
         }
     }
 
+    /**
+     * The bundled examples as committed, not as a reader may have edited them (the README invites
+     * that): each file of {@code examples/settings} at git's {@code HEAD}. Outside a git checkout
+     * (an unpacked source archive, say) the files on disk are all there is.
+     */
+    static Path pristineExamples(Path target) throws Exception {
+        Files.createDirectories(target);
+        Process list = new ProcessBuilder("git", "-C", ROOT.toString(), "ls-tree", "--name-only", "HEAD",
+                "examples/settings/").redirectErrorStream(true).start();
+        List<String> files = new String(list.getInputStream().readAllBytes(), StandardCharsets.UTF_8).lines().toList();
+        if (list.waitFor() != 0 || files.isEmpty()) {
+            SettingsFiles.copyDirectory(ROOT.resolve("examples/settings"), target);
+            return target;
+        }
+        for (String file : files) {
+            Process show = new ProcessBuilder("git", "-C", ROOT.toString(), "show", "HEAD:" + file).start();
+            byte[] content = show.getInputStream().readAllBytes();
+            assertThat(show.waitFor()).as("git show HEAD:%s", file).isZero();
+            Files.write(target.resolve(Path.of(file).getFileName().toString()), content);
+        }
+        return target;
+    }
+
     @Test
     void theCurlSessionAnswersWhatTheReadmeShows() throws Exception {
         List<Step> steps = curlSession();
         assertThat(steps).hasSizeGreaterThanOrEqualTo(4);
-        Path examples = temp.resolve("examples").resolve("settings");
-        SettingsFiles.copyDirectory(ROOT.resolve("examples/settings"), examples);
+        Path examples = pristineExamples(temp.resolve("examples").resolve("settings"));
 
         try (SidecarProcess sidecar = SidecarProcess.start(examples, temp.resolve("state"))) {
             for (Step step : steps) {
