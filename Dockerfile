@@ -1,6 +1,8 @@
 # Crossfade sidecar image. Build: docker build -t crossfade .
 # Stage 1 builds with the same command the README uses; stage 2 is a small JRE image, non-root.
-FROM eclipse-temurin:17-jdk AS build
+# Base images are pinned to exact releases (Temurin 17.0.15+6 on Ubuntu 24.04), so a rebuild gets the
+# same JDK; raise both tags together, deliberately.
+FROM eclipse-temurin:17.0.15_6-jdk-noble AS build
 WORKDIR /src
 COPY .mvn/ .mvn/
 COPY mvnw pom.xml ./
@@ -8,9 +10,11 @@ COPY config/ config/
 COPY sidecar/ sidecar/
 COPY client-lib/ client-lib/
 COPY client-it/ client-it/
-RUN ./mvnw -B -DskipTests package
+# BuildKit cache mount: Maven and the dependencies it downloads stay between builds, so a source
+# change does not download them again (the cache is not part of any layer).
+RUN --mount=type=cache,target=/root/.m2 ./mvnw -B -DskipTests package
 
-FROM eclipse-temurin:17-jre
+FROM eclipse-temurin:17.0.15_6-jre-noble
 RUN groupadd --system --gid 10001 crossfade \
  && useradd --system --uid 10001 --gid crossfade --home-dir /var/lib/crossfade --shell /usr/sbin/nologin crossfade \
  && mkdir -p /etc/crossfade/settings /var/lib/crossfade /opt/crossfade \
@@ -36,7 +40,9 @@ ENV JAVA_OPTS="-XX:MaxRAMPercentage=50 -XX:+UseSerialGC -XX:+ExitOnOutOfMemoryEr
 USER crossfade
 EXPOSE 7070 7071
 VOLUME /var/lib/crossfade
+# The health check asks the ops listener where CROSSFADE_OPS_LISTEN puts it (a wildcard host is
+# asked on loopback), so `-e CROSSFADE_OPS_LISTEN=0.0.0.0:9091` moves the check with the port.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
-  CMD bash -c 'exec 3<>/dev/tcp/127.0.0.1/7071 && printf "GET /health HTTP/1.0\r\n\r\n" >&3 && head -1 <&3 | grep -q " 200 "'
+  CMD bash -c 'ops="${CROSSFADE_OPS_LISTEN:-0.0.0.0:7071}"; host="${ops%:*}"; port="${ops##*:}"; case "$host" in ""|0.0.0.0|"[::]"|"*") host=127.0.0.1;; esac; exec 3<>"/dev/tcp/$host/$port" && printf "GET /health HTTP/1.0\r\n\r\n" >&3 && head -1 <&3 | grep -q " 200 "'
 ENTRYPOINT ["sh", "-c", "exec java $JAVA_OPTS -jar /opt/crossfade/crossfade-sidecar.jar \"$@\"", "crossfade"]
 CMD ["serve"]

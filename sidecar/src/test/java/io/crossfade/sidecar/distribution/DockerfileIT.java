@@ -33,6 +33,15 @@ class DockerfileIT {
 
     private static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
     private static final Dockerfile DOCKERFILE = Dockerfile.read(ROOT.resolve("Dockerfile"));
+    private static final List<String> DOCKERFILE_LINES = lines(ROOT.resolve("Dockerfile"));
+
+    private static List<String> lines(Path file) {
+        try {
+            return Files.readAllLines(file);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
     private static final Pattern ENV_PAIR = Pattern.compile("([A-Za-z_][A-Za-z0-9_]*)=(\"[^\"]*\"|\\S+)");
 
     @TempDir
@@ -90,7 +99,9 @@ class DockerfileIT {
         Dockerfile.Stage build = DOCKERFILE.stage("build");
         List<String> runs = build.all("RUN").stream().map(Dockerfile.Instruction::arguments).toList();
 
-        assertThat(runs).containsExactly("./mvnw -B -DskipTests package");
+        // BuildKit mount options come first; what runs is the README's command
+        assertThat(runs).singleElement().asString().contains("--mount=type=cache,target=/root/.m2 ");
+        assertThat(runs.stream().map(r -> r.replaceAll("--mount=\\S+\\s+", ""))).containsExactly("./mvnw -B -DskipTests package");
         assertThat(Files.readString(ROOT.resolve("README.md"))).contains("`./mvnw -B -DskipTests package`");
 
         List<String> copied = build.all("COPY").stream()
@@ -198,6 +209,47 @@ class DockerfileIT {
                 assertThat(line.path("formattedMessage").asText()).contains("instance id " + pod);
             });
         }
+    }
+
+    @Test
+    void theBaseImagesArePinnedToExactReleases() {
+        List<String> froms = new ArrayList<>();
+        for (String line : DOCKERFILE_LINES) {
+            if (line.startsWith("FROM ")) {
+                froms.add(line.substring(5).split("\\s+")[0]);
+            }
+        }
+        assertThat(froms).hasSize(2).allSatisfy(image ->
+                assertThat(image).as("an exact release, not a moving tag").matches("[a-z0-9./-]+:\\d+\\.\\d+\\.\\d+_\\d+-[a-z]+(-[a-z]+)?"));
+        // the build's JDK and the runtime's JRE are the same release
+        assertThat(froms.get(0).replace("-jdk", "")).isEqualTo(froms.get(1).replace("-jre", ""));
+    }
+
+    /** The HEALTHCHECK's command, run as Docker runs it (sh -c), against a real sidecar. */
+    @Test
+    void theHealthCheckAsksTheOpsPortThatCrossfadeOpsListenNames() throws Exception {
+        String healthcheck = DOCKERFILE.finalStage().last("HEALTHCHECK").orElseThrow().arguments();
+        String command = healthcheck.substring(healthcheck.indexOf("CMD ") + 4).strip();
+        SettingsFiles.write(settings, "app.yaml", "settings:\n  app.limit:\n    value: 5\n");
+        try (SidecarProcess sidecar = SidecarProcess.start(settings, state)) {
+            int port = sidecar.opsUri().getPort();
+            assertThat(healthCheck(command, "0.0.0.0:" + port)).as("wildcard host, asked on loopback").isZero();
+            assertThat(healthCheck(command, "127.0.0.1:" + port)).isZero();
+            try (java.net.ServerSocket silent = new java.net.ServerSocket(0)) {
+                int elsewhere = silent.getLocalPort();
+                silent.close();
+                assertThat(healthCheck(command, "127.0.0.1:" + elsewhere)).as("nothing listens there").isNotZero();
+            }
+        }
+    }
+
+    private static int healthCheck(String command, String opsListen) throws Exception {
+        ProcessBuilder pb = new ProcessBuilder("/bin/sh", "-c", command).redirectErrorStream(true);
+        pb.environment().put("CROSSFADE_OPS_LISTEN", opsListen);
+        Process p = pb.start();
+        p.getInputStream().readAllBytes();
+        assertThat(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        return p.exitValue();
     }
 
     private static String firstOnNewSide() {
