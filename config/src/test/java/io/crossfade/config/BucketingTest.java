@@ -49,6 +49,19 @@ class BucketingTest {
     }
 
     @Test
+    void theKnownValuesOfDocsBucketingMdHold() {
+        assertThat(Bucketing.bucket("fractional-", "flagjack")).isEqualTo(62_463);
+        assertThat(Bucketing.hash("db.pool.sizeuser-1")).isEqualTo(10_578_443L);
+        assertThat(Bucketing.bucket("db.pool.size", "user-1")).isEqualTo(246);
+        assertThat(Bucketing.hash("db.pool.sizeuser-42")).isEqualTo(542_846_569L);
+        assertThat(Bucketing.bucket("db.pool.size", "user-42")).isEqualTo(12_639);
+        assertThat(Bucketing.hash("db.pool.sizeuser-7")).isEqualTo(1_894_776_690L);
+        assertThat(Bucketing.bucket("db.pool.size", "user-7")).isEqualTo(44_116);
+        assertThat(Bucketing.variant("db.pool.size", "user-1", 5_000)).isEqualTo(Variant.NEW);
+        assertThat(Bucketing.variant("db.pool.size", "user-42", 5_000)).isEqualTo(Variant.OLD);
+    }
+
+    @Test
     void hashIsReadAsUnsigned() {
         // 2682799072 > Integer.MAX_VALUE: a signed read would be negative.
         assertThat(Bucketing.hash("fractional-flagjack")).isGreaterThan(Integer.MAX_VALUE);
