@@ -319,11 +319,18 @@ public final class Sidecar implements AutoCloseable {
         int streams = 0;
         boolean drained = true;
         if (vertx != null) {
+            // Streams first: a stream is a request that never finishes, which the listeners' shutdown
+            // would otherwise wait out; ending them cleanly lets clients tell a stop from a crash.
+            try {
+                streams = watch == null ? 0 : watch.closeAll().toCompletionStage().toCompletableFuture()
+                        .get(bound.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (Exception e) {
+                drained = false;
+            }
             List<Future<Void>> closing = new ArrayList<>();
             for (HttpListener listener : listeners) {
                 closing.add(listener.shutdown(bound));
             }
-            streams = watch == null ? 0 : watch.closeAll();
             try {
                 Future.join(closing).toCompletionStage().toCompletableFuture()
                         .get(bound.toMillis() + 2_000, TimeUnit.MILLISECONDS);

@@ -9,12 +9,16 @@ import io.crossfade.sidecar.http.HttpResponses;
 import io.crossfade.sidecar.rollout.PublishedState;
 import io.crossfade.sidecar.rollout.RolloutController;
 import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
@@ -119,15 +123,17 @@ public final class WatchEndpoint implements Endpoints {
     /**
      * Ends every open stream (on its own context), for a graceful stop: a stream never finishes by
      * itself, so without this the listener would wait its whole shutdown bound for it. Clients
-     * reconnect, to this sidecar once it is back or to another. Returns how many streams were open.
+     * reconnect, to this sidecar once it is back or to another. The future completes when every
+     * stream's end is written, with how many streams there were.
      */
-    public int closeAll() {
-        int closing = 0;
+    public Future<Integer> closeAll() {
+        List<Future<Void>> ending = new ArrayList<>();
         for (Watcher w : watchers) {
-            closing++;
-            w.context.runOnContext(v -> w.end());
+            Promise<Void> ended = Promise.promise();
+            ending.add(ended.future());
+            w.context.runOnContext(v -> w.end().onComplete(ended));
         }
-        return closing;
+        return Future.join(ending).map(ignored -> ending.size()).otherwise(ending.size());
     }
 
     /** On the controller thread: prepare the event once, then hand it to each watcher's own context. */
@@ -171,11 +177,9 @@ public final class WatchEndpoint implements Endpoints {
             response.write(text);
         }
 
-        void end() {
+        Future<Void> end() {
             stop();
-            if (!response.closed() && !response.ended()) {
-                response.end();
-            }
+            return response.closed() || response.ended() ? Future.succeededFuture() : response.end();
         }
 
         void stop() {

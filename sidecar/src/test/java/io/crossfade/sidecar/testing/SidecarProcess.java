@@ -356,7 +356,7 @@ public final class SidecarProcess implements AutoCloseable {
      * wait until they answer, so that what start-up writes (e.g. the admin token) is there.
      */
     private void awaitServing() {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
         while (process.isAlive() && System.nanoTime() < deadline) {
             try {
                 HTTP.send(HttpRequest.newBuilder(ops.resolve("/health")).timeout(Duration.ofSeconds(60)).build(),
