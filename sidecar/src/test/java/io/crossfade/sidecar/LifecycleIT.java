@@ -143,8 +143,11 @@ class LifecycleIT {
         assertThat(streamed.get(60, TimeUnit.SECONDS)).first().asString().startsWith(": watching version ");
         int exit = sidecar.stop();
         assertThat(exit).as(String.join("\n", sidecar.output())).isZero();
-        assertThat(sidecar.output().stream().filter(l -> l.contains("stopped on SIGTERM")).toList())
-                .singleElement().asString().contains("1 watch stream ended").contains("in-flight requests answered");
+        // the output is read by another thread: the process may be gone before its last line is read
+        await().atMost(Duration.ofSeconds(30)).until(() -> sidecar.output().stream().anyMatch(l -> l.contains("stopped on")));
+        assertThat(sidecar.output().stream().filter(l -> l.contains("stopped on")).toList())
+                .singleElement().asString().contains("stopped on SIGTERM").contains("1 watch stream ended")
+                .contains("in-flight requests answered");
     }
 
     private static boolean refused(SidecarProcess sidecar) {
