@@ -91,7 +91,10 @@ class CrossfadeClientIT {
     }
 
     private CrossfadeClient connectedClient() {
-        client = CrossfadeClient.builder().endpoint(sidecar.readUri()).build();
+        // Outcome batches are delivered at least once: a POST that outlives the request timeout is sent
+        // again, and a loaded machine made the default 2 s run out for a batch the sidecar had taken
+        // (counted twice). A generous timeout keeps these tests about what arrives, not how fast.
+        client = CrossfadeClient.builder().endpoint(sidecar.readUri()).requestTimeout(Duration.ofSeconds(60)).build();
         assertThat(client.awaitReady(Duration.ofSeconds(30))).as("client ready").isTrue();
         await().atMost(Duration.ofSeconds(30)).until(client::isConnected);
         return client;
