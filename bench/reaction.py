@@ -102,7 +102,7 @@ def main():
     samples = {"reload": [], "trip": [], "percent": []}
     try:
         addresses = None
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180
         while addresses is None and time.monotonic() < deadline:
             log.seek(0)
             m = re.search(r"listening read=(\S+) ops=(\S+)", log.read())
@@ -111,6 +111,8 @@ def main():
         if addresses is None:
             raise SystemExit("reaction: the sidecar did not start; see " + log.name)
         read, ops = "http://" + addresses[0], "http://" + addresses[1]
+        # the listening line comes first; requests are held until the sidecar is ready
+        http("GET", ops + "/health", timeout=60)
         token = open(os.path.join(state, "admin.token")).read().strip()
         auth = {"Authorization": "Bearer " + token}
 

@@ -1,5 +1,6 @@
 package io.crossfade.sidecar;
 
+import io.crossfade.config.ActiveMigration;
 import io.crossfade.config.SettingsException;
 import io.crossfade.sidecar.admin.AdminEndpoints;
 import io.crossfade.sidecar.admin.AdminTokens;
@@ -17,6 +18,7 @@ import io.crossfade.sidecar.http.Endpoints;
 import io.crossfade.sidecar.http.ListenerLimits;
 import io.crossfade.sidecar.http.HostCheck;
 import io.crossfade.sidecar.http.HttpListener;
+import io.crossfade.sidecar.http.StartupGate;
 import io.crossfade.sidecar.metrics.CrossfadeMetrics;
 import io.crossfade.sidecar.metrics.MetricsEndpoint;
 import io.crossfade.sidecar.ofrep.EvaluationSuccess;
@@ -27,12 +29,15 @@ import io.crossfade.sidecar.read.ResponseCache;
 import io.crossfade.sidecar.read.SettingsEndpoints;
 import io.crossfade.sidecar.read.SnapshotEndpoint;
 import io.crossfade.sidecar.rollout.MigrationStore;
+import io.crossfade.sidecar.rollout.PublishedState;
+import io.crossfade.sidecar.rollout.StartingPercent;
 import io.crossfade.sidecar.rollout.RolloutController;
 import io.crossfade.sidecar.source.SettingsDirectorySource;
 import io.crossfade.sidecar.source.SettingsSink;
 import io.crossfade.sidecar.state.DurableFiles;
 import io.crossfade.sidecar.state.FileMigrationStore;
 import io.crossfade.sidecar.state.LastKnownGood;
+import io.crossfade.sidecar.state.StateDirectoryLock;
 import io.crossfade.sidecar.watch.WatchEndpoint;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
@@ -47,8 +52,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.UUID;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -63,6 +70,9 @@ import org.slf4j.LoggerFactory;
 public final class Sidecar implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(Sidecar.class);
+
+    /** How long a graceful stop waits for in-flight requests before closing their connections. */
+    public static final Duration SHUTDOWN_BOUND = Duration.ofSeconds(10);
 
     private final SidecarOptions options;
     private final Clock clock = Clock.systemUTC();
@@ -80,6 +90,8 @@ public final class Sidecar implements AutoCloseable {
     private HostPort proxyAddress;
     private AdminTokens adminTokens;
     private EtcdMigrationStore fleetStore;
+    private WatchEndpoint watch;
+    private final List<HttpListener> listeners = new CopyOnWriteArrayList<>();
 
     private Sidecar(SidecarOptions options) {
         this.options = options;
@@ -105,6 +117,94 @@ public final class Sidecar implements AutoCloseable {
     private void startUp() throws SettingsException, IOException, InterruptedException {
         Path stateDir = options.stateDir();
         DurableFiles.ensureDirectory(stateDir);
+        // One sidecar per state directory, checked before anything else.
+        closeables.add(StateDirectoryLock.acquire(stateDir));
+
+        // Listeners first: a port in use stops the start before any state is written. Requests that
+        // arrive before the endpoints exist are held by the gates and answered once they do.
+        vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
+        metrics = new CrossfadeMetrics();
+        closeables.add(metrics);
+        StartupGate read = new StartupGate();
+        StartupGate ops = new StartupGate();
+        StartupGate unixRead = new StartupGate();
+        try {
+            ListenerLimits limits = options.resilience().listenerLimits();
+            readAddress = listenTcp(options.listen(), "--listen", read,
+                    Math.max(1, Runtime.getRuntime().availableProcessors()),
+                    new ConnectionGuard("read", limits, metrics.registry()));
+            opsAddress = listenTcp(options.opsListen(), "--ops-listen", ops, 1,
+                    new ConnectionGuard("ops", limits, metrics.registry()));
+            String unix = "";
+            if (options.listenUnix() != null) {
+                Path socket = options.listenUnix().toAbsolutePath();
+                Files.deleteIfExists(socket);
+                HttpListener listener = new HttpListener(SocketAddress.domainSocketAddress(socket.toString()),
+                        HttpListener.defaultOptions(), unixRead, new ConnectionGuard("unix", limits, metrics.registry()));
+                listeners.add(listener);
+                await(vertx.deployVerticle(listener), "cannot listen on " + socket + " (--listen-unix)");
+                unix = " unix=" + socket;
+            }
+            LOG.info("listening read={} ops={}{}", readAddress, opsAddress, unix);
+            if (vertx.isNativeTransportEnabled()) {
+                LOG.info("transport: native (epoll)");
+            } else {
+                LOG.info("transport: NIO, native transport unavailable: {}", vertx.unavailableNativeTransportCause() == null
+                        ? "unknown reason" : vertx.unavailableNativeTransportCause().toString());
+            }
+            wire(stateDir);
+            if (options.proxy() != null) {
+                proxyAddress = await(new ProxyServer(vertx, options.proxy(), controller, guard, metrics.registry(),
+                        instanceId).start(Math.max(1, Runtime.getRuntime().availableProcessors())),
+                        "cannot listen on " + options.proxy().listen() + " (--proxy-listen)");
+                LOG.info("listening proxy={} forwarding to {} (unit from header {}{}; injecting {}; errors: {},"
+                        + " upstream timeout {})", proxyAddress, options.proxy().upstream(), options.proxy().unitHeader(),
+                        options.proxy().unitCookie() == null ? "" : " or cookie " + options.proxy().unitCookie(),
+                        options.proxy().inject().isEmpty() ? "no settings" : options.proxy().inject(),
+                        options.proxy().errorStatuses(), io.crossfade.config.Durations.format(options.proxy().upstreamTimeout()));
+            }
+            List<String> allowedHosts = options.resilience().allowedHosts();
+            List<Endpoints> readEndpoints = readEndpoints();
+            read.open(new Dispatcher(readEndpoints, HostCheck.of(options.listen().host(), allowedHosts)));
+            ops.open(new Dispatcher(opsEndpoints(), HostCheck.of(options.opsListen().host(), allowedHosts)));
+            // No browser reaches a Unix socket: no Host check there (curl --unix-socket sends any Host).
+            unixRead.open(new Dispatcher(readEndpoints, HostCheck.OFF));
+        } catch (SettingsException | IOException | InterruptedException | RuntimeException e) {
+            read.fail("the sidecar failed to start");
+            ops.fail("the sidecar failed to start");
+            unixRead.fail("the sidecar failed to start");
+            throw e;
+        }
+        LOG.info("serving {} settings and {} migrations from {} (version {}{}); instance id {}",
+                controller.current().snapshot().spec().settings().size(),
+                controller.current().snapshot().migrations().size(), source.directory(),
+                controller.current().source().version(),
+                controller.current().source().lastKnownGood() ? ", last-known-good copy" : "", instanceId);
+
+        if (fleetStore != null) {
+            fleetStore.heartbeat(() -> FleetMetrics.heartbeat(controller.current(), opsAddress, guard));
+        }
+        source.watch(new SettingsSink() {
+            @Override
+            public java.util.concurrent.CompletableFuture<?> apply(io.crossfade.config.SettingsSpec spec,
+                    io.crossfade.sidecar.rollout.SourceStatus status) {
+                return controller.applySpec(spec, status).whenComplete((ok, failure) -> {
+                    if (failure == null) {
+                        metrics.reload(true); // a failure is counted when the source reports it refused
+                    }
+                });
+            }
+
+            @Override
+            public void refused(List<io.crossfade.config.SettingsProblem> problems) {
+                metrics.reload(false);
+                controller.reloadFailed(problems);
+            }
+        });
+    }
+
+    /** Everything behind the listeners: identity, token, source, durable state, guard, history. */
+    private void wire(Path stateDir) throws SettingsException, IOException {
         try {
             int stray = DurableFiles.removeStrayTemporaries(stateDir);
             if (stray > 0) {
@@ -143,14 +243,13 @@ public final class Sidecar implements AutoCloseable {
         closeables.add(controller);
         controller.start(initial.spec(), initial.status());
 
-        metrics = new CrossfadeMetrics();
-        closeables.add(metrics);
         responses = new ResponseCache(100_000, List.of(EvaluationSuccess.FORM));
         metrics.monitor(responses.caffeine(), "responses");
         metrics.published(controller.current());
         controller.onSnapshot((previous, current, changed) -> {
             responses.invalidateAll();
             metrics.published(current);
+            logStartingPercentEdits(previous, current);
         });
 
         if (fleetStore != null) {
@@ -164,74 +263,23 @@ public final class Sidecar implements AutoCloseable {
         history = new MigrationHistory(controller::current, guard, clock);
         closeables.add(history);
         history.start(controller);
+    }
 
-        vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
-        if (vertx.isNativeTransportEnabled()) {
-            LOG.info("transport: native (epoll)");
-        } else {
-            LOG.info("transport: NIO, native transport unavailable: {}", vertx.unavailableNativeTransportCause() == null
-                    ? "unknown reason" : vertx.unavailableNativeTransportCause().toString());
+    /** A reload that changed a running migration's {@code percent:} changes nothing; say so. */
+    private static void logStartingPercentEdits(PublishedState previous, PublishedState current) {
+        if (previous == null) {
+            return;
         }
-
-        List<String> allowedHosts = options.resilience().allowedHosts();
-        Handler<HttpServerRequest> read = new Dispatcher(readEndpoints(),
-                HostCheck.of(options.listen().host(), allowedHosts));
-        Handler<HttpServerRequest> ops = new Dispatcher(opsEndpoints(),
-                HostCheck.of(options.opsListen().host(), allowedHosts));
-        ListenerLimits limits = options.resilience().listenerLimits();
-        readAddress = listenTcp(options.listen(), read, Math.max(1, Runtime.getRuntime().availableProcessors()),
-                new ConnectionGuard("read", limits, metrics.registry()));
-        opsAddress = listenTcp(options.opsListen(), ops, 1, new ConnectionGuard("ops", limits, metrics.registry()));
-        String unix = "";
-        if (options.listenUnix() != null) {
-            Path socket = options.listenUnix().toAbsolutePath();
-            Files.deleteIfExists(socket);
-            // No browser reaches a Unix socket: no Host check there (curl --unix-socket sends any Host).
-            await(vertx.deployVerticle(new HttpListener(SocketAddress.domainSocketAddress(socket.toString()),
-                    HttpListener.defaultOptions(), new Dispatcher(readEndpoints(), HostCheck.OFF),
-                    new ConnectionGuard("unix", limits, metrics.registry()))));
-            unix = " unix=" + socket;
-        }
-        String proxy = "";
-        if (options.proxy() != null) {
-            proxyAddress = await(new ProxyServer(vertx, options.proxy(), controller, guard, metrics.registry(), instanceId)
-                    .start(Math.max(1, Runtime.getRuntime().availableProcessors())));
-            proxy = " proxy=" + proxyAddress;
-        }
-        LOG.info("listening read={} ops={}{}{}", readAddress, opsAddress, unix, proxy);
-        if (options.proxy() != null) {
-            LOG.info("proxy: forwarding {} to {} (unit from header {}{}; injecting {}; errors: {}, upstream timeout {})",
-                    proxyAddress, options.proxy().upstream(), options.proxy().unitHeader(),
-                    options.proxy().unitCookie() == null ? "" : " or cookie " + options.proxy().unitCookie(),
-                    options.proxy().inject().isEmpty() ? "no settings" : options.proxy().inject(),
-                    options.proxy().errorStatuses(), io.crossfade.config.Durations.format(options.proxy().upstreamTimeout()));
-        }
-        LOG.info("serving {} settings and {} migrations from {} (version {}{}); instance id {}",
-                controller.current().snapshot().spec().settings().size(),
-                controller.current().snapshot().migrations().size(), source.directory(),
-                controller.current().source().version(),
-                controller.current().source().lastKnownGood() ? ", last-known-good copy" : "", instanceId);
-
-        if (fleetStore != null) {
-            fleetStore.heartbeat(() -> FleetMetrics.heartbeat(controller.current(), opsAddress, guard));
-        }
-        source.watch(new SettingsSink() {
-            @Override
-            public java.util.concurrent.CompletableFuture<?> apply(io.crossfade.config.SettingsSpec spec,
-                    io.crossfade.sidecar.rollout.SourceStatus status) {
-                return controller.applySpec(spec, status).whenComplete((ok, failure) -> {
-                    if (failure == null) {
-                        metrics.reload(true); // a failure is counted when the source reports it refused
-                    }
-                });
+        for (ActiveMigration now : current.snapshot().migrations().values()) {
+            ActiveMigration before = previous.snapshot().migrations().get(now.spec().key());
+            if (before != null && before.id().equals(now.id())
+                    && before.spec().initialPercent() != now.spec().initialPercent()) {
+                String note = StartingPercent.note(now.spec(), now.status());
+                if (note != null) {
+                    LOG.warn("{} in {}: {}", now.spec().key(), now.spec().source(), note);
+                }
             }
-
-            @Override
-            public void refused(List<io.crossfade.config.SettingsProblem> problems) {
-                metrics.reload(false);
-                controller.reloadFailed(problems);
-            }
-        });
+        }
     }
 
     /** Endpoints of the read listener, in the order they are offered requests. */
@@ -241,7 +289,8 @@ public final class Sidecar implements AutoCloseable {
         list.add(new SettingsEndpoints(controller, responses, metrics, instanceId));
         list.add(new OutcomesEndpoint(vertx, guard));
         list.add(new SnapshotEndpoint(vertx, controller, instanceId));
-        list.add(new WatchEndpoint(controller, WatchEndpoint.HEARTBEAT, WatchEndpoint.MAX_WATCHERS));
+        watch = new WatchEndpoint(controller, WatchEndpoint.HEARTBEAT, WatchEndpoint.MAX_WATCHERS);
+        list.add(watch);
         list.add(new OfrepEndpoints(controller, responses, metrics, instanceId));
         return list;
     }
@@ -259,37 +308,56 @@ public final class Sidecar implements AutoCloseable {
         return list;
     }
 
-    /** The guard's typed view as the JSON document the health and admin endpoints embed. */
-
     /**
-     * Binds {@code instances} server instances to {@code address}. The first binds alone so that port
-     * 0 resolves to one real port, which the others then share.
+     * Binds {@code instances} server instances to {@code address} (given by {@code flag}). The first
+     * binds alone so that port 0 resolves to one real port, which the others then share.
      */
-    private HostPort listenTcp(HostPort address, Handler<HttpServerRequest> handler, int instances,
+    private HostPort listenTcp(HostPort address, String flag, Handler<HttpServerRequest> handler, int instances,
             ConnectionGuard guard) throws InterruptedException, IOException {
+        String failure = "cannot listen on " + address + " (" + flag + ")";
         // SO_REUSEPORT: each event loop gets its own accepting socket on the same port and the kernel
         // spreads connections over them (one shared socket would funnel accepts through one loop).
         HttpServerOptions options = HttpListener.defaultOptions().setReusePort(instances > 1);
         HttpListener first = new HttpListener(SocketAddress.inetSocketAddress(address.port(), address.host()),
                 options, handler, guard);
-        await(vertx.deployVerticle(first));
+        listeners.add(first);
+        await(vertx.deployVerticle(first), failure);
         int port = first.actualPort();
         if (instances > 1) {
             SocketAddress bound = SocketAddress.inetSocketAddress(port, address.host());
-            await(vertx.deployVerticle(() -> new HttpListener(bound, options, handler, guard),
-                    new DeploymentOptions().setInstances(instances - 1)));
+            await(vertx.deployVerticle(() -> {
+                HttpListener more = new HttpListener(bound, options, handler, guard);
+                listeners.add(more);
+                return more;
+            }, new DeploymentOptions().setInstances(instances - 1)), failure);
         }
         return new HostPort(address.host(), port);
     }
 
-    private static <T> T await(Future<T> future) throws InterruptedException, IOException {
+    private static <T> T await(Future<T> future, String failure) throws InterruptedException, IOException {
         try {
             return future.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
         } catch (ExecutionException e) {
-            throw new IOException(e.getCause().getMessage(), e.getCause());
+            throw new IOException(failure + ": " + bindProblem(e.getCause()), e.getCause());
         } catch (java.util.concurrent.TimeoutException e) {
-            throw new IOException("timed out while binding a listener", e);
+            throw new IOException(failure + ": timed out after 30 s", e);
         }
+    }
+
+    /** Netty's native transport says "bind(..) failed with error(-98): ..."; say it in words. */
+    static String bindProblem(Throwable cause) {
+        String message = String.valueOf(cause.getMessage());
+        if (cause instanceof java.net.BindException && message.contains("in use")
+                || message.contains("error(-98)") || message.contains("Address already in use")) {
+            return "the address is already in use (is another sidecar running? pick another port, or 0 for a free one)";
+        }
+        if (message.contains("error(-99)") || message.contains("Cannot assign requested address")) {
+            return "no network interface of this machine has that address";
+        }
+        if (message.contains("error(-13)") || message.contains("Permission denied")) {
+            return "permission denied (ports below 1024 need privileges)";
+        }
+        return message;
     }
 
     /** The flag's id, else {@code $HOSTNAME}, else a random id generated once into the state directory. */
@@ -331,6 +399,41 @@ public final class Sidecar implements AutoCloseable {
     /** The rollout controller (tests and in-process embedding). */
     public RolloutController controller() {
         return controller;
+    }
+
+    /**
+     * Stops gracefully: the listeners stop accepting at once, watch streams are ended, in-flight
+     * requests are answered (each connection closes when its request is done, or after {@code bound}),
+     * then everything else is closed as by {@link #close}. Logs one line saying so.
+     */
+    public void shutdown(Duration bound, String why) {
+        long start = System.nanoTime();
+        int streams = 0;
+        boolean drained = true;
+        if (vertx != null) {
+            // Streams first: a stream is a request that never finishes, which the listeners' shutdown
+            // would otherwise wait out; ending them cleanly lets clients tell a stop from a crash.
+            try {
+                streams = watch == null ? 0 : watch.closeAll().toCompletionStage().toCompletableFuture()
+                        .get(bound.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (Exception e) {
+                drained = false;
+            }
+            List<Future<Void>> closing = new ArrayList<>();
+            for (HttpListener listener : listeners) {
+                closing.add(listener.shutdown(bound));
+            }
+            try {
+                Future.join(closing).toCompletionStage().toCompletableFuture()
+                        .get(bound.toMillis() + 2_000, TimeUnit.MILLISECONDS);
+            } catch (Exception e) {
+                drained = false;
+            }
+        }
+        close();
+        LOG.info("stopped on {}: listeners closed, {} watch stream{} ended, in-flight requests {} in {} ms", why,
+                streams, streams == 1 ? "" : "s", drained ? "answered" : "cut off at the " + bound.toSeconds() + " s bound",
+                (System.nanoTime() - start) / 1_000_000);
     }
 
     /** Stops listening and closes the state; idempotent. */

@@ -10,6 +10,7 @@ import io.crossfade.config.Step;
 import io.crossfade.sidecar.guard.GuardView;
 import io.crossfade.sidecar.guard.MigrationHealth;
 import io.crossfade.sidecar.rollout.MigrationRecord;
+import io.crossfade.sidecar.rollout.StartingPercent;
 import java.math.BigDecimal;
 import java.time.Instant;
 import java.util.List;
@@ -26,8 +27,9 @@ import java.util.List;
  * @param state the durable state
  * @param health the guard's view: status and per-variant outcome counts and error rates in its
  *     window, from {@link MigrationHealth}; null until the guard knows something
+ * @param note {@link StartingPercent#note}: why the file's percent is not the state's, or null
  */
-public record MigrationView(String key, String id, long revision, Spec spec, State state, GuardView health) {
+public record MigrationView(String key, String id, long revision, Spec spec, State state, GuardView health, String note) {
 
     /**
      * The declared part.
@@ -99,7 +101,7 @@ public record MigrationView(String key, String id, long revision, Spec spec, Sta
         State state = new State(Percent.toDecimal(status.effectivePercent()), status.state().wireName(),
                 record.revision(), record.manual(), ramp, record.reason(), record.createdAt(), record.updatedAt());
         return new MigrationView(record.key(), record.id(), record.revision(), spec == null ? null : spec(spec),
-                state, health);
+                state, health, StartingPercent.note(spec, status));
     }
 
     private static Spec spec(MigrationSpec m) {

@@ -179,12 +179,24 @@ public final class ServeCommand implements Callable<Integer> {
             System.err.println("crossfade: cannot start: " + e.getMessage());
             return 1;
         }
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            sidecar.close();
-            stopped.countDown();
-        }, "crossfade-shutdown"));
-        stopped.await();
+        // SIGTERM (docker stop, Kubernetes) and SIGINT (Ctrl-C) stop gracefully and exit 0; any other
+        // way the JVM ends still closes the state through the hook.
+        CountDownLatch signalled = new CountDownLatch(1);
+        String[] why = {"a signal"};
+        Thread hook = new Thread(sidecar::close, "crossfade-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
+        for (String name : new String[] {"TERM", "INT"}) {
+            try {
+                sun.misc.Signal.handle(new sun.misc.Signal(name), signal -> {
+                    why[0] = "SIG" + signal.getName();
+                    signalled.countDown();
+                });
+            } catch (IllegalArgumentException e) {
+                // the JVM keeps this signal (e.g. -Xrs): the shutdown hook still closes the state
+            }
+        }
+        signalled.await();
+        sidecar.shutdown(Sidecar.SHUTDOWN_BOUND, why[0]);
         return 0;
     }
 

@@ -10,6 +10,7 @@ import io.crossfade.sidecar.guard.MigrationHealth;
 import io.crossfade.sidecar.rollout.MigrationRecord;
 import io.crossfade.sidecar.rollout.PublishedState;
 import io.crossfade.sidecar.rollout.SourceStatus;
+import io.crossfade.sidecar.rollout.StartingPercent;
 import io.crossfade.sidecar.rollout.StoreStatus;
 import java.math.BigDecimal;
 import java.util.LinkedHashMap;
@@ -76,11 +77,14 @@ public record ReadyView(String status, Long version, Source source, Integer sett
      * @param state its state's wire name
      * @param percent share of units on the new value
      * @param reason the reason of its last change, left out when there is none
+     * @param note why the file's percent is not the state's ({@link StartingPercent#note}), left out
+     *     when they agree
      * @param health the guard's view, its fields merged in; left out without one
      */
     @JsonInclude(JsonInclude.Include.ALWAYS)
     public record Migration(String id, String state, BigDecimal percent,
             @JsonInclude(JsonInclude.Include.NON_NULL) String reason,
+            @JsonInclude(JsonInclude.Include.NON_NULL) String note,
             @JsonUnwrapped GuardView health) {
     }
 
@@ -103,7 +107,7 @@ public record ReadyView(String status, Long version, Source source, Integer sett
             MigrationRecord record = state.records().get(key);
             migrations.put(key, new Migration(m.id(), m.status().state().wireName(),
                     Percent.toDecimal(m.status().effectivePercent()), record == null ? null : record.reason(),
-                    health.describe(key).orElse(null)));
+                    StartingPercent.note(m.spec(), m.status()), health.describe(key).orElse(null)));
         }
         return new ReadyView("ready", state.snapshot().version(), source, state.snapshot().spec().settings().size(),
                 migrations, store);

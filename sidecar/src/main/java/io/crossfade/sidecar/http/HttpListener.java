@@ -93,6 +93,15 @@ public final class HttpListener extends VerticleBase {
         request.connection().close();
     }
 
+    /**
+     * Stops accepting connections at once and closes each open one when its in-flight request is
+     * answered, or when {@code bound} has passed, whichever comes first.
+     */
+    public Future<Void> shutdown(java.time.Duration bound) {
+        HttpServer s = server;
+        return s == null ? Future.succeededFuture() : s.shutdown(bound);
+    }
+
     /** The bound port, once started (for TCP listeners). */
     public int actualPort() {
         return server == null ? -1 : server.actualPort();

@@ -10,12 +10,16 @@ import io.crossfade.sidecar.json.Json;
 import io.crossfade.sidecar.rollout.Published;
 import io.crossfade.sidecar.rollout.PublishedState;
 import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
@@ -142,6 +146,22 @@ public final class WatchEndpoint implements Endpoints {
         watcher.send(": watching version " + published.current().snapshot().version() + "\n\n");
     }
 
+    /**
+     * Ends every open stream (on its own context), for a graceful stop: a stream never finishes by
+     * itself, so without this the listener would wait its whole shutdown bound for it. Clients
+     * reconnect, to this sidecar once it is back or to another. The future completes when every
+     * stream's end is written, with how many streams there were.
+     */
+    public Future<Integer> closeAll() {
+        List<Future<Void>> ending = new ArrayList<>();
+        for (Watcher w : watchers) {
+            Promise<Void> ended = Promise.promise();
+            ending.add(ended.future());
+            w.context.runOnContext(v -> w.end().onComplete(ended));
+        }
+        return Future.join(ending).map(ignored -> ending.size()).otherwise(ending.size());
+    }
+
     /** On the controller thread: prepare the event once, then hand it to each watcher's own context. */
     private void published(PublishedState current, Set<String> changedKeys) {
         if (watchers.isEmpty()) {
@@ -186,6 +206,11 @@ public final class WatchEndpoint implements Endpoints {
                 return;
             }
             response.write(text);
+        }
+
+        Future<Void> end() {
+            stop();
+            return response.closed() || response.ended() ? Future.succeededFuture() : response.end();
         }
 
         void stop() {

@@ -65,4 +65,31 @@ class SpecAndStateIT {
             assertThat(Files.readString(file)).isEqualTo(settings("bob", "30", 2));
         }
     }
+
+    @Test
+    void aPercentChangedInTheFileIsOnlyTheStartingPercentAndSaysSo() throws Exception {
+        Path file = settingsDir.resolve("settings.yaml");
+        Files.writeString(file, settings("alice", "20", 5));
+        try (SidecarProcess sidecar = SidecarProcess.start(settingsDir, stateDir)) {
+            assertThat(json(sidecar.getOps("/ready")).at("/migrations/db.pool.size/note").isMissingNode()).isTrue();
+            assertThat(json(sidecar.adminGet("/admin/v1/migrations/db.pool.size")).get("note").isNull()).isTrue();
+
+            Files.writeString(file, settings("alice", "20", 30));
+
+            String note = "the file's percent 30 is only the starting percent; the state is 5 (running);"
+                    + " use `crossfade ctl set db.pool.size 30` to change it";
+            await().atMost(Duration.ofSeconds(30)).until(() ->
+                    json(sidecar.getOps("/ready")).at("/migrations/db.pool.size/note").asText().equals(note));
+            JsonNode view = json(sidecar.adminGet("/admin/v1/migrations/db.pool.size"));
+            assertThat(view.get("note").asText()).isEqualTo(note);
+            assertThat(view.at("/state/percent").asInt()).isEqualTo(5);
+            await().atMost(Duration.ofSeconds(30)).until(() -> sidecar.output().stream()
+                    .anyMatch(l -> l.contains("db.pool.size in settings.yaml: " + note)));
+
+            // once the state agrees with the file, there is nothing to explain
+            assertThat(sidecar.adminPost("/admin/v1/migrations/db.pool.size/percent", "{\"percent\": 30}").statusCode())
+                    .isEqualTo(200);
+            assertThat(json(sidecar.getOps("/ready")).at("/migrations/db.pool.size/note").isMissingNode()).isTrue();
+        }
+    }
 }

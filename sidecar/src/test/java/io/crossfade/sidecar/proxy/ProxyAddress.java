@@ -5,10 +5,10 @@ import java.net.URI;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-/** Reads the proxy's bound address from the sidecar's {@code listening ... proxy=HOST:PORT} log line. */
+/** Reads the proxy's bound address from the sidecar's {@code listening proxy=HOST:PORT} log line. */
 final class ProxyAddress {
 
-    private static final Pattern PROXY = Pattern.compile("listening read=\\S+ ops=\\S+(?: unix=\\S+)? proxy=([^\\s\"]+)");
+    private static final Pattern PROXY = Pattern.compile("listening proxy=([^\\s\"]+)");
 
     private ProxyAddress() {
     }

@@ -164,6 +164,12 @@ public final class SidecarProcess implements AutoCloseable {
                     SidecarProcess sidecar = new SidecarProcess(process, URI.create("http://" + m.group(1)),
                             URI.create("http://" + m.group(2)), settingsDir, stateDir, lines);
                     sidecar.pump(reader);
+                    sidecar.awaitServing();
+                    if (!process.isAlive()) {
+                        String exit = exitCodeOf(process);
+                        throw new IllegalStateException("sidecar exited during start-up; exit " + exit + ", output:\n"
+                                + String.join("\n", sidecar.output()));
+                    }
                     return sidecar;
                 }
                 if (System.nanoTime() > deadline) {
@@ -346,11 +352,36 @@ public final class SidecarProcess implements AutoCloseable {
         }
     }
 
+    /**
+     * The listening line comes before the endpoints are ready (requests that arrive meanwhile are held);
+     * wait until they answer, so that what start-up writes (e.g. the admin token) is there.
+     */
+    private void awaitServing() {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+        while (process.isAlive() && System.nanoTime() < deadline) {
+            try {
+                HTTP.send(HttpRequest.newBuilder(ops.resolve("/health")).timeout(Duration.ofSeconds(60)).build(),
+                        HttpResponse.BodyHandlers.discarding());
+                return;
+            } catch (IOException e) {
+                // not answering yet, or gone: look again
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    /** The process id. */
+    public long pid() {
+        return process.pid();
+    }
+
     /** SIGTERM and wait; returns the exit code. */
     public int stop() {
         process.destroy();
         try {
-            if (!process.waitFor(15, TimeUnit.SECONDS)) {
+            if (!process.waitFor(60, TimeUnit.SECONDS)) {
                 process.destroyForcibly();
                 process.waitFor(5, TimeUnit.SECONDS);
             }

@@ -1,0 +1,89 @@
+package io.crossfade.sidecar.state;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+
+/**
+ * Keeps one sidecar per state directory: an exclusive lock on {@code <state>/sidecar.pid}, which
+ * also names the holder's process id. Two sidecars writing the same state and audit log would
+ * interleave their changes and corrupt both, so the second one is refused before it touches
+ * anything. The operating system releases the lock when the holder exits, even on {@code kill -9},
+ * so a stale pid in an unlocked file means nothing.
+ */
+public final class StateDirectoryLock implements AutoCloseable {
+
+    /** The file locked and holding the pid. */
+    public static final String FILE = "sidecar.pid";
+
+    private final FileChannel channel;
+    private final FileLock lock;
+
+    private StateDirectoryLock(FileChannel channel, FileLock lock) {
+        this.channel = channel;
+        this.lock = lock;
+    }
+
+    /**
+     * Locks {@code stateDir} (which must exist) for this process and writes its pid.
+     *
+     * @throws IOException when another process holds the lock (the message names its pid and the
+     *     directory) or the file cannot be written
+     */
+    public static StateDirectoryLock acquire(Path stateDir) throws IOException {
+        Path file = stateDir.resolve(FILE);
+        FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ,
+                StandardOpenOption.WRITE);
+        FileLock lock;
+        try {
+            lock = channel.tryLock();
+        } catch (OverlappingFileLockException e) {
+            lock = null; // held by this very process (an embedding that started two sidecars)
+        } catch (IOException e) {
+            channel.close();
+            throw e;
+        }
+        if (lock == null) {
+            String holder = holder(file);
+            channel.close();
+            throw new IOException("another sidecar" + holder + " is using the state directory " + stateDir
+                    + "; stop it, or give this one its own --state");
+        }
+        try {
+            byte[] pid = (ProcessHandle.current().pid() + "\n").getBytes(StandardCharsets.UTF_8);
+            channel.truncate(0);
+            channel.write(ByteBuffer.wrap(pid), 0);
+            channel.force(false);
+        } catch (IOException e) {
+            lock.release();
+            channel.close();
+            throw e;
+        }
+        return new StateDirectoryLock(channel, lock);
+    }
+
+    private static String holder(Path file) {
+        try {
+            String pid = Files.readString(file, StandardCharsets.UTF_8).trim();
+            return pid.matches("[0-9]{1,10}") ? " (pid " + pid + ")" : "";
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    /** Releases the lock; the file stays (an unlocked file's pid means nothing). */
+    @Override
+    public void close() throws IOException {
+        try {
+            lock.release();
+        } finally {
+            channel.close();
+        }
+    }
+}
