@@ -107,8 +107,15 @@ public final class ServeCommand implements Callable<Integer> {
                     + " (default: ${DEFAULT-VALUE}).")
     String requestTimeout;
 
+    @Option(names = "--header-timeout", paramLabel = "DURATION",
+            defaultValue = "${env:CROSSFADE_HEADER_TIMEOUT:-10s}",
+            description = "A new connection must complete its first request head within this; otherwise it is"
+                    + " closed (default: ${DEFAULT-VALUE}).")
+    String headerTimeout;
+
     @Option(names = "--max-connections", paramLabel = "N", defaultValue = "${env:CROSSFADE_MAX_CONNECTIONS:-1000}",
-            description = "Open connections per listener; more are closed at once (default: ${DEFAULT-VALUE}).")
+            description = "Open connections per listener that have sent a request; the first request of one more"
+                    + " is answered 503 and its connection closed (default: ${DEFAULT-VALUE}).")
     int maxConnections;
 
     @Option(names = "--store", paramLabel = "file|etcd", defaultValue = "${env:CROSSFADE_STORE:-file}",
@@ -157,7 +164,7 @@ public final class ServeCommand implements Callable<Integer> {
             ResilienceOptions resilience = new ResilienceOptions(RemovalLimit.parse(maxRemoval),
                     allowedHosts == null ? List.of() : allowedHosts,
                     new ListenerLimits(duration("--idle-timeout", idleTimeout), duration("--request-timeout", requestTimeout),
-                            maxConnections));
+                            maxConnections, duration("--header-timeout", headerTimeout)));
             options = new SidecarOptions(settings, state, HostPort.parse(listen), listenUnix, HostPort.parse(opsListen),
                     adminTokenFile, instanceId, fleetOptions, resilience, ProxyOptions.fromFlags(proxyListen,
                             upstream, unitHeader, unitCookie, inject, errorStatus, upstreamTimeout));
