@@ -151,6 +151,13 @@ public final class EtcdGateway implements AutoCloseable {
         return call("/v3/lease/keepalive", body).map(doc -> doc.path("result").path("TTL").asLong(0));
     }
 
+    /** Revokes a lease: every key under it goes at once. */
+    public Future<Void> revokeLease(long lease) {
+        ObjectNode body = Json.MAPPER.createObjectNode();
+        body.put("ID", Long.toString(lease));
+        return call("/v3/lease/revoke", body).mapEmpty();
+    }
+
     /** Puts one key, optionally under a lease (0: none). */
     public Future<Long> put(String key, byte[] value, long lease) {
         ObjectNode body = putBody(key, value, lease);
@@ -265,6 +272,13 @@ public final class EtcdGateway implements AutoCloseable {
     public static ObjectNode put(String key, byte[] value) {
         ObjectNode op = Json.MAPPER.createObjectNode();
         op.set("request_put", putBody(key, value, 0));
+        return op;
+    }
+
+    /** Operation: put under a lease, so that the key goes when the lease expires. */
+    public static ObjectNode putLeased(String key, byte[] value, long lease) {
+        ObjectNode op = Json.MAPPER.createObjectNode();
+        op.set("request_put", putBody(key, value, lease));
         return op;
     }
 
