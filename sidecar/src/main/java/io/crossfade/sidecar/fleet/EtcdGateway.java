@@ -151,6 +151,14 @@ public final class EtcdGateway implements AutoCloseable {
         return call("/v3/lease/keepalive", body).map(doc -> doc.path("result").path("TTL").asLong(0));
     }
 
+    /** Deletes every key in {@code [key, rangeEnd)}; completes with how many went. */
+    public Future<Long> deleteRange(String key, String rangeEnd) {
+        ObjectNode body = Json.MAPPER.createObjectNode();
+        body.put("key", b64(key));
+        body.put("range_end", b64(rangeEnd));
+        return call("/v3/kv/deleterange", body).map(doc -> doc.path("deleted").asLong(0));
+    }
+
     /** Revokes a lease: every key under it goes at once. */
     public Future<Void> revokeLease(long lease) {
         ObjectNode body = Json.MAPPER.createObjectNode();
@@ -324,8 +332,14 @@ public final class EtcdGateway implements AutoCloseable {
                                 + " with something that is not JSON (HTTP " + response.statusCode() + ")"));
                     }
                     if (response.statusCode() != 200) {
+                        String error = errorOf(doc);
+                        if (user != null && error.contains("auth token")) {
+                            // etcd forgot the token (it restarted, or the token's TTL ran out): the
+                            // next call authenticates again.
+                            authToken = null;
+                        }
                         return Future.failedFuture(new IOException("etcd at " + endpoint + " refused " + path + ": "
-                                + errorOf(doc)));
+                                + error));
                     }
                     return Future.succeededFuture(doc);
                 }))

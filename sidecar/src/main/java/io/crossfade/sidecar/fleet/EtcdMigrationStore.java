@@ -67,6 +67,18 @@ public final class EtcdMigrationStore implements MigrationStore {
 
     /** How many audit events the cached copy keeps. */
     private static final int CACHED_EVENTS = 1000;
+
+    /**
+     * How many of the newest audit events the fleet keeps in etcd (and each sidecar in memory): the
+     * audit trail is bounded, so etcd's database (its default quota is 2 GiB) and every sidecar's
+     * memory stay small however long a fleet lives. Older events are deleted by the sidecar whose
+     * commit crosses a multiple of {@link #TRIM_EVERY}, in one range delete; the records themselves
+     * (the state) are never trimmed. {@code /admin/v1/events} then starts at the oldest event kept.
+     */
+    static final int AUDIT_KEPT = 10_000;
+
+    /** How often, in committed events, the audit trail is trimmed to {@link #AUDIT_KEPT}. */
+    static final int TRIM_EVERY = 100;
     private static final Duration RETRY = Duration.ofSeconds(1);
 
     private final FleetOptions options;
@@ -141,6 +153,8 @@ public final class EtcdMigrationStore implements MigrationStore {
             ensureWatching();
         } catch (IOException e) {
             disconnected(e);
+            // The cause, for the operator: an unreachable etcd and a refused user look alike otherwise.
+            LOG.warn("fleet {}: cannot read the fleet state from etcd: {}", options.fleet(), e.getMessage());
             synchronized (this) {
                 if (!loadedFromEtcd && seq == 0 && records.isEmpty()) {
                     readCache();
@@ -170,6 +184,7 @@ public final class EtcdMigrationStore implements MigrationStore {
                 absorb(kv);
             }
             etcdRevision = range.revision();
+            trimMemory();
             loadedFromEtcd = true;
             servingFrom = "store";
         }
@@ -261,6 +276,10 @@ public final class EtcdMigrationStore implements MigrationStore {
                 }
             }
             seq = Math.max(seq, next);
+            trimMemory();
+        }
+        if (next / TRIM_EVERY > basedOn / TRIM_EVERY && next > AUDIT_KEPT) {
+            trimStore(next - AUDIT_KEPT);
         }
         writeCache();
         return numbered;
@@ -484,6 +503,7 @@ public final class EtcdMigrationStore implements MigrationStore {
                 }
             }
             etcdRevision = Math.max(etcdRevision, message.revision());
+            trimMemory();
         }
         if (!fresh.isEmpty()) {
             fresh.sort(java.util.Comparator.comparingLong(AuditEvent::seq));
@@ -727,6 +747,25 @@ public final class EtcdMigrationStore implements MigrationStore {
             seq = 0;
             servingFrom = "files";
         }
+    }
+
+    /** Under this: forgets audit events older than the {@link #AUDIT_KEPT} newest. */
+    private void trimMemory() {
+        while (audit.size() > AUDIT_KEPT) {
+            audit.pollFirstEntry();
+        }
+    }
+
+    /** Deletes the audit events below {@code firstKept} from etcd; asynchronous, best effort (the next trim retries). */
+    private void trimStore(long firstKept) {
+        etcd.deleteRange(auditKey(0), auditKey(firstKept)).onComplete(ar -> {
+            if (ar.succeeded() && ar.result() > 0) {
+                LOG.info("fleet {}: trimmed {} audit events older than revision {} (the newest {} are kept)",
+                        options.fleet(), ar.result(), firstKept, AUDIT_KEPT);
+            } else if (ar.failed()) {
+                LOG.info("fleet {}: could not trim the audit trail: {}", options.fleet(), ar.cause().getMessage());
+            }
+        });
     }
 
     private String migrationKey(String id) {
