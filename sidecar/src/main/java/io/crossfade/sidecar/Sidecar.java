@@ -259,7 +259,13 @@ public final class Sidecar implements AutoCloseable {
             FleetMetrics.bind(metrics.registry(), fleetStore);
         }
 
-        guard = new Guard(controller, metrics.registry(), clock);
+        if (fleetStore != null) {
+            // The fleet's guard judges pooled counts, and only the elected judge acts (FleetPool).
+            io.crossfade.sidecar.fleet.FleetPool pool = new io.crossfade.sidecar.fleet.FleetPool(fleetStore);
+            guard = new Guard(controller, metrics.registry(), clock, pool, pool);
+        } else {
+            guard = new Guard(controller, metrics.registry(), clock);
+        }
         closeables.add(guard);
         guard.start();
 

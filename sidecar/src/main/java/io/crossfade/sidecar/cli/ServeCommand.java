@@ -172,6 +172,21 @@ public final class ServeCommand implements Callable<Integer> {
             System.err.println("crossfade: " + e.getMessage());
             return 2;
         }
+        // SIGTERM (docker stop, Kubernetes) and SIGINT (Ctrl-C) stop gracefully and exit 0, also when
+        // they arrive while the sidecar is still starting (it finishes starting, then stops); any other
+        // way the JVM ends still closes the state through the shutdown hook.
+        CountDownLatch signalled = new CountDownLatch(1);
+        String[] why = {"a signal"};
+        for (String name : new String[] {"TERM", "INT"}) {
+            try {
+                sun.misc.Signal.handle(new sun.misc.Signal(name), signal -> {
+                    why[0] = "SIG" + signal.getName();
+                    signalled.countDown();
+                });
+            } catch (IllegalArgumentException e) {
+                // the JVM keeps this signal (e.g. -Xrs): the shutdown hook still closes the state
+            }
+        }
         Sidecar sidecar;
         try {
             sidecar = Sidecar.start(options);
@@ -186,22 +201,7 @@ public final class ServeCommand implements Callable<Integer> {
             System.err.println("crossfade: cannot start: " + e.getMessage());
             return 1;
         }
-        // SIGTERM (docker stop, Kubernetes) and SIGINT (Ctrl-C) stop gracefully and exit 0; any other
-        // way the JVM ends still closes the state through the hook.
-        CountDownLatch signalled = new CountDownLatch(1);
-        String[] why = {"a signal"};
-        Thread hook = new Thread(sidecar::close, "crossfade-shutdown");
-        Runtime.getRuntime().addShutdownHook(hook);
-        for (String name : new String[] {"TERM", "INT"}) {
-            try {
-                sun.misc.Signal.handle(new sun.misc.Signal(name), signal -> {
-                    why[0] = "SIG" + signal.getName();
-                    signalled.countDown();
-                });
-            } catch (IllegalArgumentException e) {
-                // the JVM keeps this signal (e.g. -Xrs): the shutdown hook still closes the state
-            }
-        }
+        Runtime.getRuntime().addShutdownHook(new Thread(sidecar::close, "crossfade-shutdown"));
         signalled.await();
         sidecar.shutdown(Sidecar.SHUTDOWN_BOUND, why[0]);
         return 0;
