@@ -34,9 +34,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Flow: services {@link #record report outcomes} (on an event loop: a snapshot read, a bucketing
  * hash for per-unit outcomes, and {@code LongAdder} adds into the migration's {@link OutcomeWindow});
- * each batch asks the guard's single thread to evaluate the migrations it touched, and a timer does
- * so every {@link #TICK} as well, so a rule that became true is acted on within milliseconds and at
- * the latest one tick later. Durable migration changes arrive through
+ * each batch asks the guard's single thread to evaluate the migrations it touched (each at most once
+ * per {@link #EVALUATION_GAP}), and a timer does so every {@link #TICK} as well, so a rule that became
+ * true is acted on within milliseconds and at the latest one tick later. Durable migration changes arrive through
  * {@link RolloutController#onMigrationChange}: a migration that runs again (an operator's
  * {@code resume}, or a {@code set} after a rollback) starts with a fresh window, so the outcomes that
  * tripped the guard do not trip it again.
@@ -59,6 +59,12 @@ public final class Guard implements MigrationHealth, AutoCloseable {
 
     /** How often the guard re-evaluates every window and the ramps advance. */
     public static final Duration TICK = Duration.ofMillis(200);
+
+    /**
+     * Shortest time between two looks at one migration that recorded outcomes ask for: the most a
+     * trip waits beyond the outcome that made the rule true (the {@link #TICK} looks regardless).
+     */
+    static final Duration EVALUATION_GAP = Duration.ofMillis(5);
 
     /** Start of every reason the guard writes. */
     static final String TRIP_PREFIX = "guard tripped: ";
@@ -287,12 +293,33 @@ public final class Guard implements MigrationHealth, AutoCloseable {
         }
     }
 
+    /**
+     * Asks the guard's thread to look at {@code watch} soon: at once when its last look is at least
+     * {@link #EVALUATION_GAP} old, else when that gap is over. One request is pending at a time, so
+     * a stream of outcomes (the proxy reports one per response, thousands a second) wakes the guard's
+     * thread at most once per gap per migration instead of once per response, which cost a futex wake
+     * and a full look (with its explanation string) on the event loop's core each time.
+     */
     private void requestEvaluation(MigrationWatch watch) {
-        if (watch.evaluationPending.compareAndSet(false, true)) {
-            submit(() -> {
-                watch.evaluationPending.set(false);
-                evaluate(watch, controller.current());
-            });
+        // a plain read first: under load the flag is nearly always set, and even a failing
+        // compare-and-set takes the cache line away from the other event loops
+        if (watch.evaluationPending.get() || !watch.evaluationPending.compareAndSet(false, true)) {
+            return;
+        }
+        Runnable look = () -> {
+            watch.evaluationPending.set(false);
+            watch.lastRequestedLookNanos = System.nanoTime();
+            evaluate(watch, controller.current());
+        };
+        long wait = watch.lastRequestedLookNanos + EVALUATION_GAP.toNanos() - System.nanoTime();
+        if (wait <= 0) {
+            submit(look);
+            return;
+        }
+        try {
+            thread.schedule(() -> submit(look), wait, TimeUnit.NANOSECONDS);
+        } catch (RejectedExecutionException e) {
+            // shutting down
         }
     }
 

@@ -53,6 +53,8 @@ final class MigrationWatch {
     private final LongAdder newOk = new LongAdder();
     private final LongAdder newErrors = new LongAdder();
     final AtomicBoolean evaluationPending = new AtomicBoolean();
+    /** When the guard's thread last started a look that recorded outcomes asked for ({@link System#nanoTime}). */
+    volatile long lastRequestedLookNanos = System.nanoTime() - Guard.EVALUATION_GAP.toNanos();
 
     // Written by the guard's thread only.
     private WindowCounts lookedAt = WindowCounts.EMPTY;
