@@ -8,6 +8,7 @@ import io.crossfade.sidecar.read.SettingsEndpoints;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.Cookie;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpClientResponse;
@@ -19,6 +20,7 @@ import io.vertx.core.http.RequestOptions;
 import io.vertx.core.net.HostAndPort;
 import io.vertx.core.net.NetSocket;
 import io.vertx.core.net.SocketAddress;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -35,6 +37,7 @@ final class ProxyExchange {
 
     private static final Logger LOG = LoggerFactory.getLogger(ProxyExchange.class);
     private static final TimeoutException TIMED_OUT = new TimeoutException("upstream timeout");
+    private static final long NOT_TIMED = Long.MIN_VALUE;
 
     private final ProxyListener listener;
     private final HttpServerRequest request;
@@ -45,7 +48,11 @@ final class ProxyExchange {
     private SettingsInjection.Assignment assignment;
     private HttpClientRequest upstream;
     private HttpClientResponse upstreamResponse;
-    private long timer = -1;
+    /** A body that came whole in one chunk, held for the response's end. */
+    private Buffer whole;
+    private ScheduledFuture<?> timer;
+    /** When the upstream timeout runs out ({@link System#nanoTime}), or {@link #NOT_TIMED}. */
+    private long deadline = NOT_TIMED;
     private boolean timedOut;
     private boolean finished;
     private RequestOptions target;
@@ -221,8 +228,15 @@ final class ProxyExchange {
             response.setChunked(true);
         }
         arm();
+        long declared = bodiless ? -1 : contentLength(in.headers());
         in.handler(chunk -> {
             arm();
+            if (chunk.length() == declared) {
+                // the whole body in one piece, and its end right behind it: answered at the end in one
+                // write, head and body together, instead of a write for each
+                whole = chunk;
+                return;
+            }
             response.write(chunk);
             if (response.writeQueueFull()) {
                 // the client is slower than the upstream: stop reading it, and stop timing it
@@ -238,9 +252,9 @@ final class ProxyExchange {
         });
         in.exceptionHandler(t -> failedMidResponse(timedOut ? UpstreamError.TIMEOUT : UpstreamError.RESET, t));
         in.endHandler(v -> {
-            disarm();
+            stopTiming();
             if (!finished) {
-                Future<Void> ended = response.end();
+                Future<Void> ended = whole != null ? response.end(whole) : response.end();
                 if (close) {
                     ended.onComplete(done -> request.connection().close());
                 }
@@ -283,7 +297,7 @@ final class ProxyExchange {
             answered(ar);
             return;
         }
-        disarm();
+        stopTiming();
         response.setStatusCode(101);
         ForwardedHeaders.copy(in.headers(), response.headers(), false);
         response.headers().set(HttpHeaders.CONNECTION, HttpHeaders.UPGRADE);
@@ -306,7 +320,7 @@ final class ProxyExchange {
     }
 
     private void failedBeforeHeaders(UpstreamError kind, Throwable cause) {
-        disarm();
+        stopTiming();
         listener.metrics().upstreamError(kind);
         if (upstream != null) {
             upstream.reset();
@@ -331,7 +345,7 @@ final class ProxyExchange {
     }
 
     private void failedMidResponse(UpstreamError kind, Throwable cause) {
-        disarm();
+        stopTiming();
         if (finished) {
             return;
         }
@@ -346,7 +360,7 @@ final class ProxyExchange {
 
     /** The client closed its connection before the exchange was over: stop the upstream side too. */
     private void clientGone() {
-        disarm();
+        stopTiming();
         if (finished) {
             return;
         }
@@ -367,24 +381,63 @@ final class ProxyExchange {
         }
     }
 
+    /**
+     * Starts (or restarts) the upstream timeout from now. The deadline is a field and the timer
+     * lazy: one timer runs per exchange and, when it fires before the latest deadline, waits for the
+     * rest, so the four or five restarts of an exchange cost a clock read each rather than a
+     * timer's cancel and re-creation (see {@link ProxyListener#schedule} for why not a Vert.x timer).
+     */
     private void arm() {
-        disarm();
-        timer = listener.vertx().setTimer(listener.timeoutMillis(), id -> {
-            timer = -1;
-            timedOut = true;
-            if (upstream != null) {
-                upstream.reset(0, TIMED_OUT);
-            }
-            if (upstreamResponse != null) {
-                failedMidResponse(UpstreamError.TIMEOUT, TIMED_OUT);
-            }
-        });
+        deadline = System.nanoTime() + listener.timeoutMillis() * 1_000_000L;
+        if (timer == null) {
+            timer = listener.schedule(this::timerFired, listener.timeoutMillis() * 1_000_000L);
+        }
     }
 
+    /** Stops timing (the client is being waited for); the timer, if any, finds nothing to do. */
     private void disarm() {
-        if (timer >= 0) {
-            listener.vertx().cancelTimer(timer);
-            timer = -1;
+        deadline = NOT_TIMED;
+    }
+
+    /** Stops timing for good: the exchange is over, so its timer is cancelled rather than left to fire. */
+    private void stopTiming() {
+        deadline = NOT_TIMED;
+        if (timer != null) {
+            timer.cancel(false);
+            timer = null;
+        }
+    }
+
+    private void timerFired(Void v) {
+        timer = null;
+        if (deadline == NOT_TIMED || finished) {
+            return;
+        }
+        long left = deadline - System.nanoTime();
+        if (left > 0) {
+            timer = listener.schedule(this::timerFired, left);
+            return;
+        }
+        deadline = NOT_TIMED;
+        timedOut = true;
+        if (upstream != null) {
+            upstream.reset(0, TIMED_OUT);
+        }
+        if (upstreamResponse != null) {
+            failedMidResponse(UpstreamError.TIMEOUT, TIMED_OUT);
+        }
+    }
+
+    /** The declared {@code Content-Length}, or -1 when there is none or it is not one number. */
+    private static long contentLength(MultiMap headers) {
+        String value = headers.get(HttpHeaders.CONTENT_LENGTH);
+        if (value == null) {
+            return -1;
+        }
+        try {
+            return Long.parseLong(value.trim());
+        } catch (NumberFormatException e) {
+            return -1;
         }
     }
 

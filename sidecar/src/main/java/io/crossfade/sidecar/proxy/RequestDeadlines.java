@@ -37,8 +37,14 @@ final class RequestDeadlines extends ChannelInboundHandlerAdapter {
 
     private ChannelHandlerContext context;
     private boolean inRequest;
+    /** A request's first bytes arrived and its headers are not complete yet. */
+    private boolean inHeaders;
+    /** When the current request's first bytes arrived ({@link System#nanoTime}), while {@link #inHeaders}. */
+    private long headersSince;
+    /** When the connection last became idle ({@link System#nanoTime}), while neither in a request nor its headers. */
+    private long idleSince;
     private ScheduledFuture<?> timer;
-    private boolean headersTimer;
+    private final Runnable check = this::check;
 
     /** Installs the deadlines on a new connection; false when its transport is not reachable (no deadlines then). */
     static boolean install(HttpConnection connection) {
@@ -60,7 +66,8 @@ final class RequestDeadlines extends ChannelInboundHandlerAdapter {
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         context = ctx;
-        arm(IDLE, false);
+        idleSince = System.nanoTime();
+        schedule(HEADERS);
     }
 
     @Override
@@ -76,8 +83,9 @@ final class RequestDeadlines extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
-        if (!inRequest && !headersTimer) {
-            arm(HEADERS, true);
+        if (!inRequest && !inHeaders) {
+            inHeaders = true;
+            headersSince = System.nanoTime();
         }
         super.channelRead(ctx, msg);
     }
@@ -85,13 +93,13 @@ final class RequestDeadlines extends ChannelInboundHandlerAdapter {
     /** A request's headers are complete: no deadline until its response ends. */
     void requestStarted() {
         inRequest = true;
-        cancel();
+        inHeaders = false;
     }
 
     /** A response ended: the connection waits for the next request. */
     void requestEnded() {
         inRequest = false;
-        arm(IDLE, false);
+        idleSince = System.nanoTime();
     }
 
     /** The connection became a tunnel (WebSocket): it is no longer HTTP, so no more deadlines. */
@@ -103,10 +111,38 @@ final class RequestDeadlines extends ChannelInboundHandlerAdapter {
         }
     }
 
-    private void arm(long millis, boolean headers) {
-        cancel();
-        headersTimer = headers;
-        timer = context.executor().schedule(headers ? this::headersLate : this::idle, millis, TimeUnit.MILLISECONDS);
+    /**
+     * The one timer of the connection, never further than {@link #HEADERS} ahead, so that neither
+     * deadline can fall before it: the state changes above only write fields, and a request costs no
+     * timer of its own (a busy connection's timer fires every 10 s and finds nothing to do).
+     */
+    private void check() {
+        timer = null;
+        if (!context.channel().isActive()) {
+            return;
+        }
+        long now = System.nanoTime();
+        if (inRequest) {
+            schedule(HEADERS);
+        } else if (inHeaders) {
+            long left = headersSince + TimeUnit.MILLISECONDS.toNanos(HEADERS) - now;
+            if (left > 0) {
+                schedule(TimeUnit.NANOSECONDS.toMillis(left) + 1);
+            } else {
+                headersLate();
+            }
+        } else {
+            long left = idleSince + TimeUnit.MILLISECONDS.toNanos(IDLE) - now;
+            if (left > 0) {
+                schedule(Math.min(HEADERS, TimeUnit.NANOSECONDS.toMillis(left) + 1));
+            } else {
+                context.channel().close();
+            }
+        }
+    }
+
+    private void schedule(long millis) {
+        timer = context.executor().schedule(check, millis, TimeUnit.MILLISECONDS);
     }
 
     private void cancel() {
@@ -114,22 +150,11 @@ final class RequestDeadlines extends ChannelInboundHandlerAdapter {
             timer.cancel(false);
             timer = null;
         }
-        headersTimer = false;
     }
 
     private void headersLate() {
-        timer = null;
-        if (!inRequest && context.channel().isActive()) {
-            // Written at the head of the pipeline, below the HTTP codec, whose half-decoded request
-            // is abandoned with the connection.
-            context.writeAndFlush(Unpooled.wrappedBuffer(REQUEST_TIMEOUT)).addListener(ChannelFutureListener.CLOSE);
-        }
-    }
-
-    private void idle() {
-        timer = null;
-        if (!inRequest) {
-            context.channel().close();
-        }
+        // Written at the head of the pipeline, below the HTTP codec, whose half-decoded request
+        // is abandoned with the connection.
+        context.writeAndFlush(Unpooled.wrappedBuffer(REQUEST_TIMEOUT)).addListener(ChannelFutureListener.CLOSE);
     }
 }
