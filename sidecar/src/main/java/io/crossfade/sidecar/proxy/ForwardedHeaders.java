@@ -20,10 +20,6 @@ final class ForwardedHeaders {
     /** The variants header the proxy adds. */
     static final String VARIANTS = "X-Crossfade-Variants";
 
-    private static final Set<String> HOP_BY_HOP = Set.of("connection", "keep-alive", "proxy-connection", "te",
-            "transfer-encoding", "upgrade", "trailer", "proxy-authenticate", "proxy-authorization");
-    private static final Set<String> OURS = Set.of("x-crossfade-settings", "x-crossfade-variants");
-
     private ForwardedHeaders() {
     }
 
@@ -34,21 +30,42 @@ final class ForwardedHeaders {
     static void copy(MultiMap from, MultiMap to, boolean request) {
         Set<String> named = connectionTokens(from);
         for (Map.Entry<String, String> header : from) {
-            String name = header.getKey().toLowerCase(Locale.ROOT);
-            if (HOP_BY_HOP.contains(name) || (named != null && named.contains(name))
-                    || (request && (OURS.contains(name) || name.equals("host")))) {
+            String name = header.getKey();
+            if (isHopByHop(name) || (request && (isOurs(name) || name.equalsIgnoreCase("host")))
+                    || (named != null && named.contains(name.toLowerCase(Locale.ROOT)))) {
                 continue;
             }
-            to.add(header.getKey(), header.getValue());
+            to.add(name, header.getValue());
         }
+    }
+
+    /**
+     * True for the fixed hop-by-hop fields, in any case. Compared in place rather than lower-cased
+     * into a set: this runs for every header of every request and response.
+     */
+    static boolean isHopByHop(String name) {
+        return switch (name.length()) {
+            case 2 -> name.equalsIgnoreCase("te");
+            case 7 -> name.equalsIgnoreCase("upgrade") || name.equalsIgnoreCase("trailer");
+            case 10 -> name.equalsIgnoreCase("connection") || name.equalsIgnoreCase("keep-alive");
+            case 16 -> name.equalsIgnoreCase("proxy-connection");
+            case 17 -> name.equalsIgnoreCase("transfer-encoding");
+            case 18 -> name.equalsIgnoreCase("proxy-authenticate");
+            case 19 -> name.equalsIgnoreCase("proxy-authorization");
+            default -> false;
+        };
+    }
+
+    private static boolean isOurs(String name) {
+        return name.length() == 20 && (name.equalsIgnoreCase(SETTINGS) || name.equalsIgnoreCase(VARIANTS));
     }
 
     /** The lower-cased field names listed in {@code Connection}, or null when it lists none. */
     private static Set<String> connectionTokens(MultiMap headers) {
-        java.util.List<String> values = headers.getAll("connection");
-        if (values.isEmpty()) {
+        if (!headers.contains("connection")) {
             return null;
         }
+        java.util.List<String> values = headers.getAll("connection");
         java.util.HashSet<String> names = new java.util.HashSet<>();
         for (String value : values) {
             for (String token : value.split(",")) {
@@ -63,6 +80,9 @@ final class ForwardedHeaders {
 
     /** True when {@code Connection} lists {@code close} among its tokens (HTTP/1.1's end of a kept-alive connection). */
     static boolean asksToClose(MultiMap headers) {
+        if (!headers.contains("connection")) {
+            return false;
+        }
         for (String value : headers.getAll("connection")) {
             for (String token : value.split(",")) {
                 if (token.trim().equalsIgnoreCase("close")) {
