@@ -5,11 +5,14 @@
 #   bench/proxy.sh --smoke            # a minute or two: every step briefly, one repetition
 #   bench/proxy.sh                    # the real run, about 10 minutes
 #   bench/proxy.sh --reps 3 --no-build
+#   bench/proxy.sh --pin              # both proxies on CPU 0; wrk, loadgen, curl and the upstream on CPU 1
 #
 # Sections: throughput (wrk -t2 -c32, requests/s: direct, nginx, crossfade), latency (open loop at
 # half of nginx's saturation rate: p50/p99, and what each proxy adds over the direct call),
 # conns (RSS and requests/s with 1 000 concurrent connections), download (a 100 MB body: time to the
 # first byte while the upstream is still sending, RSS while streaming to a fast and to a slow client).
+# Throughput also records each proxy's CPU time per request (user + system, from /proc), which
+# depends far less on what else the machine runs than requests/s do.
 # Results: OUT/results.tsv and OUT/summary.md (OUT defaults to bench/results/proxy-<date-time>).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -18,13 +21,15 @@ SMOKE=0
 REPS=5
 OUT=""
 BUILD=1
+PIN=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --smoke) SMOKE=1 ;;
     --reps) REPS="$2"; shift ;;
     --out) OUT="$2"; shift ;;
     --no-build) BUILD=0 ;;
-    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    --pin) PIN=1 ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
     *) die "unknown argument $1 (see --help)" ;;
   esac
   shift
@@ -38,6 +43,10 @@ UNITS=10000
 PORT_BASE="${BENCH_PORT_BASE:-18000}"
 UP=$((PORT_BASE + 51)); NGX=$((PORT_BASE + 52)); CF=$((PORT_BASE + 53))
 BIG_MB=100
+# With --pin, the proxies under test share CPU 0 and everything that drives or serves them runs on
+# CPU 1, so neither proxy's throughput is paid for by the load generator's and the upstream's CPU.
+PROXY_PIN=(); LOAD_PIN=()
+if [ "$PIN" = 1 ]; then PROXY_PIN=(taskset -c 0); LOAD_PIN=(taskset -c 1); fi
 
 if [ "$SMOKE" = 1 ]; then
   REPS=1; WARM=1; DUR=2; LAT_WARM=1; LAT_DUR=2; CONNS_DUR=3
@@ -56,9 +65,11 @@ trap 'exit 130' INT TERM
 # 1 000 client connections through a proxy hold 2 000 sockets in it and 1 000 in the upstream
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 
-# nginx_conf NAME PORT SERVER_BLOCK -> starts an nginx with one worker per core and that server block
+# start_nginx_with NAME PORT SERVER_BLOCK [PIN...] -> starts an nginx with one worker per core and
+# that server block, under PIN (a taskset command line) when given
 start_nginx_with() {
   local name="$1" port="$2" server="$3" root="$WORK/$1"
+  shift 3
   mkdir -p "$root/tmp" "$root/logs"
   cat > "$root/nginx.conf" <<CONF
 worker_processes $(nproc);
@@ -83,7 +94,7 @@ http {
   $server
 }
 CONF
-  nginx -p "$root" -c "$root/nginx.conf" >"$root/logs/stdout.log" 2>&1 &
+  "$@" nginx -p "$root" -c "$root/nginx.conf" >"$root/logs/stdout.log" 2>&1 &
   STARTED_PIDS+=("$!")
   echo "$!" > "$WORK/$name.pid"
   local i
@@ -107,7 +118,7 @@ start_upstream() {
     listen 127.0.0.1:$UP reuseport;
     root $www;
     location /slow/ { alias $www/; limit_rate 25m; }
-  }"
+  }" "${LOAD_PIN[@]}"
 }
 
 # nginx as the reference proxy: proxy_pass to a keep-alive upstream pool, HTTP/1.1 upstream
@@ -124,7 +135,7 @@ start_nginx_proxy() {
       proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
       proxy_set_header X-Forwarded-Proto \$scheme;
     }
-  }"
+  }" "${PROXY_PIN[@]}"
 }
 
 # The sidecar in proxy mode with the image's JVM flags: three settings injected, one migration
@@ -144,7 +155,7 @@ migrations:
 YAML
   local line
   # shellcheck disable=SC2086
-  line="$(start_with_ready crossfade "http://127.0.0.1:$((CF + 2))/ready" "$JDK17_JAVA" $BENCH_JAVA_OPTS \
+  line="$(start_with_ready crossfade "http://127.0.0.1:$((CF + 2))/ready" "${PROXY_PIN[@]}" "$JDK17_JAVA" $BENCH_JAVA_OPTS \
     -jar "$SIDECAR_JAR" serve --settings "$WORK/settings" --state "$WORK/state" --listen "127.0.0.1:$((CF + 1))" \
     --ops-listen "127.0.0.1:$((CF + 2))" --instance-id bench --proxy-listen "127.0.0.1:$CF" \
     --upstream "http://127.0.0.1:$UP" --inject 'checkout.*')"
@@ -166,7 +177,7 @@ url_of() {
 # with 1 000 connections) are written there instead of failing the run.
 wrk_proxy() {
   local out
-  out="$(BENCH_UNITS="$UNITS" wrk -t2 -c"$3" -d"$2s" -s "$BENCH_DIR/proxy.lua" "$1")" || die "wrk failed on $1"
+  out="$(BENCH_UNITS="$UNITS" "${LOAD_PIN[@]}" wrk -t2 -c"$3" -d"$2s" -s "$BENCH_DIR/proxy.lua" "$1")" || die "wrk failed on $1"
   local timeouts
   timeouts="$(sed -n 's/.*Socket errors:.* timeout \([0-9]*\).*/\1/p' <<<"$out")"
   if [ -n "${4:-}" ]; then
@@ -186,6 +197,15 @@ nginx_rss_mib() {
   ps -o rss= --pid "$master" --ppid "$master" | awk '{ s += $1 } END { printf "%.1f", s / 1024 }'
 }
 
+# cpu_ticks TARGET -> user + system clock ticks so far of the proxy TARGET (nginx: master + workers)
+cpu_ticks() {
+  local pids
+  if [ "$1" = crossfade ]; then pids="$CF_PID"; else
+    pids="$(cat "$WORK/nginx-proxy.pid") $(pgrep -P "$(cat "$WORK/nginx-proxy.pid")" | tr '\n' ' ')"; fi
+  # shellcheck disable=SC2086
+  for p in $pids; do awk '{ print $14 + $15 }' "/proc/$p/stat"; done | awk '{ s += $1 } END { print s }'
+}
+
 rss_of() { if [ "$1" = crossfade ]; then rss_mib "$CF_PID"; else nginx_rss_mib "$(cat "$WORK/nginx-proxy.pid")"; fi; }
 
 describe_machine() {
@@ -197,6 +217,7 @@ describe_machine() {
     echo "wrk: $(wrk -v 2>&1 | head -1)"
     echo "nginx: $(nginx -v 2>&1)"
     echo "load before: $(cat /proc/loadavg)"
+    echo "pinning: $([ "$PIN" = 1 ] && echo 'proxies on CPU 0; wrk, loadgen, curl, upstream on CPU 1' || echo none)"
     echo "jvm flags: $BENCH_JAVA_OPTS"
     echo "git: $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null)$(cd "$ROOT" && git diff --quiet 2>/dev/null || echo ' (uncommitted changes)')"
   } | tee "$OUT/machine.txt" >&2
@@ -209,19 +230,26 @@ median_of() { # median of the values of (section, metric, target) so far
 }
 
 section_throughput() {
-  local rep t rps
-  declare -A r
+  local rep t rps before ticks
+  declare -A r cpu
+  ticks="$(getconf CLK_TCK)"
   for t in direct nginx crossfade; do
     log "warm-up $t (${WARM}s)"
     wrk_proxy "$(url_of "$t")/small.json" "$WARM" 32 >/dev/null
   done
   for rep in $(seq 1 "$REPS"); do
     for t in $(rotate "$rep" direct nginx crossfade); do
+      [ "$t" = direct ] || before="$(cpu_ticks "$t")"
       rps="$(wrk_proxy "$(url_of "$t")/small.json" "$DUR" 32)"
       r[$t]="$rps"
       record proxy_throughput rps "$t" "$rep" "$rps"
+      if [ "$t" != direct ]; then
+        cpu[$t]="$(awk -v a="$before" -v b="$(cpu_ticks "$t")" -v hz="$ticks" -v r="$rps" -v d="$DUR" \
+          'BEGIN { printf "%.1f", (b - a) / hz * 1e6 / (r * d) }')"
+        record proxy_throughput cpu_us_per_request "$t" "$rep" "${cpu[$t]}"
+      fi
     done
-    log "throughput rep $rep: direct=${r[direct]} nginx=${r[nginx]} crossfade=${r[crossfade]} crossfade/nginx=$(ratio "${r[crossfade]}" "${r[nginx]}")"
+    log "throughput rep $rep: direct=${r[direct]} nginx=${r[nginx]} crossfade=${r[crossfade]} crossfade/nginx=$(ratio "${r[crossfade]}" "${r[nginx]}"); CPU per request (us): nginx=${cpu[nginx]} crossfade=${cpu[crossfade]}"
   done
 }
 
@@ -235,7 +263,7 @@ section_latency() {
   declare -A p50 p99
   for rep in $(seq 1 "$REPS"); do
     for t in $(rotate "$rep" direct nginx crossfade); do
-      line="$("$LOADGEN_JAVA" -jar "$LOADGEN_JAR" rate --target "$(url_of "$t")" --path-template '/small.json?u={unit}' \
+      line="$("${LOAD_PIN[@]}" "$LOADGEN_JAVA" -jar "$LOADGEN_JAR" rate --target "$(url_of "$t")" --path-template '/small.json?u={unit}' \
         --units "$UNITS" --connections 32 --rate "$rate" --warmup "$LAT_WARM" --duration "$LAT_DUR")"
       [ "$(field errors "$line")" = 0 ] || die "errors in latency run: $line"
       p50[$t]="$(field p50_us "$line")"; p99[$t]="$(field p99_us "$line")"
@@ -278,7 +306,7 @@ section_conns() {
 # download TARGET PATH RATE -> "ttfb_s total_s bytes peak_rss_mib"; RATE is curl's --limit-rate (0: none)
 download() {
   local t="$1" path="$2" limit="$3" peak=0 now curl_pid
-  curl -sS -o /dev/null -w '%{time_starttransfer} %{time_total} %{size_download}\n' --limit-rate "$limit" \
+  "${LOAD_PIN[@]}" curl -sS -o /dev/null -w '%{time_starttransfer} %{time_total} %{size_download}\n' --limit-rate "$limit" \
     "$(url_of "$t")$path" > "$WORK/download.out" &
   curl_pid=$!
   while kill -0 "$curl_pid" 2>/dev/null; do
