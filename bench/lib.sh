@@ -3,7 +3,8 @@
 
 BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$BENCH_DIR/.." && pwd)"
-SIDECAR_JAR="$ROOT/sidecar/target/crossfade-sidecar.jar"
+# SIDECAR_JAR may be set to measure another build (an earlier commit's jar, for a before/after)
+SIDECAR_JAR="${SIDECAR_JAR:-$ROOT/sidecar/target/crossfade-sidecar.jar}"
 BASELINE_JAR="$BENCH_DIR/baseline-server/target/baseline-server.jar"
 LOADGEN_JAR="$BENCH_DIR/loadgen/target/loadgen.jar"
 JMH_JAR="$BENCH_DIR/jmh/target/benchmarks.jar"

@@ -6,6 +6,8 @@
 #   bench/proxy.sh                    # the real run, about 10 minutes
 #   bench/proxy.sh --reps 3 --no-build
 #   bench/proxy.sh --pin              # both proxies on CPU 0; wrk, loadgen, curl and the upstream on CPU 1
+#   bench/proxy.sh --latency-rate 3000  # the open-loop rate of the latency section (default: half of
+#                                       # nginx's saturation rate, which queues on a busy machine)
 #
 # Sections: throughput (wrk -t2 -c32, requests/s: direct, nginx, crossfade), latency (open loop at
 # half of nginx's saturation rate: p50/p99, and what each proxy adds over the direct call),
@@ -22,6 +24,7 @@ REPS=5
 OUT=""
 BUILD=1
 PIN=0
+LATENCY_RATE=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --smoke) SMOKE=1 ;;
@@ -29,7 +32,8 @@ while [ $# -gt 0 ]; do
     --out) OUT="$2"; shift ;;
     --no-build) BUILD=0 ;;
     --pin) PIN=1 ;;
-    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+    --latency-rate) LATENCY_RATE="$2"; shift ;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     *) die "unknown argument $1 (see --help)" ;;
   esac
   shift
@@ -257,9 +261,9 @@ section_latency() {
   local sat rate rep t line
   sat="$(median_of proxy_throughput rps nginx)"
   [ -n "$sat" ] || sat="$(wrk_proxy "$(url_of nginx)/small.json" "$DUR" 32)"
-  rate="$(awk -v s="$sat" 'BEGIN { printf "%d", s / 2 }')"
+  rate="${LATENCY_RATE:-$(awk -v s="$sat" 'BEGIN { printf "%d", s / 2 }')}"
   record proxy_latency rate all 0 "$rate"
-  log "latency at $rate requests/s (50 % of nginx's $sat)"
+  log "latency at $rate requests/s (nginx's saturation rate: $sat)"
   declare -A p50 p99
   for rep in $(seq 1 "$REPS"); do
     for t in $(rotate "$rep" direct nginx crossfade); do
