@@ -27,13 +27,21 @@ import java.util.TreeMap;
  * the keys matching {@code --inject}, as the request's unit reads them) and
  * {@code X-Crossfade-Variants} ({@code key=new, key=old} for each migration whose blend is in effect:
  * running, paused or halted), prepared once per snapshot so that a request costs one bucketing hash
- * per migration in effect and a string concatenation. The JSON escapes every non-ASCII character, so
- * the header is printable ASCII whatever the values hold. Immutable; thread-safe.
+ * per migration in effect and an array index (with more than four migrations in effect, a string
+ * concatenation). The JSON escapes every non-ASCII character, so the header is printable ASCII
+ * whatever the values hold. Immutable; thread-safe.
  */
 public final class SettingsInjection {
 
     /** Most bytes {@code X-Crossfade-Settings} may take. */
     public static final int MAX_SETTINGS_HEADER_BYTES = 8192;
+
+    /**
+     * Most migrations in effect for which every combination of sides is prepared with the snapshot
+     * (2^4 = 16 assignments and their outcomes: at most 128 KiB of settings headers); beyond, each
+     * request renders its own.
+     */
+    private static final int MAX_PREPARED_MIGRATIONS = 4;
 
     private static final ObjectWriter COMPACT = Json.MAPPER.writer().with(JsonWriteFeature.ESCAPE_NON_ASCII);
 
@@ -44,6 +52,10 @@ public final class SettingsInjection {
     /** The header when no injected key depends on the unit; else null. */
     private final String constantSettings;
     private final Entry[] entries;
+    /** By combination (bit i set: the unit is on migration i's new side); null beyond {@link #MAX_PREPARED_MIGRATIONS}. */
+    private final Assignment[] prepared;
+    private final List<Outcome>[] okOutcomes;
+    private final List<Outcome>[] errorOutcomes;
 
     /** One injected key: its fragment {@code "key":value}, or per variant when a blend is in effect. */
     private record Entry(String fixed, int migration, String oldFragment, String newFragment) {
@@ -92,6 +104,29 @@ public final class SettingsInjection {
         }
         entries = list.toArray(new Entry[0]);
         constantSettings = injects && constant ? render(null) : null;
+        if (inEffect.length <= MAX_PREPARED_MIGRATIONS) {
+            int combinations = 1 << inEffect.length;
+            prepared = new Assignment[combinations];
+            @SuppressWarnings("unchecked")
+            List<Outcome>[] ok = new List[combinations];
+            @SuppressWarnings("unchecked")
+            List<Outcome>[] error = new List[combinations];
+            for (int mask = 0; mask < combinations; mask++) {
+                Variant[] variants = new Variant[inEffect.length];
+                for (int i = 0; i < inEffect.length; i++) {
+                    variants[i] = (mask & (1 << i)) != 0 ? Variant.NEW : Variant.OLD;
+                }
+                prepared[mask] = render(variants, variantsHeader(variants));
+                ok[mask] = List.copyOf(outcomesOf(variants, true));
+                error[mask] = List.copyOf(outcomesOf(variants, false));
+            }
+            okOutcomes = ok;
+            errorOutcomes = error;
+        } else {
+            prepared = null;
+            okOutcomes = null;
+            errorOutcomes = null;
+        }
     }
 
     /** Prepares the headers of {@code snapshot}'s requests. */
@@ -104,23 +139,47 @@ public final class SettingsInjection {
         return snapshot;
     }
 
-    /** Buckets {@code unit} into each migration in effect and renders both headers. */
+    /**
+     * Buckets {@code unit} into each migration in effect and renders both headers: one bucketing
+     * hash per migration and, up to {@value #MAX_PREPARED_MIGRATIONS} migrations, an array index
+     * into the assignments prepared with the snapshot. The returned assignment may be shared by
+     * other requests; its array must not be changed.
+     */
     public Assignment assign(String unit) {
-        Variant[] variants = new Variant[inEffect.length];
-        String variantsHeader = null;
-        if (inEffect.length > 0) {
-            StringBuilder sb = new StringBuilder(inEffect.length * 24);
-            for (int i = 0; i < inEffect.length; i++) {
-                variants[i] = inEffect[i].variantFor(unit);
-                if (i > 0) {
-                    sb.append(", ");
-                }
-                sb.append(variantPrefixes[i]).append(variants[i].wireName());
+        if (prepared != null) {
+            int mask = 0;
+            for (int i = 0; i < inEffect.length && mask >= 0; i++) {
+                Variant v = inEffect[i].variantFor(unit);
+                mask = v == Variant.NEW ? mask | (1 << i) : v == Variant.OLD ? mask : -1;
             }
-            variantsHeader = sb.toString();
+            if (mask >= 0) {
+                return prepared[mask];
+            }
         }
+        Variant[] variants = new Variant[inEffect.length];
+        for (int i = 0; i < inEffect.length; i++) {
+            variants[i] = inEffect[i].variantFor(unit);
+        }
+        return render(variants, variantsHeader(variants));
+    }
+
+    private Assignment render(Variant[] variants, String variantsHeader) {
         String settings = !injects ? null : constantSettings != null ? constantSettings : render(variants);
         return new Assignment(variants, settings, variantsHeader);
+    }
+
+    private String variantsHeader(Variant[] variants) {
+        if (variants.length == 0) {
+            return null;
+        }
+        StringBuilder sb = new StringBuilder(variants.length * 24);
+        for (int i = 0; i < variants.length; i++) {
+            if (i > 0) {
+                sb.append(", ");
+            }
+            sb.append(variantPrefixes[i]).append(variants[i].wireName());
+        }
+        return sb.toString();
     }
 
     /** True when some migration's blend is in effect, so that responses are outcomes. */
@@ -134,9 +193,25 @@ public final class SettingsInjection {
      * counts: outcomes of a paused or halted migration are counted as dropped there.
      */
     public List<Outcome> outcomes(Assignment assignment, boolean ok) {
+        if (prepared != null) {
+            int mask = 0;
+            Variant[] variants = assignment.variants();
+            for (int i = 0; i < variants.length; i++) {
+                if (variants[i] == Variant.NEW) {
+                    mask |= 1 << i;
+                } else if (variants[i] != Variant.OLD) {
+                    return outcomesOf(variants, ok);
+                }
+            }
+            return ok ? okOutcomes[mask] : errorOutcomes[mask];
+        }
+        return outcomesOf(assignment.variants(), ok);
+    }
+
+    private List<Outcome> outcomesOf(Variant[] variants, boolean ok) {
         List<Outcome> list = new ArrayList<>(inEffect.length);
         for (int i = 0; i < inEffect.length; i++) {
-            list.add(new Outcome.Aggregated(inEffect[i].spec().key(), assignment.variants()[i], ok ? 1 : 0, ok ? 0 : 1));
+            list.add(new Outcome.Aggregated(inEffect[i].spec().key(), variants[i], ok ? 1 : 0, ok ? 0 : 1));
         }
         return list;
     }

@@ -68,6 +68,45 @@ class SettingsInjectionTest {
     }
 
     @Test
+    void preparedAndPerRequestAssignmentsAgreeWithEachMigrationsBucketing() {
+        // three migrations are served from the combinations prepared with the snapshot, six are
+        // rendered per request: both must give every unit exactly its side of each migration
+        for (int count : new int[] {3, 6}) {
+            Map<String, Setting> settings = new java.util.TreeMap<>();
+            Map<String, MigrationSpec> migrations = new java.util.TreeMap<>();
+            Map<String, ActiveMigration> active = new java.util.TreeMap<>();
+            for (int i = 0; i < count; i++) {
+                String key = "checkout.m" + i;
+                MigrationSpec m = migration(key, F.numberNode(i), F.numberNode(100 + i));
+                settings.put(key, setting(key, F.numberNode(i)));
+                migrations.put(key, m);
+                active.put(key, new ActiveMigration(m, new MigrationStatus(50_000, MigrationState.RUNNING)));
+            }
+            SettingsSnapshot snapshot = new SettingsSnapshot(1, new SettingsSpec(settings, migrations), active);
+            SettingsInjection injection = SettingsInjection.prepare(snapshot, InjectPatterns.parse("checkout.*"));
+            for (int u = 0; u < 200; u++) {
+                String unit = "u-" + u;
+                SettingsInjection.Assignment a = injection.assign(unit);
+                StringBuilder variants = new StringBuilder();
+                StringBuilder json = new StringBuilder("{");
+                List<Outcome> outcomes = new java.util.ArrayList<>();
+                int i = 0;
+                for (ActiveMigration m : active.values()) {
+                    Variant v = m.variantFor(unit);
+                    variants.append(i == 0 ? "" : ", ").append(m.spec().key()).append('=').append(v.wireName());
+                    json.append(i == 0 ? "" : ",").append('"').append(m.spec().key()).append("\":")
+                            .append(m.valueOf(v));
+                    outcomes.add(new Outcome.Aggregated(m.spec().key(), v, 1, 0));
+                    i++;
+                }
+                assertThat(a.variantsHeader()).isEqualTo(variants.toString());
+                assertThat(a.settingsHeader()).isEqualTo(json.append('}').toString());
+                assertThat(injection.outcomes(a, true)).isEqualTo(outcomes);
+            }
+        }
+    }
+
+    @Test
     void patternsThatMatchNothingGiveAnEmptyObject() {
         assertThat(SettingsInjection.prepare(snapshot(MigrationState.RUNNING, 0), InjectPatterns.parse("nothing.*"))
                 .assign("u").settingsHeader()).isEqualTo("{}");
