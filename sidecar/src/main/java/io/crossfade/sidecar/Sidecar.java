@@ -239,7 +239,7 @@ public final class Sidecar implements AutoCloseable {
             LOG.info("fleet {}: migration state on etcd at {} (keys under {})", options.fleet().fleet(),
                     options.fleet().endpoints(), options.fleet().prefix());
         }
-        controller = new RolloutController(store, clock);
+        controller = new RolloutController(store, clock, options.resilience().retainRetired());
         closeables.add(controller);
         controller.start(initial.spec(), initial.status());
 
