@@ -232,7 +232,7 @@ public final class Sidecar implements AutoCloseable {
 
         MigrationStore store;
         if (options.fleet() == null) {
-            store = FileMigrationStore.open(stateDir);
+            store = FileMigrationStore.open(stateDir, options.resilience().auditRetention(), clock);
         } else {
             fleetStore = EtcdMigrationStore.open(options.fleet(), instanceId, stateDir, clock);
             store = fleetStore;

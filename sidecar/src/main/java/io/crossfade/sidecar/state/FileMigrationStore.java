@@ -47,7 +47,13 @@ public final class FileMigrationStore implements MigrationStore {
 
     /** Opens the store in {@code stateDir}, cutting off a torn last audit line (see {@link AuditLog#open}). */
     public static FileMigrationStore open(Path stateDir) throws IOException {
-        return new FileMigrationStore(stateDir, new StateStore(stateDir), AuditLog.open(stateDir));
+        return open(stateDir, AuditRetention.DEFAULT, java.time.Clock.systemUTC());
+    }
+
+    /** Opens the store in {@code stateDir}, keeping as much audit log as {@code retention} says. */
+    public static FileMigrationStore open(Path stateDir, AuditRetention retention, java.time.Clock clock)
+            throws IOException {
+        return new FileMigrationStore(stateDir, new StateStore(stateDir), AuditLog.open(stateDir, retention, clock));
     }
 
     /**
@@ -70,6 +76,8 @@ public final class FileMigrationStore implements MigrationStore {
         }
         // Numbers the state file refers to (revisions) must never be handed out again.
         audit.continueAfter(persisted.lastSeq());
+        // What the state file holds need not be replayed: older segments may go with the retention.
+        audit.keepAfter(persisted.lastSeq());
         records = recovered;
         tombstones = graves;
         // The next state write holds the replayed records, so it covers the replayed events too.
@@ -145,6 +153,7 @@ public final class FileMigrationStore implements MigrationStore {
         lastSeqInState = lastSeq;
         records = next;
         tombstones = graves;
+        audit.keepAfter(lastSeq);
         return written;
     }
 
