@@ -377,7 +377,13 @@ public final class Sidecar implements AutoCloseable {
             }
         }
         String id = "instance-" + UUID.randomUUID();
-        DurableFiles.writeAtomically(file, (id + "\n").getBytes(StandardCharsets.UTF_8), false);
+        try {
+            DurableFiles.writeAtomically(file, (id + "\n").getBytes(StandardCharsets.UTF_8), false);
+        } catch (IOException e) {
+            // Reads are sacred: serve with an id for this run; the next start that can write keeps one.
+            LOG.warn("could not keep the instance id in {} ({}); {} is used until the sidecar restarts", file,
+                    DurableFiles.cause(e), id);
+        }
         return id;
     }
 

@@ -48,7 +48,8 @@ public final class HealthEndpoints implements Endpoints {
                         HttpResponses.json(request, 503, ReadyView.STARTING);
                     } else {
                         HttpResponses.json(request, 200,
-                                ReadyView.of(state, health, published.storeStatus().orElse(null), showPaths));
+                                ReadyView.of(state, health, published.storeStatus().orElse(null),
+                                        published.stateDirectoryStatus().orElse(null), showPaths));
                     }
                 });
     }
