@@ -346,7 +346,7 @@ public final class AuditLog implements Closeable {
                 return;
             }
             channel.force(true);
-            Path target = dir.resolve(String.format("audit-%020d.jsonl", active.firstSeq));
+            Path target = dir.resolve(String.format("audit-%019d.jsonl", active.firstSeq));
             Files.move(file, target, StandardCopyOption.ATOMIC_MOVE);
             channel.close();
             channel = null;

@@ -152,6 +152,7 @@ class AuditLogTest {
 
     @Test
     void aLongLogIsRotatedIntoSegmentsAndTheRetentionKeepsItsSizeBounded() throws IOException {
+        long first;
         try (AuditLog log = AuditLog.open(dir, SMALL, java.time.Clock.systemUTC())) {
             for (int i = 1; i <= 4000; i += 20) {
                 List<AuditEvent> batch = new java.util.ArrayList<>();
@@ -163,7 +164,7 @@ class AuditLogTest {
             }
             assertThat(log.lastSeq()).isEqualTo(4000);
             assertThat(log.bytes()).isLessThanOrEqualTo((256 << 10) + SMALL.segmentBytes() + 1024);
-            long first = log.firstSeq();
+            first = log.firstSeq();
             assertThat(first).isGreaterThan(1);
             List<AuditEvent> kept = everything(log);
             assertThat(kept.get(0).seq()).isEqualTo(first);
@@ -180,6 +181,8 @@ class AuditLogTest {
         }
         try (AuditLog log = AuditLog.open(dir, SMALL, java.time.Clock.systemUTC())) {
             assertThat(log.lastSeq()).isEqualTo(4000);
+            assertThat(log.firstSeq()).as("the closed segments are found again").isEqualTo(first);
+            assertThat(everything(log)).hasSize((int) (4000 - first + 1));
             assertThat(log.append(event("a", "after reopening")).seq()).isEqualTo(4001);
             assertThat(log.page(3999, null, 10)).extracting(AuditEvent::seq).containsExactly(4000L, 4001L);
         }
