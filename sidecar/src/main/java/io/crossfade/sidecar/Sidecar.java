@@ -4,6 +4,7 @@ import io.crossfade.config.ActiveMigration;
 import io.crossfade.config.SettingsException;
 import io.crossfade.sidecar.admin.AdminEndpoints;
 import io.crossfade.sidecar.admin.AdminTokens;
+import io.crossfade.sidecar.admin.TokenFileWatch;
 import io.crossfade.sidecar.console.ConsoleEndpoints;
 import io.crossfade.sidecar.fleet.EtcdMigrationStore;
 import io.crossfade.sidecar.fleet.FleetMetrics;
@@ -88,7 +89,7 @@ public final class Sidecar implements AutoCloseable {
     private HostPort readAddress;
     private HostPort opsAddress;
     private HostPort proxyAddress;
-    private AdminTokens adminTokens;
+    private TokenFileWatch adminTokens;
     private EtcdMigrationStore fleetStore;
     private WatchEndpoint watch;
     private final List<HttpListener> listeners = new CopyOnWriteArrayList<>();
@@ -215,11 +216,13 @@ public final class Sidecar implements AutoCloseable {
         }
         instanceId = resolveInstanceId(options.instanceId(), stateDir);
         // Before any state is touched: a broken token file stops the start with nothing changed.
-        adminTokens = AdminTokens.load(options.adminTokenFile(), stateDir);
-        LOG.info("{}", adminTokens.describe());
-        if (adminTokens.readableByOthers()) {
-            LOG.warn("{} can be read by other users; chmod 600 it", adminTokens.file());
+        AdminTokens tokens = AdminTokens.load(options.adminTokenFile(), stateDir);
+        LOG.info("{}", tokens.describe());
+        if (tokens.readableByOthers()) {
+            LOG.warn("{} can be read by other users; chmod 600 it", tokens.file());
         }
+        adminTokens = new TokenFileWatch(tokens, clock).start();
+        closeables.add(adminTokens);
 
         source = new SettingsDirectorySource(options.settingsDir(), new LastKnownGood(stateDir),
                 options.resilience().maxRemoval(), clock);
@@ -256,7 +259,13 @@ public final class Sidecar implements AutoCloseable {
             FleetMetrics.bind(metrics.registry(), fleetStore);
         }
 
-        guard = new Guard(controller, metrics.registry(), clock);
+        if (fleetStore != null) {
+            // The fleet's guard judges pooled counts, and only the elected judge acts (FleetPool).
+            io.crossfade.sidecar.fleet.FleetPool pool = new io.crossfade.sidecar.fleet.FleetPool(fleetStore);
+            guard = new Guard(controller, metrics.registry(), clock, pool, pool);
+        } else {
+            guard = new Guard(controller, metrics.registry(), clock);
+        }
         closeables.add(guard);
         guard.start();
 
@@ -298,7 +307,7 @@ public final class Sidecar implements AutoCloseable {
     /** Endpoints of the ops listener. */
     private List<Endpoints> opsEndpoints() {
         List<Endpoints> list = new ArrayList<>();
-        list.add(new HealthEndpoints(controller, guard, true));
+        list.add(new HealthEndpoints(controller, guard, true, adminTokens::problem));
         list.add(new MetricsEndpoint(vertx, metrics));
         list.add(fleetStore == null
                 ? new AdminEndpoints(controller, adminTokens, guard, history, clock, null, source)

@@ -106,6 +106,18 @@ class LifecycleIT {
     }
 
     @Test
+    void sigtermWhileStillStartingFinishesTheStartThenStopsGracefully() {
+        // start() returns at the listening line, which comes before the settings and state are loaded
+        SidecarProcess sidecar = SidecarProcess.start(settings, state);
+        ProcessHandle.of(sidecar.pid()).orElseThrow().destroy(); // SIGTERM
+
+        int exit = sidecar.stop();
+        assertThat(exit).as(String.join("\n", sidecar.output())).isZero();
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(sidecar.output()).anyMatch(l -> l.contains("stopped on")));
+        assertThat(sidecar.output()).anyMatch(l -> l.contains("stopped on SIGTERM"));
+    }
+
+    @Test
     void sigtermAnswersTheRequestInFlightEndsWatchStreamsLogsOneLineAndExitsZero() throws Exception {
         SidecarProcess sidecar = SidecarProcess.start(settings, state);
         HttpClient http = HttpClient.newHttpClient();
@@ -144,7 +156,7 @@ class LifecycleIT {
         int exit = sidecar.stop();
         assertThat(exit).as(String.join("\n", sidecar.output())).isZero();
         // the output is read by another thread: the process may be gone before its last line is read
-        await().atMost(Duration.ofSeconds(30)).until(() -> sidecar.output().stream().anyMatch(l -> l.contains("stopped on")));
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(sidecar.output()).anyMatch(l -> l.contains("stopped on")));
         assertThat(sidecar.output().stream().filter(l -> l.contains("stopped on")).toList())
                 .singleElement().asString().contains("stopped on SIGTERM").contains("1 watch stream ended")
                 .contains("in-flight requests answered");

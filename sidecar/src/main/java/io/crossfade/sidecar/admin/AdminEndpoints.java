@@ -73,7 +73,7 @@ public final class AdminEndpoints implements Endpoints {
     static final int MAX_EVENTS = 1000;
 
     private final RolloutController controller;
-    private final AdminTokens tokens;
+    private final java.util.function.Supplier<AdminTokens> tokens;
     private final MigrationHealth health;
     private final Clock clock;
     private final ReloadEndpoint reload;
@@ -82,12 +82,12 @@ public final class AdminEndpoints implements Endpoints {
 
     /**
      * @param controller where changes go and the published state comes from
-     * @param tokens the accepted bearer tokens
+     * @param tokens the accepted bearer tokens, asked at every call (they may be reloaded)
      * @param health the guard's view of each migration ({@link MigrationHealth#NONE} without a guard)
      * @param history the recent points of each migration, for {@code .../history}
      * @param clock for ramp hold times
      */
-    public AdminEndpoints(RolloutController controller, AdminTokens tokens, MigrationHealth health,
+    public AdminEndpoints(RolloutController controller, java.util.function.Supplier<AdminTokens> tokens, MigrationHealth health,
             MigrationHistory history, Clock clock) {
         this(controller, tokens, health, history, clock, null);
     }
@@ -96,13 +96,13 @@ public final class AdminEndpoints implements Endpoints {
      * As above, in a fleet: {@code instances} answers {@code GET /admin/v1/instances} (a view
      * serialised as it is); null outside a fleet, where that path is not found.
      */
-    public AdminEndpoints(RolloutController controller, AdminTokens tokens, MigrationHealth health,
+    public AdminEndpoints(RolloutController controller, java.util.function.Supplier<AdminTokens> tokens, MigrationHealth health,
             MigrationHistory history, Clock clock, java.util.function.Supplier<Object> instances) {
         this(controller, tokens, health, history, clock, instances, null);
     }
 
     /** @param reload the settings source an operator can reload ({@code POST /admin/v1/reload}), or null */
-    public AdminEndpoints(RolloutController controller, AdminTokens tokens, MigrationHealth health,
+    public AdminEndpoints(RolloutController controller, java.util.function.Supplier<AdminTokens> tokens, MigrationHealth health,
             MigrationHistory history, Clock clock, java.util.function.Supplier<Object> instances,
             SettingsReload reload) {
         this.controller = controller;
@@ -139,15 +139,19 @@ public final class AdminEndpoints implements Endpoints {
         routes.add(Routes.ANY, ROOT, authenticated).add(Routes.ANY, ROOT + "/*", authenticated);
     }
 
-    /** The actor of a request that passed {@link #authenticate} (every admin route is behind it). */
+    /**
+     * The actor of a request that passed {@link #authenticate} (every admin route is behind it). When
+     * the token file was reloaded in the microseconds between the two and the token is gone, the call
+     * still goes through (it was authenticated) under the name {@code token-rotated}.
+     */
     private String actorOf(HttpServerRequest request) {
-        return tokens.actorFor(request.getHeader(HttpHeaders.AUTHORIZATION)).orElseThrow();
+        return tokens.get().actorFor(request.getHeader(HttpHeaders.AUTHORIZATION)).orElse("token-rotated");
     }
 
     /** The actor of the request's token, or empty after answering 401. */
     private Optional<String> authenticate(HttpServerRequest request) {
         String header = request.getHeader(HttpHeaders.AUTHORIZATION);
-        Optional<String> actor = tokens.actorFor(header);
+        Optional<String> actor = tokens.get().actorFor(header);
         if (actor.isPresent()) {
             return actor;
         }

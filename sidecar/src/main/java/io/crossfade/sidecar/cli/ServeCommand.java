@@ -120,8 +120,15 @@ public final class ServeCommand implements Callable<Integer> {
                     + " (default: ${DEFAULT-VALUE}).")
     String requestTimeout;
 
+    @Option(names = "--header-timeout", paramLabel = "DURATION",
+            defaultValue = "${env:CROSSFADE_HEADER_TIMEOUT:-10s}",
+            description = "A new connection must complete its first request head within this; otherwise it is"
+                    + " closed (default: ${DEFAULT-VALUE}).")
+    String headerTimeout;
+
     @Option(names = "--max-connections", paramLabel = "N", defaultValue = "${env:CROSSFADE_MAX_CONNECTIONS:-1000}",
-            description = "Open connections per listener; more are closed at once (default: ${DEFAULT-VALUE}).")
+            description = "Open connections per listener that have sent a request; the first request of one more"
+                    + " is answered 503 and its connection closed (default: ${DEFAULT-VALUE}).")
     int maxConnections;
 
     @Option(names = "--store", paramLabel = "file|etcd", defaultValue = "${env:CROSSFADE_STORE:-file}",
@@ -170,7 +177,7 @@ public final class ServeCommand implements Callable<Integer> {
             ResilienceOptions resilience = new ResilienceOptions(RemovalLimit.parse(maxRemoval),
                     allowedHosts == null ? List.of() : allowedHosts,
                     new ListenerLimits(duration("--idle-timeout", idleTimeout), duration("--request-timeout", requestTimeout),
-                            maxConnections),
+                            maxConnections, duration("--header-timeout", headerTimeout)),
                     "0".equals(retainRetired == null ? null : retainRetired.strip()) ? Duration.ZERO
                             : duration("--retain-retired", retainRetired),
                     AuditRetention.parse(auditRetention));
@@ -180,6 +187,21 @@ public final class ServeCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             System.err.println("crossfade: " + e.getMessage());
             return 2;
+        }
+        // SIGTERM (docker stop, Kubernetes) and SIGINT (Ctrl-C) stop gracefully and exit 0, also when
+        // they arrive while the sidecar is still starting (it finishes starting, then stops); any other
+        // way the JVM ends still closes the state through the shutdown hook.
+        CountDownLatch signalled = new CountDownLatch(1);
+        String[] why = {"a signal"};
+        for (String name : new String[] {"TERM", "INT"}) {
+            try {
+                sun.misc.Signal.handle(new sun.misc.Signal(name), signal -> {
+                    why[0] = "SIG" + signal.getName();
+                    signalled.countDown();
+                });
+            } catch (IllegalArgumentException e) {
+                // the JVM keeps this signal (e.g. -Xrs): the shutdown hook still closes the state
+            }
         }
         Sidecar sidecar;
         try {
@@ -195,22 +217,7 @@ public final class ServeCommand implements Callable<Integer> {
             System.err.println("crossfade: cannot start: " + e.getMessage());
             return 1;
         }
-        // SIGTERM (docker stop, Kubernetes) and SIGINT (Ctrl-C) stop gracefully and exit 0; any other
-        // way the JVM ends still closes the state through the hook.
-        CountDownLatch signalled = new CountDownLatch(1);
-        String[] why = {"a signal"};
-        Thread hook = new Thread(sidecar::close, "crossfade-shutdown");
-        Runtime.getRuntime().addShutdownHook(hook);
-        for (String name : new String[] {"TERM", "INT"}) {
-            try {
-                sun.misc.Signal.handle(new sun.misc.Signal(name), signal -> {
-                    why[0] = "SIG" + signal.getName();
-                    signalled.countDown();
-                });
-            } catch (IllegalArgumentException e) {
-                // the JVM keeps this signal (e.g. -Xrs): the shutdown hook still closes the state
-            }
-        }
+        Runtime.getRuntime().addShutdownHook(new Thread(sidecar::close, "crossfade-shutdown"));
         signalled.await();
         sidecar.shutdown(Sidecar.SHUTDOWN_BOUND, why[0]);
         return 0;

@@ -151,6 +151,21 @@ public final class EtcdGateway implements AutoCloseable {
         return call("/v3/lease/keepalive", body).map(doc -> doc.path("result").path("TTL").asLong(0));
     }
 
+    /** Deletes every key in {@code [key, rangeEnd)}; completes with how many went. */
+    public Future<Long> deleteRange(String key, String rangeEnd) {
+        ObjectNode body = Json.MAPPER.createObjectNode();
+        body.put("key", b64(key));
+        body.put("range_end", b64(rangeEnd));
+        return call("/v3/kv/deleterange", body).map(doc -> doc.path("deleted").asLong(0));
+    }
+
+    /** Revokes a lease: every key under it goes at once. */
+    public Future<Void> revokeLease(long lease) {
+        ObjectNode body = Json.MAPPER.createObjectNode();
+        body.put("ID", Long.toString(lease));
+        return call("/v3/lease/revoke", body).mapEmpty();
+    }
+
     /** Puts one key, optionally under a lease (0: none). */
     public Future<Long> put(String key, byte[] value, long lease) {
         ObjectNode body = putBody(key, value, lease);
@@ -268,6 +283,13 @@ public final class EtcdGateway implements AutoCloseable {
         return op;
     }
 
+    /** Operation: put under a lease, so that the key goes when the lease expires. */
+    public static ObjectNode putLeased(String key, byte[] value, long lease) {
+        ObjectNode op = Json.MAPPER.createObjectNode();
+        op.set("request_put", putBody(key, value, lease));
+        return op;
+    }
+
     /** Operation: read one key. */
     public static ObjectNode get(String key) {
         ObjectNode range = Json.MAPPER.createObjectNode();
@@ -310,8 +332,14 @@ public final class EtcdGateway implements AutoCloseable {
                                 + " with something that is not JSON (HTTP " + response.statusCode() + ")"));
                     }
                     if (response.statusCode() != 200) {
+                        String error = errorOf(doc);
+                        if (user != null && error.contains("auth token")) {
+                            // etcd forgot the token (it restarted, or the token's TTL ran out): the
+                            // next call authenticates again.
+                            authToken = null;
+                        }
                         return Future.failedFuture(new IOException("etcd at " + endpoint + " refused " + path + ": "
-                                + errorOf(doc)));
+                                + error));
                     }
                     return Future.succeededFuture(doc);
                 }))

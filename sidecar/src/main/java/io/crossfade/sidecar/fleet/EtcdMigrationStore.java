@@ -47,7 +47,11 @@ import org.slf4j.LoggerFactory;
  * <p>Keys, under {@code /crossfade/<fleet>/}: {@code seq} (the last sequence number),
  * {@code migrations/<id>} (a record, by migration identity, so sidecars whose files differ never
  * overwrite each other), {@code audit/<seq, 20 digits>} (an event with its record and the instance
- * that made it), {@code instances/<id>} (heartbeats, under a lease).
+ * that made it), {@code instances/<id>} (heartbeats, under a lease), {@code judge} (the instance
+ * that judges the fleet's pooled guard counts and takes its ramp steps, under that instance's lease),
+ * {@code holds/<migration id>} and {@code holdtimers/<migration id>} (a ramp hold measured by etcd:
+ * the timer is under a lease of the hold's length, so the hold has passed when the marker names it and
+ * the timer is gone).
  *
  * <p>Changes from other sidecars come from a watch of the whole prefix that resumes from the last
  * etcd revision seen; a compaction past it makes the store read everything again. Every state seen is
@@ -63,6 +67,18 @@ public final class EtcdMigrationStore implements MigrationStore {
 
     /** How many audit events the cached copy keeps. */
     private static final int CACHED_EVENTS = 1000;
+
+    /**
+     * How many of the newest audit events the fleet keeps in etcd (and each sidecar in memory): the
+     * audit trail is bounded, so etcd's database (its default quota is 2 GiB) and every sidecar's
+     * memory stay small however long a fleet lives. Older events are deleted by the sidecar whose
+     * commit crosses a multiple of {@link #TRIM_EVERY}, in one range delete; the records themselves
+     * (the state) are never trimmed. {@code /admin/v1/events} then starts at the oldest event kept.
+     */
+    static final int AUDIT_KEPT = 10_000;
+
+    /** How often, in committed events, the audit trail is trimmed to {@link #AUDIT_KEPT}. */
+    static final int TRIM_EVERY = 100;
     private static final Duration RETRY = Duration.ofSeconds(1);
 
     private final FleetOptions options;
@@ -80,6 +96,9 @@ public final class EtcdMigrationStore implements MigrationStore {
     private final Map<String, MigrationRecord> records = new TreeMap<>();
     private final Map<String, Long> modRevisions = new HashMap<>();
     private final Map<String, JsonNode> instances = new TreeMap<>();
+    private final Map<String, JsonNode> holdMarkers = new HashMap<>();
+    private final Map<String, JsonNode> holdTimers = new HashMap<>();
+    private String judge;
     private long seq;
     private long etcdRevision;
     private boolean loadedFromEtcd;
@@ -92,7 +111,8 @@ public final class EtcdMigrationStore implements MigrationStore {
     private volatile EtcdGateway.Watch watch;
     private volatile boolean closed;
     private volatile Supplier<ObjectNode> heartbeat = () -> Json.MAPPER.createObjectNode();
-    private long lease;
+    private volatile long lease;
+    private final java.util.Set<String> holdsStarting = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     private EtcdMigrationStore(FleetOptions options, String instanceId, Path stateDir, Clock clock) throws IOException {
         this.options = options;
@@ -133,6 +153,8 @@ public final class EtcdMigrationStore implements MigrationStore {
             ensureWatching();
         } catch (IOException e) {
             disconnected(e);
+            // The cause, for the operator: an unreachable etcd and a refused user look alike otherwise.
+            LOG.warn("fleet {}: cannot read the fleet state from etcd: {}", options.fleet(), e.getMessage());
             synchronized (this) {
                 if (!loadedFromEtcd && seq == 0 && records.isEmpty()) {
                     readCache();
@@ -154,11 +176,15 @@ public final class EtcdMigrationStore implements MigrationStore {
             records.clear();
             modRevisions.clear();
             instances.clear();
+            holdMarkers.clear();
+            holdTimers.clear();
+            judge = null;
             seq = 0;
             for (Kv kv : range.kvs()) {
                 absorb(kv);
             }
             etcdRevision = range.revision();
+            trimMemory();
             loadedFromEtcd = true;
             servingFrom = "store";
         }
@@ -182,6 +208,12 @@ public final class EtcdMigrationStore implements MigrationStore {
             return e;
         } else if (rest.startsWith("instances/")) {
             instances.put(rest.substring("instances/".length()), Json.MAPPER.readTree(kv.value()));
+        } else if (rest.equals("judge")) {
+            judge = Json.MAPPER.readTree(kv.value()).path("instance").asText(null);
+        } else if (rest.startsWith("holds/")) {
+            holdMarkers.put(rest.substring("holds/".length()), Json.MAPPER.readTree(kv.value()));
+        } else if (rest.startsWith("holdtimers/")) {
+            holdTimers.put(rest.substring("holdtimers/".length()), Json.MAPPER.readTree(kv.value()));
         }
         return null;
     }
@@ -244,6 +276,10 @@ public final class EtcdMigrationStore implements MigrationStore {
                 }
             }
             seq = Math.max(seq, next);
+            trimMemory();
+        }
+        if (next / TRIM_EVERY > basedOn / TRIM_EVERY && next > AUDIT_KEPT) {
+            trimStore(next - AUDIT_KEPT);
         }
         writeCache();
         return numbered;
@@ -293,6 +329,95 @@ public final class EtcdMigrationStore implements MigrationStore {
     /** Seconds between a change's commit (by its event's time) and this sidecar hearing of it, last seen. */
     public double watchLagSeconds() {
         return watchLagSeconds;
+    }
+
+    /** This sidecar's instance id. */
+    public String instanceId() {
+        return instanceId;
+    }
+
+    /** The instance that judges the fleet's pooled guard counts and takes its ramp steps; null while none does. */
+    public synchronized String judge() {
+        return judge;
+    }
+
+    /**
+     * True while this sidecar holds the fleet's judge key and etcd answers. The key lives under this
+     * sidecar's heartbeat lease: if it dies or loses etcd for longer than the lease, the key goes and
+     * another live sidecar takes it at its next heartbeat. A sidecar that joins later never takes it
+     * from a live judge, so the judge changes only when one dies.
+     */
+    public boolean isJudge() {
+        return connected && instanceId.equals(judge());
+    }
+
+    /** Where a ramp hold measured by etcd stands. */
+    public enum HoldPhase {
+        /** No timer was started for this hold yet. */
+        NOT_STARTED,
+        /** Its timer is alive: the hold has not passed by etcd's clock. */
+        RUNNING,
+        /** Its timer was started and has expired: the hold has passed by etcd's clock. */
+        ELAPSED
+    }
+
+    /**
+     * Where the hold of step {@code step} of migration {@code migrationId} that started at {@code since}
+     * (the record's hold start, which identifies one hold) stands, as last seen from etcd. Cheap; any thread.
+     */
+    public synchronized HoldPhase hold(String migrationId, int step, Instant since) {
+        if (!sameHold(holdMarkers.get(migrationId), step, since)) {
+            return HoldPhase.NOT_STARTED;
+        }
+        return sameHold(holdTimers.get(migrationId), step, since) ? HoldPhase.RUNNING : HoldPhase.ELAPSED;
+    }
+
+    private static boolean sameHold(JsonNode doc, int step, Instant since) {
+        return doc != null && doc.path("step").asInt(-2) == step && since.toString().equals(doc.path("since").asText());
+    }
+
+    /**
+     * Starts etcd's timer of a hold, in one transaction: the marker naming the hold, and the timer under a
+     * fresh lease of {@code remaining} (whole seconds, rounded up; etcd may lengthen a very short lease
+     * to its minimum, about 2 s, and renews leases when its own leader changes: a hold measured by etcd
+     * may run a little long, never short). Asynchronous; a second call for the same migration while one
+     * is on its way does nothing.
+     */
+    public void startHold(String migrationId, int step, Instant since, Duration remaining) {
+        if (closed || !holdsStarting.add(migrationId)) {
+            return;
+        }
+        ObjectNode doc = Json.MAPPER.createObjectNode();
+        doc.put("step", step);
+        doc.put("since", since.toString());
+        doc.put("by", instanceId);
+        long ttl = Math.max(1, (remaining.toMillis() + 999) / 1000);
+        byte[] bytes;
+        try {
+            bytes = Json.MAPPER.writeValueAsBytes(doc);
+        } catch (IOException e) {
+            holdsStarting.remove(migrationId);
+            return;
+        }
+        etcd.grantLease(ttl).compose(holdLease -> {
+            ArrayNode success = Json.MAPPER.createArrayNode();
+            success.add(EtcdGateway.put(prefix + "holds/" + migrationId, bytes));
+            success.add(EtcdGateway.putLeased(prefix + "holdtimers/" + migrationId, bytes, holdLease));
+            return etcd.txn(Json.MAPPER.createArrayNode(), success, Json.MAPPER.createArrayNode());
+        }).onComplete(ar -> {
+            if (ar.succeeded()) {
+                synchronized (this) {
+                    holdMarkers.put(migrationId, doc);
+                    holdTimers.put(migrationId, doc);
+                }
+                LOG.info("fleet {}: ramp hold of step {} of migration {} timed by etcd: {} s", options.fleet(),
+                        step + 1, migrationId, ttl);
+            } else {
+                LOG.info("fleet {}: could not start the hold timer of migration {}: {}; trying again",
+                        options.fleet(), migrationId, ar.cause().getMessage());
+            }
+            holdsStarting.remove(migrationId);
+        });
     }
 
     /** The live instances' last heartbeats, by instance id. */
@@ -359,6 +484,12 @@ public final class EtcdMigrationStore implements MigrationStore {
                         String rest = e.kv().key().substring(prefix.length());
                         if (rest.startsWith("instances/")) {
                             instances.remove(rest.substring("instances/".length()));
+                        } else if (rest.equals("judge")) {
+                            judge = null;
+                        } else if (rest.startsWith("holds/")) {
+                            holdMarkers.remove(rest.substring("holds/".length()));
+                        } else if (rest.startsWith("holdtimers/")) {
+                            holdTimers.remove(rest.substring("holdtimers/".length()));
                         }
                         continue;
                     }
@@ -372,6 +503,7 @@ public final class EtcdMigrationStore implements MigrationStore {
                 }
             }
             etcdRevision = Math.max(etcdRevision, message.revision());
+            trimMemory();
         }
         if (!fresh.isEmpty()) {
             fresh.sort(java.util.Comparator.comparingLong(AuditEvent::seq));
@@ -481,8 +613,58 @@ public final class EtcdMigrationStore implements MigrationStore {
         }).onComplete(ar -> {
             if (ar.succeeded()) {
                 connected();
+                if (judge() == null) {
+                    campaign();
+                }
             } else {
                 disconnected(ar.cause());
+            }
+        });
+    }
+
+    /**
+     * Asks to be the fleet's judge: creates the judge key under this sidecar's lease unless it exists.
+     * A transaction, so however many sidecars ask at once, one gets it.
+     */
+    private void campaign() {
+        long mine = lease;
+        if (mine == 0 || closed) {
+            return;
+        }
+        String judgeKey = prefix + "judge";
+        ObjectNode doc = Json.MAPPER.createObjectNode();
+        doc.put("instance", instanceId);
+        doc.put("since", clock.instant().toString());
+        ArrayNode compare = Json.MAPPER.createArrayNode();
+        compare.add(EtcdGateway.compareCreate(judgeKey, 0));
+        ArrayNode success = Json.MAPPER.createArrayNode();
+        ArrayNode failure = Json.MAPPER.createArrayNode();
+        failure.add(EtcdGateway.get(judgeKey));
+        try {
+            success.add(EtcdGateway.putLeased(judgeKey, Json.MAPPER.writeValueAsBytes(doc), mine));
+        } catch (IOException e) {
+            return;
+        }
+        etcd.txn(compare, success, failure).onComplete(ar -> {
+            if (ar.failed()) {
+                return; // the next heartbeat asks again
+            }
+            String holder;
+            if (ar.result().succeeded()) {
+                holder = instanceId;
+                LOG.info("fleet {}: this sidecar ({}) is now the fleet's judge: it judges the pooled guard counts"
+                        + " and takes the ramp steps", options.fleet(), instanceId);
+            } else {
+                List<Kv> now = EtcdGateway.rangeResponse(ar.result(), 0);
+                try {
+                    holder = now.isEmpty() ? null : Json.MAPPER.readTree(now.get(0).value()).path("instance")
+                            .asText(null);
+                } catch (IOException e) {
+                    holder = null;
+                }
+            }
+            synchronized (this) {
+                judge = holder;
             }
         });
     }
@@ -567,6 +749,25 @@ public final class EtcdMigrationStore implements MigrationStore {
         }
     }
 
+    /** Under this: forgets audit events older than the {@link #AUDIT_KEPT} newest. */
+    private void trimMemory() {
+        while (audit.size() > AUDIT_KEPT) {
+            audit.pollFirstEntry();
+        }
+    }
+
+    /** Deletes the audit events below {@code firstKept} from etcd; asynchronous, best effort (the next trim retries). */
+    private void trimStore(long firstKept) {
+        etcd.deleteRange(auditKey(0), auditKey(firstKept)).onComplete(ar -> {
+            if (ar.succeeded() && ar.result() > 0) {
+                LOG.info("fleet {}: trimmed {} audit events older than revision {} (the newest {} are kept)",
+                        options.fleet(), ar.result(), firstKept, AUDIT_KEPT);
+            } else if (ar.failed()) {
+                LOG.info("fleet {}: could not trim the audit trail: {}", options.fleet(), ar.cause().getMessage());
+            }
+        });
+    }
+
     private String migrationKey(String id) {
         return prefix + "migrations/" + id;
     }
@@ -578,6 +779,16 @@ public final class EtcdMigrationStore implements MigrationStore {
     @Override
     public void close() {
         closed = true;
+        long mine = lease;
+        if (mine != 0) {
+            // Gone at once rather than when the lease runs out: the heartbeat, and the judge's key if
+            // this sidecar held it, so that another sidecar judges without waiting.
+            try {
+                etcd.revokeLease(mine).toCompletionStage().toCompletableFuture().get(1, TimeUnit.SECONDS);
+            } catch (Exception ignored) {
+                // the lease runs out on its own
+            }
+        }
         EtcdGateway.Watch w = watch;
         if (w != null) {
             try {

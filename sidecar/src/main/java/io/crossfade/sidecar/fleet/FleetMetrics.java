@@ -38,10 +38,12 @@ public final class FleetMetrics {
 
     /**
      * What this instance serves, for its heartbeat: {@code opsAddress}, {@code specVersion},
-     * {@code migrations} and {@code outcomes} (its guard window counts by setting key).
+     * {@code migrations}, {@code outcomes} (its guard window counts by setting key, for people) and
+     * {@code counts} (what its guard counted of each migration identity since it last started afresh,
+     * for the fleet's pooled guard: see {@link FleetPool}).
      */
     public static ObjectNode heartbeat(PublishedState state, HostPort opsAddress,
-            io.crossfade.sidecar.guard.MigrationHealth guardView) {
+            io.crossfade.sidecar.guard.Guard guardView) {
         ObjectNode doc = Json.MAPPER.createObjectNode();
         doc.put("opsAddress", opsAddress == null ? null : opsAddress.toString());
         if (state == null) {
@@ -61,6 +63,7 @@ public final class FleetMetrics {
             guardView.describe(m.spec().key()).map(v -> v.guard().outcomes())
                     .ifPresent(o -> outcomes.set(m.spec().key(), Json.MAPPER.valueToTree(o)));
         }
+        doc.set("counts", Json.MAPPER.valueToTree(guardView.published()));
         return doc;
     }
 }

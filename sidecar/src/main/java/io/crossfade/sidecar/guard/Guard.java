@@ -41,6 +41,14 @@ import org.slf4j.LoggerFactory;
  * {@code resume}, or a {@code set} after a rollback) starts with a fresh window, so the outcomes that
  * tripped the guard do not trip it again.
  *
+ * <p>In a fleet, the counts judged come through an {@link OutcomePool}: every live sidecar's counts
+ * of the same migration identity added up, so 40 sidecars that each see 10 outcomes a second are
+ * judged as 400. Every sidecar grows the evidence on the pooled counts (so each shows it), but only
+ * the one the pool names as the fleet's judge asks for a trip or a ramp step: one martingale, one
+ * chance to halt falsely, however many sidecars look. While the store cannot be reached, every
+ * sidecar judges for itself (safety first; the trip is written when the store returns). Ramp holds
+ * are measured by a {@link HoldClock}: this sidecar's clock on its own, the store's in a fleet.
+ *
  * <p>Thread-safety: {@link #record} and {@link #describe} may be called from any thread; all
  * decisions are taken on the guard's own thread, one at a time.
  */
@@ -63,6 +71,8 @@ public final class Guard implements MigrationHealth, AutoCloseable {
     private final Watches watches;
     private final ScheduledExecutorService thread;
     private final StepScheduler steps;
+    private final OutcomePool pool;
+    private final HoldClock holds;
 
     /** What a batch of outcomes came to, counted in outcomes (an aggregated entry counts ok + errors). */
     public record Recorded(long accepted, long dropped) {
@@ -75,12 +85,31 @@ public final class Guard implements MigrationHealth, AutoCloseable {
      * @param millis monotonic milliseconds, for outcome windows
      */
     public Guard(RolloutController controller, MeterRegistry registry, Clock clock, LongSupplier millis) {
+        this(controller, registry, clock, millis, OutcomePool.LOCAL, HoldClock.LOCAL);
+    }
+
+    /**
+     * A guard whose counts and hold clock may be a fleet's.
+     *
+     * @param pool where the counts judged come from, and whether this guard acts on its verdicts
+     * @param holds how long ramp steps have been held
+     */
+    public Guard(RolloutController controller, MeterRegistry registry, Clock clock, LongSupplier millis,
+            OutcomePool pool, HoldClock holds) {
         this.controller = Objects.requireNonNull(controller, "controller");
         this.metrics = new GuardMetrics(registry);
         this.clock = Objects.requireNonNull(clock, "clock");
-        this.watches = new Watches(Objects.requireNonNull(millis, "millis"));
+        this.pool = Objects.requireNonNull(pool, "pool");
+        this.holds = Objects.requireNonNull(holds, "holds");
+        this.watches = new Watches(Objects.requireNonNull(millis, "millis"), pool);
         this.thread = DaemonThreads.scheduler("crossfade-guard");
-        this.steps = new StepScheduler(controller, watches, thread);
+        this.steps = new StepScheduler(controller, watches, thread, holds);
+    }
+
+    /** A guard on the system clocks whose counts and hold clock may be a fleet's. */
+    public Guard(RolloutController controller, MeterRegistry registry, Clock clock, OutcomePool pool,
+            HoldClock holds) {
+        this(controller, registry, clock, OutcomeWindow::monotonicMillis, pool, holds);
     }
 
     /** A guard on the system clocks. */
@@ -179,7 +208,7 @@ public final class Guard implements MigrationHealth, AutoCloseable {
         MigrationSpec spec = migration.spec();
         GuardSpec rule = spec.guard();
         MigrationWatch watch = watches.watchFor(migration, state);
-        WindowCounts counts = watch.window().counts();
+        WindowCounts counts = watch.judgedWindow();
         Evidence evidence = watch.evidence();
         Verdict verdict = TripDecision.decide(rule, evidence, counts);
         GuardStatus status = watch.status;
@@ -188,6 +217,10 @@ public final class Guard implements MigrationHealth, AutoCloseable {
             status = verdict.trips() ? GuardStatus.TRIPPING : verdict.kind() == Verdict.Kind.WAITING_FOR_SAMPLES
                     ? GuardStatus.WAITING_FOR_SAMPLES : GuardStatus.HEALTHY;
             message = verdict.explanation();
+            String pooled = pool.describe(migration.id());
+            if (pooled != null) {
+                message = message + " (" + pooled + ")";
+            }
         } else {
             message = statusMessage(watch, status);
         }
@@ -197,10 +230,34 @@ public final class Guard implements MigrationHealth, AutoCloseable {
                 GuardView.outcomes(counts), GuardView.evidence(rule, evidence, verdict), GuardView.rule(rule), lastTrip);
         GuardView.Ramp ramp = null;
         if (spec.hasSteps()) {
-            ramp = GuardView.Ramp.of(RampStatus.assess(spec, record, watch.holdSamples(), status,
-                    verdict.explanation(), clock.instant()));
+            ramp = GuardView.Ramp.of(RampStatus.assess(spec, record, heldNow(spec, record), watch.holdSamples(),
+                    status, verdict.explanation()));
         }
         return Optional.of(new GuardView(guardPart, ramp));
+    }
+
+    /** How long the current step of {@code record} has been held, by this guard's {@link HoldClock}. */
+    private java.time.Duration heldNow(MigrationSpec spec, MigrationRecord record) {
+        return StepScheduler.held(holds, spec, record, clock.instant());
+    }
+
+    /**
+     * What this sidecar's guard has counted of each served migration since it last started afresh, by
+     * migration id: what a fleet heartbeat publishes for the fleet's judge. Any thread; cheap.
+     */
+    public java.util.Map<String, RunCounts> published() {
+        PublishedState state = controller.current();
+        java.util.Map<String, RunCounts> out = new java.util.TreeMap<>();
+        if (state == null) {
+            return out;
+        }
+        for (ActiveMigration m : state.snapshot().migrations().values()) {
+            MigrationWatch watch = watches.get(m.spec().key());
+            if (watch != null && watch.migrationId.equals(m.id())) {
+                out.put(m.id(), watch.published());
+            }
+        }
+        return out;
     }
 
     private static String statusMessage(MigrationWatch watch, GuardStatus status) {
@@ -254,7 +311,10 @@ public final class Guard implements MigrationHealth, AutoCloseable {
             for (ActiveMigration m : snapshot.migrations().values()) {
                 evaluate(watches.watchFor(m, state), state);
             }
-            steps.tick(controller.current(), clock.instant());
+            if (pool.judges()) {
+                // Ramps advance once per step for the whole fleet: the judge takes every step.
+                steps.tick(controller.current(), clock.instant());
+            }
         } catch (RuntimeException e) {
             LOG.error("guard tick failed", e);
         }
@@ -272,6 +332,11 @@ public final class Guard implements MigrationHealth, AutoCloseable {
         Verdict verdict = watch.look(rule);
         metrics.evidence(watch.key, verdict.toHalt());
         if (verdict.trips()) {
+            if (!pool.judges()) {
+                // Another sidecar is the fleet's judge: it sees the same pooled counts and commits the
+                // trip once; this one serves it when the watch brings it.
+                return;
+            }
             trip(watch, rule.action(), verdict);
         } else {
             watch.status = GuardStatusMachine.next(watch.status, verdict.kind() == Verdict.Kind.WAITING_FOR_SAMPLES

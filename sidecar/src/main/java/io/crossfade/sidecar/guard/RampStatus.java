@@ -81,14 +81,25 @@ public record RampStatus(Phase phase, int step, int steps, int percent, Duration
      */
     public static RampStatus assess(MigrationSpec spec, MigrationRecord record, long samples, GuardStatus guard,
             String guardMessage, Instant now) {
+        return assess(spec, record, record.held(now), samples, guard, guardMessage);
+    }
+
+    /**
+     * As {@link #assess(MigrationSpec, MigrationRecord, long, GuardStatus, String, Instant)}, with the
+     * time held measured elsewhere (a {@link HoldClock}: in a fleet, the store's clock).
+     *
+     * @param held running time the current step has been held
+     */
+    public static RampStatus assess(MigrationSpec spec, MigrationRecord record, Duration held, long samples,
+            GuardStatus guard, String guardMessage) {
         List<Step> all = spec.steps();
         if (all.isEmpty()) {
             throw new IllegalArgumentException(spec.key() + " has no steps");
         }
+        Objects.requireNonNull(held, "held");
         int index = Math.max(0, Math.min(record.stepIndex(), all.size() - 1));
         Step step = all.get(index);
         int minSamples = spec.guard().minSamples();
-        Duration held = record.held(now);
         String where = "step " + (index + 1) + " of " + all.size() + " (" + Percent.format(step.percent()) + " %)";
         MigrationState state = record.state();
         if (state == MigrationState.ROLLED_BACK || state == MigrationState.COMPLETED) {

@@ -21,6 +21,11 @@ import org.slf4j.LoggerFactory;
  * after a restart the step needs {@code minSamples} fresh ones before it may advance, even if its
  * hold passed meanwhile. That can lengthen a step, never promote one without data.
  *
+ * <p>In a fleet only the judge ticks (see {@link Guard}), so a step is asked for once for the whole
+ * fleet, and the change itself is a compare-and-swap on the step ({@link Change.AdvanceStep} names
+ * the step it leaves; the store commits it only on the revision it was decided on). How long a step
+ * has been held comes from a {@link HoldClock}: the store's clock in a fleet.
+ *
  * <p>Runs on the guard's thread only; never blocks it (the controller's future completes elsewhere).
  */
 public final class StepScheduler {
@@ -33,11 +38,19 @@ public final class StepScheduler {
     private final RolloutController controller;
     private final Watches watches;
     private final Executor guardThread;
+    private final HoldClock holds;
 
-    StepScheduler(RolloutController controller, Watches watches, Executor guardThread) {
+    StepScheduler(RolloutController controller, Watches watches, Executor guardThread, HoldClock holds) {
         this.controller = controller;
         this.watches = watches;
         this.guardThread = guardThread;
+        this.holds = holds;
+    }
+
+    /** How long {@code record}'s current step of {@code spec} has been held, by {@code holds}. */
+    static java.time.Duration held(HoldClock holds, MigrationSpec spec, MigrationRecord record, Instant now) {
+        int index = Math.max(0, Math.min(record.stepIndex(), spec.steps().size() - 1));
+        return holds.held(record, spec.steps().isEmpty() ? null : spec.steps().get(index).hold(), now);
     }
 
     /** Advances every migration that is ready to; called on the guard's thread. */
@@ -51,8 +64,8 @@ public final class StepScheduler {
                 continue;
             }
             Verdict verdict = watch.lastVerdict();
-            RampStatus ramp = RampStatus.assess(spec, record, watch.holdSamples(), watch.status,
-                    verdict == null ? null : verdict.explanation(), now);
+            RampStatus ramp = RampStatus.assess(spec, record, held(holds, spec, record, now), watch.holdSamples(),
+                    watch.status, verdict == null ? null : verdict.explanation());
             if (ramp.phase() != RampStatus.Phase.READY) {
                 continue;
             }

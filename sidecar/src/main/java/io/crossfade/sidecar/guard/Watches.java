@@ -24,9 +24,15 @@ final class Watches {
 
     private final ConcurrentHashMap<String, MigrationWatch> byKey = new ConcurrentHashMap<>();
     private final LongSupplier millis;
+    private final OutcomePool pool;
 
     Watches(LongSupplier millis) {
+        this(millis, OutcomePool.LOCAL);
+    }
+
+    Watches(LongSupplier millis, OutcomePool pool) {
         this.millis = millis;
+        this.pool = pool;
     }
 
     /** The watch of {@code key}, or null. */
@@ -53,7 +59,8 @@ final class Watches {
             MigrationRecord record = state.records().get(key);
             int stepIndex = record == null ? -1 : record.stepIndex();
             MigrationState s = record == null ? migration.status().state() : record.state();
-            MigrationWatch fresh = new MigrationWatch(key, migration.id(), migration.spec().guard(), stepIndex, s, millis);
+            MigrationWatch fresh = new MigrationWatch(key, migration.id(), migration.spec().guard(), stepIndex, s, millis,
+                    pool);
             if (record != null && Guard.ACTOR.equals(record.haltedBy())) {
                 fresh.status = GuardStatusMachine.next(fresh.status, GuardStatusMachine.Event.STOPPED_BY_GUARD);
                 fresh.lastTripAt = record.updatedAt();

@@ -23,6 +23,7 @@ public final class HealthEndpoints implements Endpoints {
     private final Published published;
     private final MigrationHealth health;
     private final boolean showPaths;
+    private final java.util.function.Supplier<?> adminTokenProblem;
 
     public HealthEndpoints(Published published) {
         this(published, MigrationHealth.NONE, true);
@@ -34,9 +35,23 @@ public final class HealthEndpoints implements Endpoints {
      *     nothing about the file system (no settings directory, no paths in problems)
      */
     public HealthEndpoints(Published published, MigrationHealth health, boolean showPaths) {
+        this(published, health, showPaths, () -> null);
+    }
+
+    /**
+     * @param adminTokenProblem why the admin token file cannot be used right now, or null; shown on
+     *     {@code /ready} as {@code adminTokens} (the ops listener's, which names files)
+     */
+    public HealthEndpoints(Published published, MigrationHealth health, boolean showPaths,
+            java.util.function.Supplier<?> adminTokenProblem) {
         this.published = published;
         this.health = health;
         this.showPaths = showPaths;
+        this.adminTokenProblem = adminTokenProblem;
+    }
+
+    /** {@code /ready}'s body with the admin token file's problem beside it, when there is one. */
+    record ReadyWithTokens(@com.fasterxml.jackson.annotation.JsonUnwrapped ReadyView ready, Object adminTokens) {
     }
 
     @Override
@@ -47,9 +62,10 @@ public final class HealthEndpoints implements Endpoints {
                     if (state == null) {
                         HttpResponses.json(request, 503, ReadyView.STARTING);
                     } else {
-                        HttpResponses.json(request, 200,
-                                ReadyView.of(state, health, published.storeStatus().orElse(null),
-                                        published.stateDirectoryStatus().orElse(null), showPaths));
+                        ReadyView ready = ReadyView.of(state, health, published.storeStatus().orElse(null),
+                                published.stateDirectoryStatus().orElse(null), showPaths);
+                        Object tokens = adminTokenProblem.get();
+                        HttpResponses.json(request, 200, tokens == null ? ready : new ReadyWithTokens(ready, tokens));
                     }
                 });
     }

@@ -8,21 +8,30 @@ import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Enforces one listener's {@link ListenerLimits} on every server instance bound to it: counts open
- * connections and closes those over the cap, and answers 408 to a request whose body has not
- * arrived within the request timeout (a {@code Content-Length} longer than what is sent). Thread-safe:
- * the count is atomic; the timers of a connection run on its own event loop.
+ * Enforces one listener's {@link ListenerLimits} on every server instance bound to it:
+ * <ul>
+ *   <li>a new connection must complete its first request head within {@code --header-timeout}, or it
+ *       is closed (slowloris; a client that connects and sends nothing);</li>
+ *   <li>a connection is charged to {@code --max-connections} from its first request on; the first
+ *       request of a connection over the cap is answered 503 and the connection closed;</li>
+ *   <li>a request whose body has not arrived within {@code --request-timeout} of its head (a
+ *       {@code Content-Length} longer than what is sent) is answered 408 and its connection closed.</li>
+ * </ul>
+ * Connections still awaiting their first request are not charged to the cap, so a crowd of them
+ * cannot lock out clients that do send requests; the header timeout bounds how long each holds a
+ * descriptor. The listeners speak HTTP/1.x only ({@link HttpListener#defaultOptions}), so Vert.x hands
+ * every connection to {@link Instance#connected} as soon as it is accepted.
  *
- * <p>What it cannot see: Vert.x hands a connection to its connection handler only once the first
- * request head has been parsed, so a client that never finishes its first head (slowloris) is
- * neither counted nor timed here. The listener's idle timeout closes such a connection once it has
- * been silent for {@code --idle-timeout}; the first-request timer below covers the window between
- * a connection being handed over and its first request being dispatched.
- *
- * <p>Counted in {@code crossfade_http_connections{listener}} (open now),
+ * <p>Thread-safe: the counts are atomic; each connection's timers and bookkeeping run on its own
+ * event loop. Counted in {@code crossfade_http_connections{listener}} (open and charged to the cap),
+ * {@code crossfade_http_connections_awaiting_request{listener}},
  * {@code crossfade_http_connections_refused_total{listener}} and
  * {@code crossfade_http_timeouts_total{listener,phase="headers"|"body"}}. Idle closes are Vert.x's
  * own and are not counted.
@@ -32,6 +41,7 @@ public final class ConnectionGuard {
     private final String listener;
     private final ListenerLimits limits;
     private final AtomicInteger open = new AtomicInteger();
+    private final AtomicInteger awaiting = new AtomicInteger();
     private final Counter refused;
     private final Counter headerTimeouts;
     private final Counter bodyTimeouts;
@@ -40,14 +50,21 @@ public final class ConnectionGuard {
         this.listener = listener;
         this.limits = limits;
         Gauge.builder("crossfade_http_connections", open, AtomicInteger::get).tag("listener", listener)
-                .description("open connections of a listener").register(registry);
+                .description("open connections of a listener that have sent a request (charged to --max-connections)")
+                .register(registry);
+        Gauge.builder("crossfade_http_connections_awaiting_request", awaiting, AtomicInteger::get)
+                .tag("listener", listener)
+                .description("connections of a listener that have not completed a first request head yet")
+                .register(registry);
         refused = Counter.builder("crossfade_http_connections_refused").tag("listener", listener)
-                .description("connections closed at once because the listener was at --max-connections")
+                .description("connections closed at their first request because the listener was at --max-connections")
                 .register(registry);
         headerTimeouts = Counter.builder("crossfade_http_timeouts").tag("listener", listener).tag("phase", "headers")
-                .description("connections or requests closed by --request-timeout").register(registry);
+                .description("connections closed by --header-timeout (first request head) or requests by"
+                        + " --request-timeout (body)").register(registry);
         bodyTimeouts = Counter.builder("crossfade_http_timeouts").tag("listener", listener).tag("phase", "body")
-                .description("connections or requests closed by --request-timeout").register(registry);
+                .description("connections closed by --header-timeout (first request head) or requests by"
+                        + " --request-timeout (body)").register(registry);
     }
 
     /** The limits enforced. */
@@ -55,58 +72,62 @@ public final class ConnectionGuard {
         return limits;
     }
 
-    /** Connections open now. */
+    /** Connections open now that have sent a request. */
     public int open() {
         return open.get();
     }
 
-    /** The guard's state for one server instance (one event loop): its connections awaiting a first request. */
+    /** Connections open now that have not completed a first request head. */
+    public int awaitingRequest() {
+        return awaiting.get();
+    }
+
+    /** The guard's state for one server instance (one event loop). */
     Instance instance(Vertx vertx) {
         return new Instance(vertx);
     }
 
-    /** Per server instance; used only on that instance's event loop, so its map needs no lock. */
+    /** Per server instance; used only on that instance's event loop, so its collections need no lock. */
     final class Instance {
 
         private final Vertx vertx;
-        private final java.util.Map<HttpConnection, Long> awaitingFirstRequest = new java.util.HashMap<>();
+        /** Connections without a first request, each with its header timer. */
+        private final Map<HttpConnection, Long> awaitingFirstRequest = new HashMap<>();
+        /** Connections charged to the cap. */
+        private final Set<HttpConnection> charged = new HashSet<>();
 
         private Instance(Vertx vertx) {
             this.vertx = vertx;
         }
 
-        /** The server's connection handler: counts, caps, and arms the first-request timer. */
+        /** The server's connection handler, called when a connection is accepted: arms the header timer. */
         void connected(HttpConnection connection) {
-            if (open.incrementAndGet() > limits.maxConnections()) {
-                open.decrementAndGet();
-                refused.increment();
-                connection.close();
-                return;
-            }
-            long timer = vertx.setTimer(limits.requestTimeout().toMillis(), id -> {
+            awaiting.incrementAndGet();
+            long timer = vertx.setTimer(limits.headerTimeout().toMillis(), id -> {
                 if (awaitingFirstRequest.remove(connection) != null) {
+                    awaiting.decrementAndGet();
                     headerTimeouts.increment();
                     connection.close();
                 }
             });
             awaitingFirstRequest.put(connection, timer);
             connection.closeHandler(v -> {
-                open.decrementAndGet();
                 Long pending = awaitingFirstRequest.remove(connection);
                 if (pending != null) {
                     vertx.cancelTimer(pending);
+                    awaiting.decrementAndGet();
+                }
+                if (charged.remove(connection)) {
+                    open.decrementAndGet();
                 }
             });
         }
 
-        /** Wraps the request handler with the first-request and body timers. */
+        /** Wraps the request handler: charges a connection at its first request, and arms the body timer. */
         Handler<HttpServerRequest> wrap(Handler<HttpServerRequest> handler) {
             return request -> {
-                if (!awaitingFirstRequest.isEmpty()) {
-                    Long timer = awaitingFirstRequest.remove(request.connection());
-                    if (timer != null) {
-                        vertx.cancelTimer(timer);
-                    }
+                if (!awaitingFirstRequest.isEmpty() && !firstRequest(request)) {
+                    return;
                 }
                 if (hasBodyToCome(request)) {
                     // Fires once, harmlessly late when the body did arrive: cheaper than cancelling on
@@ -124,6 +145,28 @@ public final class ConnectionGuard {
                 }
                 handler.handle(request);
             };
+        }
+
+        /** Charges the request's connection if this is its first request; false when refused (answered). */
+        private boolean firstRequest(HttpServerRequest request) {
+            HttpConnection connection = request.connection();
+            Long timer = awaitingFirstRequest.remove(connection);
+            if (timer == null) {
+                return true;
+            }
+            vertx.cancelTimer(timer);
+            awaiting.decrementAndGet();
+            if (open.incrementAndGet() > limits.maxConnections()) {
+                open.decrementAndGet();
+                refused.increment();
+                request.response().putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE);
+                HttpResponses.error(request, ErrorCode.UNAVAILABLE, "the " + listener + " listener has "
+                        + limits.maxConnections() + " connections open (--max-connections); try again shortly");
+                connection.close();
+                return false;
+            }
+            charged.add(connection);
+            return true;
         }
     }
 

@@ -21,6 +21,11 @@ public enum ErrorCode {
     UNSUPPORTED_MEDIA_TYPE("bad_request", 415),
     /** A Host this listener does not answer for (DNS rebinding): the contract's {@code bad_request}. */
     MISDIRECTED_REQUEST("bad_request", 421),
+    /**
+     * A request in an HTTP version other than 1.0 or 1.1 (the listeners speak only those): the
+     * contract's {@code bad_request}, with HTTP's own status.
+     */
+    HTTP_VERSION_NOT_SUPPORTED("bad_request", 505),
     INTERNAL("internal", 500),
     /** The proxy's upstream refused or broke the connection: the contract's {@code unavailable}, with HTTP's own status. */
     BAD_GATEWAY("unavailable", 502),

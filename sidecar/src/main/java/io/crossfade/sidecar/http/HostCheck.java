@@ -1,5 +1,6 @@
 package io.crossfade.sidecar.http;
 
+import io.crossfade.config.InputText;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.net.HostAndPort;
@@ -143,6 +144,6 @@ public final class HostCheck {
     }
 
     private static String abbreviate(String s) {
-        return s.length() > 80 ? s.substring(0, 77) + "..." : s;
+        return InputText.abbreviate(s, 80);
     }
 }

@@ -44,12 +44,27 @@ public final class HttpListener extends VerticleBase {
         this.guard = guard;
     }
 
-    /** Options every listener uses: small request limits, compression off (local traffic). */
+    /**
+     * Options every listener uses: small request limits, compression off (local traffic), HTTP/1.x
+     * only.
+     *
+     * <p>No h2c: with it, Vert.x holds a new connection in its HTTP/2-preface detection until the
+     * first request head is complete, so a client trickling that head (slowloris) is invisible to
+     * the connection handler and no header timeout or connection cap can reach it. No client of the
+     * sidecar needs HTTP/2 (the client library pins HTTP/1.1; the JDK client falls back by itself).
+     *
+     * <p>No WebSocket compression: nothing here speaks WebSocket (the proxy tunnels raw bytes), and
+     * its extension handler allows only 128 requests in flight per connection, closing one that
+     * pipelines more without an answer.
+     */
     public static HttpServerOptions defaultOptions() {
         return new HttpServerOptions()
                 .setMaxInitialLineLength(MAX_INITIAL_LINE_BYTES)
                 .setMaxHeaderSize(MAX_HEADER_BYTES)
                 .setCompressionSupported(false)
+                .setHttp2ClearTextEnabled(false)
+                .setPerFrameWebSocketCompressionSupported(false)
+                .setPerMessageWebSocketCompressionSupported(false)
                 .setIdleTimeout(0);
     }
 
@@ -57,10 +72,13 @@ public final class HttpListener extends VerticleBase {
     public Future<?> start() {
         HttpServer created = vertx.createHttpServer(options);
         if (guard == null) {
-            created.requestHandler(handler);
+            created.connectionHandler(WireChecks::install).requestHandler(handler);
         } else {
             ConnectionGuard.Instance instance = guard.instance(vertx);
-            created.connectionHandler(instance::connected).requestHandler(instance.wrap(handler));
+            created.connectionHandler(connection -> {
+                WireChecks.install(connection);
+                instance.connected(connection);
+            }).requestHandler(instance.wrap(handler));
         }
         return created
                 .invalidRequestHandler(HttpListener::invalidRequest)
@@ -83,6 +101,9 @@ public final class HttpListener extends VerticleBase {
         } else if (cause instanceof TooLongHttpHeaderException) {
             code = ErrorCode.HEADERS_TOO_LARGE;
             message = "the request headers are over " + MAX_HEADER_BYTES + " bytes";
+        } else if (cause instanceof WireChecks.UnsupportedVersion) {
+            code = ErrorCode.HTTP_VERSION_NOT_SUPPORTED;
+            message = cause.getMessage();
         } else {
             code = ErrorCode.BAD_REQUEST;
             message = "malformed HTTP request" + (cause == null || cause.getMessage() == null ? ""

@@ -6,7 +6,7 @@ import io.crossfade.config.SettingsSpec;
 import io.crossfade.sidecar.HostPort;
 import io.crossfade.sidecar.guard.Guard;
 import io.crossfade.sidecar.http.HttpListener;
-import io.crossfade.sidecar.rollout.RolloutController;
+import io.crossfade.sidecar.rollout.Published;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
@@ -27,14 +27,14 @@ public final class ProxyServer {
 
     private final Vertx vertx;
     private final ProxyOptions options;
-    private final RolloutController controller;
+    private final Published controller;
     private final Guard guard;
     private final ProxyMetrics metrics;
     private final String instanceId;
     private final String pathPrefix;
     private volatile SettingsInjection injection;
 
-    public ProxyServer(Vertx vertx, ProxyOptions options, RolloutController controller, Guard guard,
+    public ProxyServer(Vertx vertx, ProxyOptions options, Published controller, Guard guard,
             MeterRegistry registry, String instanceId) {
         this.vertx = Objects.requireNonNull(vertx, "vertx");
         this.options = Objects.requireNonNull(options, "options");

@@ -26,6 +26,15 @@ class ChangeRequestTest {
         assertThat(parse(Action.PERCENT, "{\"percent\": 2.5e1}").change()).isEqualTo(new Change.SetPercent(25_000));
     }
 
+    /** The README says so: up to three decimals, and zeros after them change nothing. */
+    @Test
+    void trailingZerosAfterThreeDecimalsAreAcceptedAsTheSamePercent() throws Exception {
+        assertThat(parse(Action.PERCENT, "{\"percent\": 50.0000}").change()).isEqualTo(new Change.SetPercent(50_000));
+        assertThat(parse(Action.PERCENT, "{\"percent\": 12.3450000}").change()).isEqualTo(new Change.SetPercent(12_345));
+        assertThatThrownBy(() -> parse(Action.PERCENT, "{\"percent\": 12.3451}"))
+                .hasMessageContaining("at most three decimals");
+    }
+
     @Test
     void theOtherActionsTakeAnOptionalReason() throws Exception {
         assertThat(parse(Action.PAUSE, "")).isEqualTo(new ChangeRequest(new Change.Pause(), null));

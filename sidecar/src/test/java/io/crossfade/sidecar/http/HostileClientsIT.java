@@ -26,7 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Slow and hostile clients (issue D), against the real sidecar with short limits: half-sent request
- * heads are closed once idle, half-sent bodies get 408, idle connections are closed — and a
+ * heads are closed by --header-timeout, half-sent bodies get 408, idle connections are closed — and a
  * well-behaved client's reads keep succeeding while 1 000 hostile connections are held. No speed is
  * asserted: only that reads succeed.
  */

@@ -74,7 +74,8 @@ class RawHttpFuzzIT {
             byte[] request = request(random, base, token);
             RawHttp.Answer a = RawHttp.exchange(base, request, 30_000);
             statuses.merge(a.status(), 1, Integer::sum);
-            assertThat(a.status()).as("case %d: %s", i, new String(request, StandardCharsets.ISO_8859_1)).isNotEqualTo(500);
+            assertThat(a.status()).as("case %d: %s", i, new String(request, StandardCharsets.ISO_8859_1)).isNotEqualTo(500)
+                    .as("case %d: an unknown version is 505 in the JSON shape, not Vert.x's empty 501", i).isNotEqualTo(501);
             // (a HEAD answer has the type but no body)
             if (a.status() >= 400 && a.headers().getOrDefault("content-type", "").startsWith("application/json")
                     && !a.body().isBlank()) {

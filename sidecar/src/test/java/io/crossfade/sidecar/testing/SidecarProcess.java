@@ -1,8 +1,6 @@
 package io.crossfade.sidecar.testing;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -17,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -32,7 +31,7 @@ public final class SidecarProcess implements AutoCloseable {
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     private final Process process;
-    private final List<String> output = new CopyOnWriteArrayList<>();
+    private final List<String> output;
     private final URI read;
     private final URI ops;
     private final Path settingsDir;
@@ -44,7 +43,7 @@ public final class SidecarProcess implements AutoCloseable {
         this.ops = ops;
         this.settingsDir = settingsDir;
         this.stateDir = stateDir;
-        this.output.addAll(lines);
+        this.output = lines; // filled by the output follower
     }
 
     /** The sidecar jar under test: system property {@code crossfade.jar}, else the module's build output. */
@@ -142,7 +141,17 @@ public final class SidecarProcess implements AutoCloseable {
      */
     public static SidecarProcess startCommand(List<String> command, Map<String, String> env, Path settingsDir,
             Path stateDir) {
-        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
+        // The output goes to a file, not a pipe: a pipe's reader thread races the JDK's own draining of
+        // it when the process exits ("Stream closed"), losing exactly the last lines, such as the one
+        // a graceful stop logs.
+        Path log;
+        try {
+            log = Files.createTempFile("crossfade-sidecar-", ".log");
+            log.toFile().deleteOnExit();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
         pb.environment().remove("HOSTNAME");
         pb.environment().putAll(env);
         Process process;
@@ -152,18 +161,16 @@ public final class SidecarProcess implements AutoCloseable {
             throw new UncheckedIOException(e);
         }
         List<String> lines = new CopyOnWriteArrayList<>();
-        BufferedReader reader = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+        follow(process, log, lines);
         // generous: on a loaded 2-core machine a JVM start with the shaded jar has taken over 30 s
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-        try {
-            String line;
-            while ((line = reader.readLine()) != null) {
-                lines.add(line);
-                Matcher m = LISTENING.matcher(line);
+        int looked = 0;
+        while (System.nanoTime() < deadline) {
+            for (; looked < lines.size(); looked++) {
+                Matcher m = LISTENING.matcher(lines.get(looked));
                 if (m.find()) {
                     SidecarProcess sidecar = new SidecarProcess(process, URI.create("http://" + m.group(1)),
                             URI.create("http://" + m.group(2)), settingsDir, stateDir, lines);
-                    sidecar.pump(reader);
                     sidecar.awaitServing();
                     if (!process.isAlive()) {
                         String exit = exitCodeOf(process);
@@ -172,16 +179,53 @@ public final class SidecarProcess implements AutoCloseable {
                     }
                     return sidecar;
                 }
-                if (System.nanoTime() > deadline) {
-                    break;
-                }
             }
-        } catch (IOException e) {
-            // fall through: report what we have
+            if (!process.isAlive() && looked == lines.size()) {
+                break;
+            }
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
         }
         process.destroyForcibly();
         throw new IllegalStateException("sidecar did not start; exit " + exitCodeOf(process) + ", output:\n"
                 + String.join("\n", lines));
+    }
+
+    /**
+     * Follows the process's output file into {@code lines} on a daemon thread, a line at a time, until
+     * the process has exited and the file is read to its end.
+     */
+    private static void follow(Process process, Path log, List<String> lines) {
+        Thread t = new Thread(() -> {
+            try (java.io.InputStream in = Files.newInputStream(log)) {
+                java.io.ByteArrayOutputStream line = new java.io.ByteArrayOutputStream();
+                byte[] buffer = new byte[8192];
+                while (true) {
+                    boolean exited = !process.isAlive(); // before reading: what follows is then complete
+                    int n = in.read(buffer);
+                    if (n > 0) {
+                        for (int i = 0; i < n; i++) {
+                            if (buffer[i] == '\n') {
+                                lines.add(line.toString(StandardCharsets.UTF_8));
+                                line.reset();
+                            } else {
+                                line.write(buffer[i]);
+                            }
+                        }
+                    } else if (exited) {
+                        if (line.size() > 0) {
+                            lines.add(line.toString(StandardCharsets.UTF_8));
+                        }
+                        return;
+                    } else {
+                        LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
+                    }
+                }
+            } catch (IOException e) {
+                lines.add("(test harness: reading the output failed: " + e + ")");
+            }
+        }, "sidecar-output");
+        t.setDaemon(true);
+        t.start();
     }
 
     /**
@@ -224,21 +268,6 @@ public final class SidecarProcess implements AutoCloseable {
 
     /** Exit code and output of a finished run. */
     public record Result(int exitCode, String output) {
-    }
-
-    private void pump(BufferedReader reader) {
-        Thread t = new Thread(() -> {
-            try {
-                String line;
-                while ((line = reader.readLine()) != null) {
-                    output.add(line);
-                }
-            } catch (IOException ignored) {
-                // process gone
-            }
-        }, "sidecar-output");
-        t.setDaemon(true);
-        t.start();
     }
 
     private static String exitCodeOf(Process p) {
