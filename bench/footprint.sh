@@ -109,7 +109,7 @@ for i in $(seq 0 $((n - 1))); do [ "${KINDS[$i]}" = bare ] && { ref="${NAMES[$i]
     echo
     echo "| metric | candidate | median | min – max | n |"
     echo "| --- | --- | --- | --- | --- |"
-    for metric in ready_ms rss_warm_mib rss_load_mib rss_anon_warm_mib rps; do
+    for metric in ready_ms ready_cpu_ms rss_warm_mib rss_load_mib rss_anon_warm_mib rps; do
       for name in "${NAMES[@]}"; do
         [ "$name" = "$ref" ] && continue
         awk -F'\t' -v m="$metric" -v a="$name" -v b="$ref" '$1 == "footprint" && $2 == m && $3 == a { x[$4] = $5 }

@@ -143,6 +143,9 @@ stop_all() {
 # field NAME "a=1 b=2" -> value of NAME
 field() { tr ' ' '\n' <<<"$2" | sed -n "s/^$1=//p" | head -1; }
 
+# CPU time (user + system) PID has used so far, in ms.
+cpu_ms() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%d", ($14 + $15) * 1000 / hz }' "/proc/$1/stat"; }
+
 # Resident set size of PID in MiB (VmRSS from /proc/PID/status; FIELD RssAnon: only the private
 # memory, without mapped files such as the jar and a CDS archive, which processes on one node share).
 rss_mib() { awk -v f="${2:-VmRSS}:" '$1 == f { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
@@ -177,6 +180,9 @@ footprint_run() {
   STARTED_PIDS+=("$pid")  # recorded in this shell too: start_* ran in a command substitution
   url="http://127.0.0.1:$port/v1/settings/$KEY"
   record "$section" ready_ms "$target" "$rep" "$(field ready_ms "$line")"
+  # CPU time (user + system) the process used until it was ready: unlike the wall time, it hardly
+  # grows when other work shares the machine
+  record "$section" ready_cpu_ms "$target" "$rep" "$(cpu_ms "$pid")"
   wrk_rps "$url" "$FOOT_WARM" >/dev/null
   sleep 1
   record "$section" rss_warm_mib "$target" "$rep" "$(rss_mib "$pid")"
