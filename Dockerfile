@@ -20,6 +20,7 @@ RUN groupadd --system --gid 10001 crossfade \
  && mkdir -p /etc/crossfade/settings /var/lib/crossfade /opt/crossfade \
  && chown crossfade:crossfade /var/lib/crossfade
 COPY --from=build /src/sidecar/target/crossfade-sidecar.jar /opt/crossfade/crossfade-sidecar.jar
+COPY bin/train-cds-archive /opt/crossfade/train-cds-archive
 COPY examples/settings/ /etc/crossfade/settings/
 
 # Settings are mounted read-only (e.g. a ConfigMap) at /etc/crossfade/settings; durable state lives
@@ -30,12 +31,23 @@ ENV CROSSFADE_SETTINGS=/etc/crossfade/settings \
     CROSSFADE_STATE=/var/lib/crossfade \
     CROSSFADE_LISTEN=127.0.0.1:7070 \
     CROSSFADE_OPS_LISTEN=0.0.0.0:7071
-# JVM flags for a small container, chosen by measurement (BENCHMARKS.md, "JVM flags for the image"):
-# heap sized from the container limit; SerialGC, the smallest RSS at the highest read throughput of
-# Serial, Parallel and G1 on 1-2 CPUs; C2 kept (C1 only, -XX:TieredStopAtLevel=1, saves about a
-# quarter of the RSS but halves throughput); exit (and be restarted) rather than limp on after an
-# OutOfMemoryError. bench/run.sh measures with exactly this line.
-ENV JAVA_OPTS="-XX:MaxRAMPercentage=50 -XX:+UseSerialGC -XX:+ExitOnOutOfMemoryError -Dlogback.configurationFile=logback-json.xml"
+# JVM flags for a sidecar, chosen by measurement (BENCHMARKS.md, "JVM flags for the image"); bin/crossfade
+# runs the sidecar with the same line, and both append CROSSFADE_JAVA_OPTS, whose flags win:
+# - SerialGC: the smallest RSS at the highest read throughput of Serial, Parallel and G1 on 1-2 CPUs;
+# - a fixed 64 MiB heap ceiling (10 000 settings live in 11 MiB), the same in every container and on
+#   a laptop, where a share of RAM would let the heap grow to hundreds of MiB; direct memory (Netty's
+#   buffers) is bounded by the same figure. The README gives the container limit that goes with it.
+#   It starts at 16 MiB: an initial heap of the whole 64 MiB (the JVM's choice on a large host) was
+#   16 MiB more RSS under load, one of 8 MiB 11 MiB more (more promotion, a larger old generation);
+# - C2 kept (C1 only, -XX:TieredStopAtLevel=1, saves about a quarter of the RSS but halves throughput);
+# - the AppCDS archive recorded below: classes are mapped from it instead of loaded and verified;
+# - exit (and be restarted) rather than limp on after an OutOfMemoryError.
+ENV JAVA_OPTS="-XX:+UseSerialGC -Xms16m -Xmx64m -XX:+ExitOnOutOfMemoryError -XX:SharedArchiveFile=/opt/crossfade/crossfade.jsa -Dlogback.configurationFile=logback-json.xml"
+# The AppCDS archive, recorded by this image's JVM with the JAVA_OPTS above (an archive only serves
+# the JVM build and flags it was recorded with): the sidecar serves the bundled examples for a few
+# requests and stops. The JRE's base archive is created first if the image lacks one.
+RUN (test -f "$JAVA_HOME/lib/server/classes.jsa" || java -Xshare:dump >/dev/null) \
+ && /opt/crossfade/train-cds-archive java /opt/crossfade/crossfade-sidecar.jar /opt/crossfade/crossfade.jsa /etc/crossfade/settings $JAVA_OPTS
 
 USER crossfade
 EXPOSE 7070 7071
@@ -44,5 +56,5 @@ VOLUME /var/lib/crossfade
 # asked on loopback), so `-e CROSSFADE_OPS_LISTEN=0.0.0.0:9091` moves the check with the port.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
   CMD bash -c 'ops="${CROSSFADE_OPS_LISTEN:-0.0.0.0:7071}"; host="${ops%:*}"; port="${ops##*:}"; case "$host" in ""|0.0.0.0|"[::]"|"*") host=127.0.0.1;; esac; exec 3<>"/dev/tcp/$host/$port" && printf "GET /health HTTP/1.0\r\n\r\n" >&3 && head -1 <&3 | grep -q " 200 "'
-ENTRYPOINT ["sh", "-c", "exec java $JAVA_OPTS -jar /opt/crossfade/crossfade-sidecar.jar \"$@\"", "crossfade"]
+ENTRYPOINT ["sh", "-c", "exec java $JAVA_OPTS $CROSSFADE_JAVA_OPTS -jar /opt/crossfade/crossfade-sidecar.jar \"$@\"", "crossfade"]
 CMD ["serve"]

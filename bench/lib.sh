@@ -9,6 +9,10 @@ BASELINE_JAR="$BENCH_DIR/baseline-server/target/baseline-server.jar"
 LOADGEN_JAR="$BENCH_DIR/loadgen/target/loadgen.jar"
 JMH_JAR="$BENCH_DIR/jmh/target/benchmarks.jar"
 STARTED_PIDS=()
+# CPU pinning (bench/footprint.sh --pin): servers run under SERVER_TASKSET, wrk and the load generator
+# under LOAD_TASKSET, e.g. "taskset -c 0" and "taskset -c 1"; empty: no pinning.
+SERVER_TASKSET="${SERVER_TASKSET:-}"
+LOAD_TASKSET="${LOAD_TASKSET:-}"
 
 log() { printf '%s %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -46,7 +50,9 @@ require_ports_free() {
 start_with_ready() {
   local name="$1" url="$2"; shift 2
   local line
-  line="$("$LOADGEN_JAVA" -jar "$LOADGEN_JAR" ready --url "$url" --timeout 120 --log "$WORK/$name.log" -- "$@")" \
+  # shellcheck disable=SC2086
+  line="$($LOAD_TASKSET "$LOADGEN_JAVA" -jar "$LOADGEN_JAR" ready --url "$url" --timeout 120 --log "$WORK/$name.log" \
+    -- $SERVER_TASKSET "$@")" \
     || { tail -20 "$WORK/$name.log" >&2; die "$name did not become ready"; }
   STARTED_PIDS+=("$(field pid "$line")")
   echo "$line"
@@ -110,7 +116,8 @@ http {
   }
 }
 EOF
-  nginx -p "$root" -c "$root/nginx.conf" >"$root/logs/stdout.log" 2>&1 &
+  # shellcheck disable=SC2086
+  $SERVER_TASKSET nginx -p "$root" -c "$root/nginx.conf" >"$root/logs/stdout.log" 2>&1 &
   STARTED_PIDS+=("$!")
   local i
   for i in $(seq 1 100); do
@@ -137,8 +144,12 @@ stop_all() {
 # field NAME "a=1 b=2" -> value of NAME
 field() { tr ' ' '\n' <<<"$2" | sed -n "s/^$1=//p" | head -1; }
 
-# Resident set size of PID in MiB (VmRSS from /proc/PID/status).
-rss_mib() { awk '/^VmRSS:/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
+# CPU time (user + system) PID has used so far, in ms.
+cpu_ms() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%d", ($14 + $15) * 1000 / hz }' "/proc/$1/stat"; }
+
+# Resident set size of PID in MiB (VmRSS from /proc/PID/status; FIELD RssAnon: only the private
+# memory, without mapped files such as the jar and a CDS archive, which processes on one node share).
+rss_mib() { awk -v f="${2:-VmRSS}:" '$1 == f { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
 
 # wrk_rps URL SECONDS [SCRIPT] -> requests/s; fails on socket errors or answers of 400 and above.
 # SCRIPT defaults to reads.lua; ofrep.lua reads BENCH_MODE and BENCH_ETAG from the environment.
@@ -146,12 +157,54 @@ rss_mib() { awk '/^VmRSS:/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
 wrk_rps() {
   local url="$1" seconds="$2" script="${3:-$BENCH_DIR/reads.lua}" out
   # shellcheck disable=SC2086
-  out="$(BENCH_UNITS="$UNITS" wrk ${WRK_OPTS:--t2 -c32} -d"${seconds}s" -s "$script" "$url")" || die "wrk failed on $url"
+  out="$(BENCH_UNITS="$UNITS" $LOAD_TASKSET wrk ${WRK_OPTS:--t2 -c32} -d"${seconds}s" -s "$script" "$url")" || die "wrk failed on $url"
   if grep -q -E 'Non-2xx|Socket errors' <<<"$out"; then
     echo "$out" >&2
     die "wrk saw errors on $url"
   fi
   awk '/^Requests\/sec:/ { print $2 }' <<<"$out"
+}
+
+# footprint_run SECTION TARGET REP KIND JAVA OPTS: a fresh process: time to ready, RSS after warm-up,
+# peak RSS and throughput under load. With -XX:NativeMemoryTracking= in OPTS, also the NMT summary after
+# the load in OUT/nmt-TARGET-REP.txt. Uses run.sh's FOOT_WARM, FOOT_LOAD, KEY, OUT, PORT_BASE.
+footprint_run() {
+  local section="$1" target="$2" rep="$3" kind="$4" java="$5" opts="$6"
+  local port=$((PORT_BASE + 20)) line pid url samples rps
+  require_ports_free "$port" $((port + 1))
+  if [ "$kind" = sidecar ]; then
+    line="$(start_sidecar "fp-$target" "$java" "$opts" "$port")"
+  else
+    line="$(start_bare "fp-$target" "$java" "$opts" "$port")"
+  fi
+  pid="$(field pid "$line")"
+  STARTED_PIDS+=("$pid")  # recorded in this shell too: start_* ran in a command substitution
+  url="http://127.0.0.1:$port/v1/settings/$KEY"
+  record "$section" ready_ms "$target" "$rep" "$(field ready_ms "$line")"
+  # CPU time (user + system) the process used until it was ready: unlike the wall time, it hardly
+  # grows when other work shares the machine
+  record "$section" ready_cpu_ms "$target" "$rep" "$(cpu_ms "$pid")"
+  wrk_rps "$url" "$FOOT_WARM" >/dev/null
+  sleep 1
+  record "$section" rss_warm_mib "$target" "$rep" "$(rss_mib "$pid")"
+  record "$section" rss_anon_warm_mib "$target" "$rep" "$(rss_mib "$pid" RssAnon)"
+  wrk_rps "$url" "$FOOT_LOAD" > "$WORK/load.rps" &
+  local wrk_pid=$! peak=0 now
+  while kill -0 "$wrk_pid" 2>/dev/null; do
+    now="$(rss_mib "$pid")"
+    peak="$(awk -v a="$peak" -v b="$now" 'BEGIN { print (b > a ? b : a) }')"
+    sleep 0.5
+  done
+  wait "$wrk_pid" || die "wrk failed under load"
+  rps="$(cat "$WORK/load.rps")"
+  record "$section" rss_load_mib "$target" "$rep" "$peak"
+  record "$section" rps "$target" "$rep" "$rps"
+  if [[ " $opts " == *" -XX:NativeMemoryTracking="* ]]; then
+    # where the committed memory is, after the load (jcmd of the JDK that runs the server)
+    "$(dirname "$java")/jcmd" "$pid" VM.native_memory summary > "$OUT/nmt-$target-$rep.txt" 2>&1 || true
+  fi
+  log "$section $target rep $rep: ready=$(field ready_ms "$line")ms rss_warm=$(rss_mib "$pid")MiB rss_load=${peak}MiB rps=$rps"
+  stop_pid "$pid"
 }
 
 # record SECTION METRIC TARGET REP VALUE: one measurement, appended to results.tsv.

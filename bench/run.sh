@@ -6,6 +6,7 @@
 #   bench/run.sh --smoke                 # seconds per step, 1 repetition: proves the harness works
 #   bench/run.sh --wait-quiet            # the real run (about 25 minutes), once the machine is idle
 #   bench/run.sh --only "throughput latency" --reps 3
+#   bench/run.sh --pin ...               # servers on CPU 0, wrk and the load generator on CPU 1
 #
 # Sections: throughput latency footprint flags jmh ofrep (default: all). Results: one line per measurement
 # in OUT/results.tsv (section, metric, target, repetition, value) and the medians and ratios in
@@ -27,7 +28,8 @@ while [ $# -gt 0 ]; do
     --out) OUT="$2"; shift ;;
     --no-build) BUILD=0 ;;
     --wait-quiet) WAIT_QUIET=1 ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    --pin) SERVER_TASKSET="taskset -c 0"; LOAD_TASKSET="taskset -c 1" ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
     *) die "unknown argument $1 (see --help)" ;;
   esac
   shift
@@ -39,7 +41,9 @@ LOADGEN_JAVA="$JDK17_JAVA"
 # The JVM flags both servers run with in the comparisons: the image's JAVA_OPTS (read from the
 # Dockerfile, so the two never drift apart), with -XX:MaxRAM emulating the 192 MiB memory limit of
 # the README's Kubernetes example, since this machine has no container limit for the JVM to read.
-IMAGE_JAVA_OPTS="$(sed -n 's/^ENV JAVA_OPTS="\(.*\)"$/\1/p' "$ROOT/Dockerfile")"
+# The image's archive path is left out: an AppCDS archive changes start-up, not the steady state these
+# sections measure; bench/footprint.sh measures the sidecar with its archive.
+IMAGE_JAVA_OPTS="$(sed -n 's/^ENV JAVA_OPTS="\(.*\)"$/\1/p' "$ROOT/Dockerfile" | sed 's/ *-XX:SharedArchiveFile=[^ ]*//')"
 BENCH_JAVA_OPTS="${BENCH_JAVA_OPTS:--XX:MaxRAM=192m $IMAGE_JAVA_OPTS}"
 SETTINGS_COUNT=10000
 MIGRATIONS_COUNT=100
@@ -96,6 +100,7 @@ describe_machine() {
     echo "nginx: $(nginx -v 2>&1)"
     echo "load before: $(cat /proc/loadavg)"
     echo "jvm flags (both servers): $BENCH_JAVA_OPTS"
+    echo "pinning: servers '${SERVER_TASKSET:-none}', load '${LOAD_TASKSET:-none}'"
     echo "git: $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null)$(cd "$ROOT" && git diff --quiet 2>/dev/null || echo ' (uncommitted changes)')"
   } | tee "$OUT/machine.txt" >&2
 }
@@ -169,9 +174,9 @@ section_throughput() {
       [ "$HAVE_JDK25" = 1 ] && echo " sidecar25/bare25=$(ratio "${r[sidecar25]}" "${r[bare25]}") sidecar25/nginx=$(ratio "${r[sidecar25]}" "${r[nginx]}")")"
     # TCP next to the Unix socket, with the same client (wrk cannot speak to a Unix socket).
     local tcp uds
-    tcp="$(field rps "$("$LOADGEN_JAVA" -jar "$LOADGEN_JAR" max --target "$(target_of sidecar17)" \
+    tcp="$(field rps "$($LOAD_TASKSET "$LOADGEN_JAVA" -jar "$LOADGEN_JAR" max --target "$(target_of sidecar17)" \
       --path-template "$PATH_TEMPLATE" --units "$UNITS" --connections 32 --warmup 1 --duration "$DUR")")"
-    uds="$(field rps "$("$LOADGEN_JAVA" -jar "$LOADGEN_JAR" max --target "$(target_of sidecar17-uds)" \
+    uds="$(field rps "$($LOAD_TASKSET "$LOADGEN_JAVA" -jar "$LOADGEN_JAR" max --target "$(target_of sidecar17-uds)" \
       --path-template "$PATH_TEMPLATE" --units "$UNITS" --connections 32 --warmup 1 --duration "$DUR")")"
     record throughput rps_loadgen sidecar17-tcp "$rep" "$tcp"
     record throughput rps_loadgen sidecar17-uds "$rep" "$uds"
@@ -195,7 +200,7 @@ section_latency() {
   [ "$HAVE_JDK25" = 1 ] && targets+=(sidecar25 bare25)
   for rep in $(seq 1 "$REPS"); do
     for t in $(rotate "$rep" "${targets[@]}"); do
-      line="$("$LOADGEN_JAVA" -jar "$LOADGEN_JAR" rate --target "$(target_of "$t")" --path-template "$PATH_TEMPLATE" \
+      line="$($LOAD_TASKSET "$LOADGEN_JAVA" -jar "$LOADGEN_JAR" rate --target "$(target_of "$t")" --path-template "$PATH_TEMPLATE" \
         --units "$UNITS" --connections 32 --rate "$rate" --warmup "$LAT_WARM" --duration "$LAT_DUR")"
       [ "$(field errors "$line")" = 0 ] || die "errors in latency run: $line"
       record latency p50_us "$t" "$rep" "$(field p50_us "$line")"
@@ -205,39 +210,6 @@ section_latency() {
       log "latency rep $rep $t: p50=$(field p50_us "$line")us p99=$(field p99_us "$line")us p99.9=$(field p999_us "$line")us at $(field rps "$line")/s"
     done
   done
-}
-
-# footprint_run SECTION TARGET REP KIND JAVA OPTS: a fresh process: time to ready, RSS after warm-up,
-# peak RSS and throughput under load.
-footprint_run() {
-  local section="$1" target="$2" rep="$3" kind="$4" java="$5" opts="$6"
-  local port=$((PORT_BASE + 20)) line pid url samples rps
-  require_ports_free "$port" $((port + 1))
-  if [ "$kind" = sidecar ]; then
-    line="$(start_sidecar "fp-$target" "$java" "$opts" "$port")"
-  else
-    line="$(start_bare "fp-$target" "$java" "$opts" "$port")"
-  fi
-  pid="$(field pid "$line")"
-  STARTED_PIDS+=("$pid")  # recorded in this shell too: start_* ran in a command substitution
-  url="http://127.0.0.1:$port/v1/settings/$KEY"
-  record "$section" ready_ms "$target" "$rep" "$(field ready_ms "$line")"
-  wrk_rps "$url" "$FOOT_WARM" >/dev/null
-  sleep 1
-  record "$section" rss_warm_mib "$target" "$rep" "$(rss_mib "$pid")"
-  wrk_rps "$url" "$FOOT_LOAD" > "$WORK/load.rps" &
-  local wrk_pid=$! peak=0 now
-  while kill -0 "$wrk_pid" 2>/dev/null; do
-    now="$(rss_mib "$pid")"
-    peak="$(awk -v a="$peak" -v b="$now" 'BEGIN { print (b > a ? b : a) }')"
-    sleep 0.5
-  done
-  wait "$wrk_pid" || die "wrk failed under load"
-  rps="$(cat "$WORK/load.rps")"
-  record "$section" rss_load_mib "$target" "$rep" "$peak"
-  record "$section" rps "$target" "$rep" "$rps"
-  log "$section $target rep $rep: ready=$(field ready_ms "$line")ms rss_warm=$(rss_mib "$pid")MiB rss_load=${peak}MiB rps=$rps"
-  stop_pid "$pid"
 }
 
 section_footprint() {

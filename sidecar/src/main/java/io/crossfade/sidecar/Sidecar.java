@@ -235,14 +235,14 @@ public final class Sidecar implements AutoCloseable {
 
         MigrationStore store;
         if (options.fleet() == null) {
-            store = FileMigrationStore.open(stateDir);
+            store = FileMigrationStore.open(stateDir, options.resilience().auditRetention(), clock);
         } else {
             fleetStore = EtcdMigrationStore.open(options.fleet(), instanceId, stateDir, clock);
             store = fleetStore;
             LOG.info("fleet {}: migration state on etcd at {} (keys under {})", options.fleet().fleet(),
                     options.fleet().endpoints(), options.fleet().prefix());
         }
-        controller = new RolloutController(store, clock);
+        controller = new RolloutController(store, clock, options.resilience().retainRetired());
         closeables.add(controller);
         controller.start(initial.spec(), initial.status());
 
@@ -386,7 +386,13 @@ public final class Sidecar implements AutoCloseable {
             }
         }
         String id = "instance-" + UUID.randomUUID();
-        DurableFiles.writeAtomically(file, (id + "\n").getBytes(StandardCharsets.UTF_8), false);
+        try {
+            DurableFiles.writeAtomically(file, (id + "\n").getBytes(StandardCharsets.UTF_8), false);
+        } catch (IOException e) {
+            // Reads are sacred: serve with an id for this run; the next start that can write keeps one.
+            LOG.warn("could not keep the instance id in {} ({}); {} is used until the sidecar restarts", file,
+                    DurableFiles.cause(e), id);
+        }
         return id;
     }
 

@@ -305,13 +305,26 @@ public final class AdminEndpoints implements Endpoints {
         if (key != null && !validKey(request, key)) {
             return;
         }
-        List<AuditEvent> page = controller.audit().page(since, key, limit + 1);
-        boolean more = page.size() > limit;
-        if (more) {
-            page = page.subList(0, limit);
-        }
-        HttpResponses.json(request, 200, new EventPage(page.stream().map(EventView::of).toList(),
-                page.isEmpty() ? since : page.get(page.size() - 1).seq(), more, controller.audit().lastSeq()));
+        // The audit log is read from disk: off the event loop, and answered back on it.
+        String only = key;
+        long after = since;
+        Vertx.currentContext().<EventPage>executeBlocking(() -> {
+            List<AuditEvent> page = controller.audit().page(after, only, limit + 1);
+            boolean more = page.size() > limit;
+            if (more) {
+                page = page.subList(0, limit);
+            }
+            return new EventPage(page.stream().map(EventView::of).toList(),
+                    page.isEmpty() ? after : page.get(page.size() - 1).seq(), more, controller.audit().lastSeq());
+        }, false).onComplete(done -> {
+            if (done.succeeded()) {
+                HttpResponses.json(request, 200, done.result());
+            } else {
+                LOG.error("reading the audit log: {}", done.cause().getMessage());
+                HttpResponses.error(request, ErrorCode.UNAVAILABLE, "the audit log cannot be read: "
+                        + done.cause().getMessage());
+            }
+        });
     }
 
     private static long longParam(HttpServerRequest request, String name, long min, long max, long absent) {

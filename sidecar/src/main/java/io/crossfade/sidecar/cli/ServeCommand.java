@@ -12,6 +12,7 @@ import io.crossfade.sidecar.proxy.ProxyOptions;
 import java.io.IOException;
 import io.crossfade.sidecar.http.ListenerLimits;
 import io.crossfade.sidecar.source.RemovalLimit;
+import io.crossfade.sidecar.state.AuditRetention;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -91,6 +92,18 @@ public final class ServeCommand implements Callable<Integer> {
                     + " (default: ${DEFAULT-VALUE}).")
     String maxRemoval;
 
+    @Option(names = "--retain-retired", paramLabel = "DURATION",
+            defaultValue = "${env:CROSSFADE_RETAIN_RETIRED:-7d}",
+            description = "Keep a retired migration's state this long, so that it resumes where it was left if its"
+                    + " file comes back; 0 keeps none (default: ${DEFAULT-VALUE}).")
+    String retainRetired;
+
+    @Option(names = "--audit-retention", paramLabel = "AGE,SIZE",
+            defaultValue = "${env:CROSSFADE_AUDIT_RETENTION:-90d,256MiB}",
+            description = "Delete audit log segments older than AGE and the oldest beyond SIZE in all; what recovery"
+                    + " needs is always kept; 0d or 0b lifts a limit (default: ${DEFAULT-VALUE}).")
+    String auditRetention;
+
     @Option(names = "--allowed-hosts", paramLabel = "NAME[,NAME...]", split = ",",
             defaultValue = "${env:CROSSFADE_ALLOWED_HOSTS}",
             description = "Host names the listeners answer besides localhost, IP addresses and the bound host (against"
@@ -164,7 +177,10 @@ public final class ServeCommand implements Callable<Integer> {
             ResilienceOptions resilience = new ResilienceOptions(RemovalLimit.parse(maxRemoval),
                     allowedHosts == null ? List.of() : allowedHosts,
                     new ListenerLimits(duration("--idle-timeout", idleTimeout), duration("--request-timeout", requestTimeout),
-                            maxConnections, duration("--header-timeout", headerTimeout)));
+                            maxConnections, duration("--header-timeout", headerTimeout)),
+                    "0".equals(retainRetired == null ? null : retainRetired.strip()) ? Duration.ZERO
+                            : duration("--retain-retired", retainRetired),
+                    AuditRetention.parse(auditRetention));
             options = new SidecarOptions(settings, state, HostPort.parse(listen), listenUnix, HostPort.parse(opsListen),
                     adminTokenFile, instanceId, fleetOptions, resilience, ProxyOptions.fromFlags(proxyListen,
                             upstream, unitHeader, unitCookie, inject, errorStatus, upstreamTimeout));
@@ -209,6 +225,10 @@ public final class ServeCommand implements Callable<Integer> {
 
     /** A duration flag such as {@code 10s}, {@code 500ms}, {@code 2m}. */
     static Duration duration(String flag, String text) {
+        // Retentions are counted in days; settings files' durations (guard windows, holds) are not.
+        if (text != null && text.strip().matches("[0-9]{1,6}d")) {
+            return Duration.ofDays(Long.parseLong(text.strip().substring(0, text.strip().length() - 1)));
+        }
         try {
             return Durations.parse(text);
         } catch (IllegalArgumentException e) {

@@ -40,6 +40,18 @@ import java.util.Objects;
  * with probability at most {@code alpha}, however often one looks. {@link TripDecision} combines
  * the two.
  *
+ * <h2>The estimated ratio since the evidence started</h2>
+ * Beside the martingales the evidence keeps the Mantel-Haenszel estimate of the rate ratio over the
+ * same looks, each look a stratum: {@code sum(eNew nOld / n) / sum(eOld nNew / n)} with
+ * {@code n = nNew + nOld}, and its 95 % interval's upper end ({@link #ratioUpperBound()}). Three
+ * running sums, so they are as cheap and as poolable as the martingales;
+ * because each look is weighed with its own exposures, a percent change does not bias it (pooling
+ * the counts would, when the baseline moves while the percent does: Simpson's paradox). With one
+ * look, or a constant split, it is exactly the pooled ratio {@code (eNew/nNew) / (eOld/nOld)}.
+ * {@link TripDecision} holds a ratio halt back while the upper end is below {@code maxRatio} (the
+ * data show the ratio is smaller than the floor); that only ever lowers the evidence, so it plays
+ * no part in validity.
+ *
  * <p>Cost: a look without errors costs a few additions; a look with errors one logarithm per grid
  * point. Thread-safety: immutable (the arrays are never written after construction).
  */
@@ -60,6 +72,9 @@ public final class Evidence {
     /** Their weights (sum 1). */
     static final double[] CEILING_WEIGHTS = {0.08, 0.12, 0.20, 0.18, 0.14, 0.10, 0.08, 0.05, 0.05};
 
+    /** The standard normal's 97.5 % quantile: a two-sided 95 % interval's upper end. */
+    private static final double Z95 = 1.959963984540054;
+
     private static final double[] LN_PSI = new double[RATIO_GRID.length];
     private static final double[] LN_RATIO_WEIGHTS = logs(RATIO_WEIGHTS);
     private static final double[] LN_CEILING_WEIGHTS = logs(CEILING_WEIGHTS);
@@ -76,6 +91,11 @@ public final class Evidence {
     private final long newOutcomes;
     private final long newErrors;
     private final double[] ratioLog;
+    // the Mantel-Haenszel sums: sum(eNew nOld / n) and sum(eOld nNew / n) over the looks with both sides
+    private final double newErrorsWeighed;
+    private final double oldErrorsWeighed;
+    // sum(E nNew nOld / n^2): the numerator of the Greenland-Robins variance of ln(estimate)
+    private final double varianceWeighed;
 
     /** The ceiling test's per-outcome log factors for one {@code maxErrorRate}: shared by a chain of evidence. */
     private static final class Ceiling {
@@ -97,13 +117,16 @@ public final class Evidence {
     }
 
     private Evidence(Ceiling ceiling, long oldOutcomes, long oldErrors, long newOutcomes, long newErrors,
-            double[] ratioLog) {
+            double[] ratioLog, double newErrorsWeighed, double oldErrorsWeighed, double varianceWeighed) {
         this.ceiling = ceiling;
         this.oldOutcomes = oldOutcomes;
         this.oldErrors = oldErrors;
         this.newOutcomes = newOutcomes;
         this.newErrors = newErrors;
         this.ratioLog = ratioLog;
+        this.newErrorsWeighed = newErrorsWeighed;
+        this.oldErrorsWeighed = oldErrorsWeighed;
+        this.varianceWeighed = varianceWeighed;
     }
 
     /**
@@ -116,7 +139,7 @@ public final class Evidence {
             throw new IllegalArgumentException("maxErrorRate must be in (0, 1], got " + maxErrorRate);
         }
         return new Evidence(maxErrorRate >= 1 ? null : new Ceiling(maxErrorRate), 0, 0, 0, 0,
-                new double[RATIO_GRID.length]);
+                new double[RATIO_GRID.length], 0, 0, 0);
     }
 
     /**
@@ -130,18 +153,24 @@ public final class Evidence {
         long nNew = delta.newTotal();
         long errors = delta.oldErrors() + delta.newErrors();
         double[] ratio = ratioLog;
+        double newWeighed = newErrorsWeighed;
+        double oldWeighed = oldErrorsWeighed;
+        double varWeighed = varianceWeighed;
         if (errors > 0 && nOld > 0 && nNew > 0) {
             ratio = ratioLog.clone();
             double n = (double) nOld + nNew;
             for (int k = 0; k < ratio.length; k++) {
                 ratio[k] += delta.newErrors() * LN_PSI[k] + errors * Math.log(n / (RATIO_GRID[k] * nNew + nOld));
             }
+            newWeighed += delta.newErrors() * (nOld / n);
+            oldWeighed += delta.oldErrors() * (nNew / n);
+            varWeighed += errors * (nNew / n) * (nOld / n);
         }
         if (nOld == 0 && nNew == 0) {
             return this;
         }
         return new Evidence(ceiling, oldOutcomes + nOld, oldErrors + delta.oldErrors(), newOutcomes + nNew,
-                newErrors + delta.newErrors(), ratio);
+                newErrors + delta.newErrors(), ratio, newWeighed, oldWeighed, varWeighed);
     }
 
     /** The ratio test's mixture martingale: 1 at the start, expected at most 1 while {@code pNew <= pOld}. */
@@ -190,6 +219,37 @@ public final class Evidence {
 
     private double ceilingLog(int j) {
         return newErrors * ceiling.lnErrorFactor[j] + (newOutcomes - newErrors) * ceiling.lnOkFactor[j];
+    }
+
+    /**
+     * The Mantel-Haenszel estimate of the new variant's error rate over the old one's since the
+     * evidence started, each look a stratum: {@code NaN} while no look with both variants had an
+     * error, infinite when only the new variant's errors have.
+     */
+    public double ratioEstimate() {
+        if (newErrorsWeighed == 0 && oldErrorsWeighed == 0) {
+            return Double.NaN;
+        }
+        return oldErrorsWeighed == 0 ? Double.POSITIVE_INFINITY : newErrorsWeighed / oldErrorsWeighed;
+    }
+
+    /**
+     * The upper end of the 95 % confidence interval of {@link #ratioEstimate()}:
+     * {@code estimate * exp(1.96 se)}, with the Greenland-Robins (1985) variance of its logarithm
+     * for person-time strata, {@code se^2 = sum(E nNew nOld / n^2) / (sum(eNew nOld / n) sum(eOld nNew / n))}.
+     * Infinite while only the new variant's errors have been seen (nothing rules a ratio out), 0
+     * while only the old variant's have. A fixed-sample interval, not an anytime-valid one: it is
+     * only ever used to hold back a halt, never to make one.
+     */
+    public double ratioUpperBound() {
+        if (oldErrorsWeighed == 0) {
+            return newErrorsWeighed == 0 ? Double.NaN : Double.POSITIVE_INFINITY;
+        }
+        if (newErrorsWeighed == 0) {
+            return 0;
+        }
+        double se = Math.sqrt(varianceWeighed / (newErrorsWeighed * oldErrorsWeighed));
+        return newErrorsWeighed / oldErrorsWeighed * Math.exp(Z95 * se);
     }
 
     /** The maxErrorRate the ceiling test was started with. */

@@ -24,7 +24,7 @@ public record Verdict(Kind kind, WindowCounts window, double evidence, double to
         HEALTHY,
         /** The evidence says the new variant's error rate is above the ceiling {@code maxErrorRate}. */
         TRIP_CEILING,
-        /** The evidence says the new variant fails more often than the old one, by more than {@code maxRatio}. */
+        /** The evidence says the new variant fails at least {@code maxRatio} times as often as the old one. */
         TRIP_RATIO;
 
         /** True for the two tripping kinds. */

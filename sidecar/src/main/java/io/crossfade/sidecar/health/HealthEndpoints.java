@@ -62,7 +62,8 @@ public final class HealthEndpoints implements Endpoints {
                     if (state == null) {
                         HttpResponses.json(request, 503, ReadyView.STARTING);
                     } else {
-                        ReadyView ready = ReadyView.of(state, health, published.storeStatus().orElse(null), showPaths);
+                        ReadyView ready = ReadyView.of(state, health, published.storeStatus().orElse(null),
+                                published.stateDirectoryStatus().orElse(null), showPaths);
                         Object tokens = adminTokenProblem.get();
                         HttpResponses.json(request, 200, tokens == null ? ready : new ReadyWithTokens(ready, tokens));
                     }

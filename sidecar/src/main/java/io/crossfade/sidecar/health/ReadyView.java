@@ -10,6 +10,7 @@ import io.crossfade.sidecar.guard.MigrationHealth;
 import io.crossfade.sidecar.rollout.MigrationRecord;
 import io.crossfade.sidecar.rollout.PublishedState;
 import io.crossfade.sidecar.rollout.SourceStatus;
+import io.crossfade.sidecar.rollout.StateDirectoryStatus;
 import io.crossfade.sidecar.rollout.StartingPercent;
 import io.crossfade.sidecar.rollout.StoreStatus;
 import java.math.BigDecimal;
@@ -27,13 +28,27 @@ import java.util.Map;
  * @param settings how many settings are served
  * @param migrations each migration, by setting key
  * @param store how the shared store is doing; left out for a sidecar's own state directory
+ * @param stateDirectory whether the state directory takes writes ({@code writable}, {@code problem}
+ *     in words, {@code since}); left out with a shared store
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record ReadyView(String status, Long version, Source source, Integer settings,
-        Map<String, Migration> migrations, StoreStatus store) {
+        Map<String, Migration> migrations, StoreStatus store, StateDirectory stateDirectory) {
 
     /** The answer before the first snapshot. */
-    public static final ReadyView STARTING = new ReadyView("starting", null, null, null, null, null);
+    public static final ReadyView STARTING = new ReadyView("starting", null, null, null, null, null, null);
+
+    /**
+     * The state directory: while it refuses writes, settings are still served, operator changes are
+     * answered 503 with {@code problem}, and the sidecar tries again by itself.
+     */
+    @JsonInclude(JsonInclude.Include.ALWAYS)
+    public record StateDirectory(boolean writable, String problem, String since) {
+
+        static StateDirectory of(StateDirectoryStatus s) {
+            return s == null ? null : new StateDirectory(s.writable(), s.problem(), s.since().toString());
+        }
+    }
 
     /**
      * The settings source.
@@ -94,6 +109,12 @@ public record ReadyView(String status, Long version, Source source, Integer sett
      * is left out and replaced by "the settings directory" in problems.
      */
     public static ReadyView of(PublishedState state, MigrationHealth health, StoreStatus store, boolean showPaths) {
+        return of(state, health, store, null, showPaths);
+    }
+
+    /** As {@link #of(PublishedState, MigrationHealth, StoreStatus, boolean)}, with the state directory's status. */
+    public static ReadyView of(PublishedState state, MigrationHealth health, StoreStatus store,
+            StateDirectoryStatus stateDirectory, boolean showPaths) {
         SourceStatus s = state.source();
         String hidden = showPaths ? null : s.location();
         ReloadError error = s.lastError().isEmpty() ? null : new ReloadError(
@@ -110,6 +131,6 @@ public record ReadyView(String status, Long version, Source source, Integer sett
                     StartingPercent.note(m.spec(), m.status()), health.describe(key).orElse(null)));
         }
         return new ReadyView("ready", state.snapshot().version(), source, state.snapshot().spec().settings().size(),
-                migrations, store);
+                migrations, store, StateDirectory.of(stateDirectory));
     }
 }

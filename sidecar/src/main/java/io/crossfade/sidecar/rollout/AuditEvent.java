@@ -14,7 +14,7 @@ import java.time.Instant;
  * @param actor the admin token's name, {@code guard}, {@code ramp} or {@code reload}
  * @param key the setting key
  * @param migration the migration id
- * @param action {@code created}, {@code retired}, {@code restored}, {@code steps_changed}, {@code set_percent}, {@code pause}, {@code resume},
+ * @param action {@code created}, {@code retired}, {@code restored}, {@code forgotten}, {@code steps_changed}, {@code set_percent}, {@code pause}, {@code resume},
  *     {@code rollback}, {@code complete}, {@code halt}, {@code step}
  * @param from the migration before ({@code {"percent", "state"}}), or null when it was created
  * @param to the migration after, or null when it was retired
@@ -43,6 +43,8 @@ public record AuditEvent(
     public static final String STEPS_CHANGED = "steps_changed";
     /** A retired migration declared again, resuming from its tombstone with its old revision. */
     public static final String RESTORED = "restored";
+    /** A tombstone dropped after its retention ({@code --retain-retired}): the migration would start over. */
+    public static final String FORGOTTEN = "forgotten";
 
     /** An event not yet attributed to an instance (a sidecar's own state directory). */
     public AuditEvent(long seq, Instant time, String actor, String key, String migration, String action,

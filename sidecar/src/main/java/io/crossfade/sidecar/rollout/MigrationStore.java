@@ -39,6 +39,18 @@ public interface MigrationStore extends AuditTrail, AutoCloseable {
             throws IOException, StaleStateException;
 
     /**
+     * Commits as {@link #commit(long, List, long)}, and keeps {@code tombstones} as the retired
+     * migrations' state from then on, in the same atomic change. A store that keeps no tombstones (a
+     * shared store: it retires nothing, so every identity's record stays) ignores them.
+     *
+     * @param tombstones every tombstone to keep, by migration id: the whole set, not a change
+     */
+    default List<AuditEvent> commit(long basedOn, List<AuditEvent> events, java.util.Map<String, Tombstone> tombstones,
+            long snapshotVersion) throws IOException, StaleStateException {
+        return commit(basedOn, events, snapshotVersion);
+    }
+
+    /**
      * Registers where changes committed by other writers are delivered, in revision order. A store
      * with a single writer never calls it. Call before {@link #load()} so that nothing falls between.
      */

@@ -16,4 +16,9 @@ public interface Published {
 
     /** How a shared store is doing; empty for a sidecar's own state directory. */
     Optional<StoreStatus> storeStatus();
+
+    /** Whether a sidecar's own state directory takes writes; empty for a shared store or where unknown. */
+    default Optional<StateDirectoryStatus> stateDirectoryStatus() {
+        return Optional.empty();
+    }
 }

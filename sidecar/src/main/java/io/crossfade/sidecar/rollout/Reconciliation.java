@@ -24,8 +24,9 @@ import java.util.TreeMap;
  * <p>A retired migration is kept as a {@link Tombstone} for {@code retainRetired}: a file that
  * disappears for a while (a bad deploy, a half-copied directory that an operator accepted) and comes
  * back with the same migration resumes where operators left it — same percent, state and revision —
- * instead of starting over at its initial percent and flipping units from new back to old. (The
- * controller passes no tombstones yet: persisting them belongs in the migration store.)
+ * instead of starting over at its initial percent and flipping units from new back to old. Once its
+ * retention has passed, a tombstone is forgotten with a {@code forgotten} event, so the audit log
+ * tells the whole life of a migration's state and a store can rebuild its tombstones from it.
  */
 public final class Reconciliation {
 
@@ -38,12 +39,10 @@ public final class Reconciliation {
      *
      * @param records live records by setting key
      * @param tombstones retired records by migration id
-     * @param events what changed, in the order to append
-     * @param pruned true when tombstones past their retention were dropped (no event says so, but
-     *     the state must still be saved)
+     * @param events what changed, in the order to append (tombstones forgotten first)
      */
     public record Result(Map<String, MigrationRecord> records, Map<String, Tombstone> tombstones,
-            List<AuditEvent> events, boolean pruned) {
+            List<AuditEvent> events) {
 
         public Result {
             records = Collections.unmodifiableMap(new TreeMap<>(records));
@@ -53,7 +52,7 @@ public final class Reconciliation {
 
         /** True when anything must be persisted. */
         public boolean changed() {
-            return !events.isEmpty() || pruned;
+            return !events.isEmpty();
         }
     }
 
@@ -70,6 +69,18 @@ public final class Reconciliation {
         Map<String, Tombstone> graves = new TreeMap<>(tombstones);
         List<AuditEvent> events = new ArrayList<>();
 
+        // Expired tombstones go first: a migration declared again after its retention starts over.
+        for (var it = graves.values().iterator(); it.hasNext(); ) {
+            Tombstone grave = it.next();
+            if (grave.expired(now, retainRetired)) {
+                it.remove();
+                MigrationRecord r = grave.record();
+                events.add(new AuditEvent(0, now, RolloutController.RELOAD, r.key(), r.id(), AuditEvent.FORGOTTEN,
+                        RolloutController.summary(r), null, "retired at " + grave.retiredAt() + "; its state was kept for "
+                        + Tombstone.format(retainRetired) + " and is forgotten now: declared again, it starts over", null));
+            }
+        }
+
         for (MigrationRecord old : records.values()) {
             MigrationSpec declared = spec.migrations().get(old.key());
             if (declared == null || !declared.id().equals(old.id())) {
@@ -77,8 +88,8 @@ public final class Reconciliation {
                 String why = declared == null ? "no longer declared in the settings files"
                         : "replaced by migration " + declared.id() + " (from, to or salt changed in " + declared.source() + ")";
                 if (!retainRetired.isZero() && !retainRetired.isNegative()) {
-                    graves.put(old.id(), new Tombstone(old.holdStopped(now), now));
-                    why += "; its state is kept for " + retainRetired + " in case it comes back";
+                    graves.put(old.id(), Tombstone.of(old, now));
+                    why += "; its state is kept for " + Tombstone.format(retainRetired) + " in case it comes back";
                 }
                 events.add(new AuditEvent(0, now, RolloutController.RELOAD, old.key(), old.id(), AuditEvent.RETIRED,
                         RolloutController.summary(old), null, why, null));
@@ -119,7 +130,6 @@ public final class Reconciliation {
             }
         }
 
-        boolean pruned = graves.values().removeIf(t -> !t.retiredAt().plus(retainRetired).isAfter(now));
-        return new Result(next, graves, events, pruned);
+        return new Result(next, graves, events);
     }
 }

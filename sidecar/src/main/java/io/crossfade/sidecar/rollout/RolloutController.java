@@ -13,7 +13,9 @@ import io.crossfade.config.SettingsSpec;
 import io.crossfade.sidecar.json.Json;
 import io.crossfade.sidecar.rollout.ChangeRefusedException.Reason;
 import java.io.IOException;
+import io.crossfade.sidecar.state.DurableFiles;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -49,8 +51,15 @@ public final class RolloutController implements Published, AutoCloseable {
     /** How often a change is decided again after losing a compare-and-swap to another sidecar. */
     private static final int MAX_ATTEMPTS = 8;
 
+    /** Default of {@code --retain-retired}. */
+    public static final Duration DEFAULT_RETAIN_RETIRED = Duration.ofDays(7);
+
+    /** How often a state directory that refused a write is tried again. */
+    static final Duration RETRY_WRITES = Duration.ofSeconds(2);
+
     private final MigrationStore store;
     private final Clock clock;
+    private final Duration retainRetired;
     private final java.util.concurrent.ScheduledExecutorService thread;
     private final List<SnapshotListener> snapshotListeners = new CopyOnWriteArrayList<>();
     private final List<MigrationChangeListener> migrationListeners = new CopyOnWriteArrayList<>();
@@ -61,6 +70,16 @@ public final class RolloutController implements Published, AutoCloseable {
     private Map<String, MigrationRecord> stored = new TreeMap<>();
     /** The last revision of the store that {@link #stored} includes. */
     private long revision;
+    /** Retired migrations kept for their return, by migration id (a store of this sidecar's own only). */
+    private Map<String, Tombstone> tombstones = new TreeMap<>();
+    /**
+     * Records reconciled but not saved (the state directory refused the write), by migration id:
+     * served rather than the files' starting points, so that a restored migration keeps its percent.
+     */
+    private Map<String, MigrationRecord> unsaved = Map.of();
+    // Volatile for close(), which cancels them from another thread: a delayed task would hold it up.
+    private volatile java.util.concurrent.ScheduledFuture<?> nextExpiry;
+    private volatile java.util.concurrent.ScheduledFuture<?> nextWriteRetry;
 
     /**
      * Guard decisions in effect here but not yet in a shared store that could not be reached (safety
@@ -77,15 +96,30 @@ public final class RolloutController implements Published, AutoCloseable {
     private volatile PublishedState current;
     private volatile List<String> pendingKeys = List.of();
     private volatile long version;
+    private volatile StateDirectoryStatus stateDirectory;
 
     /**
      * @param store where migration state and the audit trail are kept
      * @param clock time source for records and events
      */
     public RolloutController(MigrationStore store, Clock clock) {
+        this(store, clock, DEFAULT_RETAIN_RETIRED);
+    }
+
+    /**
+     * @param retainRetired how long a retired migration's state is kept for its return
+     *     ({@code --retain-retired}); zero keeps none. A shared store retires nothing, so it keeps every
+     *     identity's state regardless.
+     */
+    public RolloutController(MigrationStore store, Clock clock, Duration retainRetired) {
         this.store = Objects.requireNonNull(store);
         this.clock = Objects.requireNonNull(clock);
+        this.retainRetired = Objects.requireNonNull(retainRetired, "retainRetired");
+        if (retainRetired.isNegative()) {
+            throw new IllegalArgumentException("--retain-retired must not be negative, found " + retainRetired);
+        }
         this.thread = DaemonThreads.scheduler("crossfade-rollout");
+        this.stateDirectory = new StateDirectoryStatus(true, null, clock.instant());
     }
 
     /**
@@ -152,6 +186,12 @@ public final class RolloutController implements Published, AutoCloseable {
         List<String> keys = pendingKeys;
         return store.status().map(s -> new StoreStatus(s.type(), s.fleet(), s.endpoint(), s.connected(), s.since(),
                 s.revision(), s.servingFrom(), keys));
+    }
+
+    /** Whether the state directory takes writes; empty for a shared store (its {@link #storeStatus()} says). */
+    @Override
+    public java.util.Optional<StateDirectoryStatus> stateDirectoryStatus() {
+        return store.shared() ? java.util.Optional.empty() : java.util.Optional.of(stateDirectory);
     }
 
     /** The audit trail, for reading. */
@@ -269,7 +309,11 @@ public final class RolloutController implements Published, AutoCloseable {
                 try {
                     commit(List.of(event));
                 } catch (IOException unreachable) {
-                    if (!store.shared() || !isSafetyStop(change)) {
+                    if (!store.shared()) {
+                        cannotWrite(unreachable);
+                        throw unreachable;
+                    }
+                    if (!isSafetyStop(change)) {
                         throw unreachable;
                     }
                     LOG.warn("{} {} takes effect here now and is written to the fleet store when it is back ({})",
@@ -295,12 +339,20 @@ public final class RolloutController implements Published, AutoCloseable {
     private PublishedState reconcileAndPublish(SettingsSpec newSpec, SourceStatus source, boolean firstLoad)
             throws IOException {
         for (int attempt = 1; ; attempt++) {
-            List<AuditEvent> events = reconcile(newSpec, clock.instant());
-            if (events.isEmpty() && !firstLoad) {
+            Reconciliation.Result result = reconcile(newSpec, clock.instant());
+            // While the state directory refuses writes, every reconciliation tries a write: its
+            // success is how the sidecar notices the disk is back.
+            if (!result.changed() && !firstLoad && stateDirectory.writable() && unsaved.isEmpty()) {
                 return publish(newSpec, source);
             }
             try {
-                commit(events);
+                commit(result.events(), store.shared() ? null : result.tombstones());
+                unsaved = Map.of();
+                if (!store.shared()) {
+                    tombstones = new TreeMap<>(result.tombstones());
+                    scheduleExpiry();
+                    writable();
+                }
                 return publish(newSpec, source);
             } catch (StaleStateException stale) {
                 // Another sidecar of the fleet committed first (typically: created the same migrations).
@@ -317,9 +369,101 @@ public final class RolloutController implements Published, AutoCloseable {
                             + " starting percents for migrations it does not have yet", e.getMessage());
                     return publish(newSpec, source);
                 }
-                throw new IOException("the settings are valid but the migration state could not be saved: "
-                        + e.getMessage(), e);
+                // Reads are sacred: serve the settings with the state last saved (and the files'
+                // starting points for migrations not saved yet), refuse operator changes until a
+                // write succeeds, and try again by ourselves.
+                cannotWrite(e);
+                Map<String, MigrationRecord> notSaved = new TreeMap<>();
+                for (MigrationRecord r : result.records().values()) {
+                    if (!r.equals(stored.get(r.id()))) {
+                        notSaved.put(r.id(), r);
+                    }
+                }
+                unsaved = notSaved;
+                LOG.error("the migration state cannot be saved ({}); serving the settings with the state last saved,"
+                        + " operator changes are refused until the state directory takes writes again",
+                        DurableFiles.cause(e));
+                return publish(newSpec, source);
             }
+        }
+    }
+
+    /** Notes that the state directory refused a write, and keeps trying until it takes one. */
+    private void cannotWrite(IOException e) {
+        String problem = DurableFiles.cause(e);
+        StateDirectoryStatus was = stateDirectory;
+        if (was.writable() || !problem.equals(was.problem())) {
+            stateDirectory = new StateDirectoryStatus(false, problem, was.writable() ? clock.instant() : was.since());
+        }
+        if (nextWriteRetry == null || nextWriteRetry.isDone()) {
+            nextWriteRetry = later(this::retryWrites, RETRY_WRITES.toMillis());
+        }
+    }
+
+    private void writable() {
+        if (!stateDirectory.writable()) {
+            LOG.info("the state directory takes writes again (it refused them since {}: {})", stateDirectory.since(),
+                    stateDirectory.problem());
+            stateDirectory = new StateDirectoryStatus(true, null, clock.instant());
+        }
+    }
+
+    /** On the controller's thread, while the state directory refuses writes: reconcile and save again. */
+    private void retryWrites() {
+        nextWriteRetry = null;
+        // An operator's change may have found the directory writable first: the reconciled records
+        // that were only served are saved here all the same.
+        if (current == null || stateDirectory.writable() && unsaved.isEmpty()) {
+            return;
+        }
+        try {
+            reconcileAndPublish(spec, current.source(), false);
+        } catch (IOException | RuntimeException e) {
+            LOG.debug("the state directory still refuses writes: {}", e.getMessage());
+        }
+        if ((!stateDirectory.writable() || !unsaved.isEmpty()) && (nextWriteRetry == null || nextWriteRetry.isDone())) {
+            nextWriteRetry = later(this::retryWrites, RETRY_WRITES.toMillis());
+        }
+    }
+
+    /**
+     * Reconciles again when the first tombstone's retention ends, so that it is forgotten (with its
+     * event) on time even when no reload comes.
+     */
+    private void scheduleExpiry() {
+        if (nextExpiry != null) {
+            nextExpiry.cancel(false);
+            nextExpiry = null;
+        }
+        Instant first = null;
+        for (Tombstone t : tombstones.values()) {
+            Instant at = t.expiresAt(retainRetired);
+            if (first == null || at.isBefore(first)) {
+                first = at;
+            }
+        }
+        if (first == null) {
+            return;
+        }
+        long delay = Math.max(0, Duration.between(clock.instant(), first).toMillis()) + 1;
+        nextExpiry = later(() -> {
+            if (current == null) {
+                return;
+            }
+            try {
+                reconcileAndPublish(spec, current.source(), false);
+            } catch (IOException | RuntimeException e) {
+                LOG.warn("forgetting expired retired migrations: {}", e.getMessage());
+            }
+        }, delay);
+    }
+
+    /** Runs {@code task} on the controller's thread in {@code millis}; null once it is shutting down. */
+    private java.util.concurrent.ScheduledFuture<?> later(Runnable task, long millis) {
+        try {
+            return thread.schedule(task, millis, TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException closing) {
+            return null;
         }
     }
 
@@ -328,7 +472,7 @@ public final class RolloutController implements Published, AutoCloseable {
      * store lacks are created, kept ones fitted to edited steps, and, in a store of this sidecar's
      * own, records no longer declared (or whose identity changed) retired.
      */
-    private List<AuditEvent> reconcile(SettingsSpec newSpec, Instant now) {
+    private Reconciliation.Result reconcile(SettingsSpec newSpec, Instant now) {
         // A store of this sidecar's own holds only live records, one per key: all of them are judged,
         // so undeclared ones are retired. A shared store keeps every identity the fleet ever declared
         // and retires nothing: only the records of declared identities are judged.
@@ -345,7 +489,8 @@ public final class RolloutController implements Published, AutoCloseable {
                 byKey.put(r.key(), r);
             }
         }
-        return Reconciliation.reconcile(byKey, Map.of(), newSpec, now, java.time.Duration.ZERO).events();
+        return store.shared() ? Reconciliation.reconcile(byKey, Map.of(), newSpec, now, Duration.ZERO)
+                : Reconciliation.reconcile(byKey, tombstones, newSpec, now, retainRetired);
     }
 
     /**
@@ -353,13 +498,25 @@ public final class RolloutController implements Published, AutoCloseable {
      * in-memory records. Listeners hear them at the next publish.
      */
     private void commit(List<AuditEvent> events) throws IOException, StaleStateException {
-        List<AuditEvent> written = store.commit(revision, events, version + 1);
+        commit(events, null);
+    }
+
+    /** As {@link #commit(List)}, keeping {@code keep} as the tombstones (null: as they are). */
+    private void commit(List<AuditEvent> events, Map<String, Tombstone> keep) throws IOException, StaleStateException {
+        List<AuditEvent> written = keep == null ? store.commit(revision, events, version + 1)
+                : store.commit(revision, events, keep, version + 1);
+        if (!store.shared()) {
+            writable();
+        }
         for (AuditEvent e : written) {
             apply(e);
             revision = e.seq();
             LOG.info("{} {} by {}: {} -> {} ({})", e.action(), e.key(), e.actor(), e.from(), e.to(), e.reason());
+            // A forgotten tombstone is no live migration's business (its key may serve another one now).
+            if (!AuditEvent.FORGOTTEN.equals(e.action())) {
+                pendingEvents.add(e);
+            }
         }
-        pendingEvents.addAll(written);
     }
 
     /**
@@ -445,9 +602,17 @@ public final class RolloutController implements Published, AutoCloseable {
         }
         stored = byId;
         revision = state.revision();
+        Map<String, Tombstone> graves = new TreeMap<>();
+        for (Tombstone t : state.tombstones()) {
+            graves.put(t.record().id(), t);
+        }
+        tombstones = graves;
     }
 
     private void apply(AuditEvent e) {
+        if (AuditEvent.FORGOTTEN.equals(e.action())) {
+            return;
+        }
         if (e.record() == null) {
             stored.remove(e.migration());
         } else {
@@ -466,6 +631,9 @@ public final class RolloutController implements Published, AutoCloseable {
         for (MigrationSpec m : newSpec.migrations().values()) {
             PendingWrite stop = pending.get(m.id());
             MigrationRecord r = stop != null ? stop.local() : stored.get(m.id());
+            if (r == null) {
+                r = unsaved.get(m.id());
+            }
             if (r == null) {
                 // Not in the store yet (a shared store that could not be written): serve the files'
                 // starting point until the record is created.
@@ -561,7 +729,7 @@ public final class RolloutController implements Published, AutoCloseable {
                 } catch (IOException e) {
                     LOG.error("a change could not be made durable: {}", e.getMessage());
                     result.completeExceptionally(new ChangeRefusedException(Reason.UNAVAILABLE,
-                            "the change could not be saved: " + io.crossfade.sidecar.state.DurableFiles.cause(e)
+                            "the change could not be saved: " + DurableFiles.cause(e)
                             + "; nothing changed", e));
                 } catch (Throwable t) {
                     LOG.error("unexpected failure while applying a change", t);
@@ -576,6 +744,12 @@ public final class RolloutController implements Published, AutoCloseable {
 
     @Override
     public void close() {
+        for (java.util.concurrent.ScheduledFuture<?> later : new java.util.concurrent.ScheduledFuture<?>[] {nextExpiry,
+                nextWriteRetry}) {
+            if (later != null) {
+                later.cancel(false);
+            }
+        }
         thread.shutdown();
         try {
             thread.awaitTermination(5, TimeUnit.SECONDS);

@@ -97,6 +97,17 @@ public final class DurableFiles {
      * writable (EACCES)}, else the exception's own message.
      */
     public static String cause(IOException e) {
+        // The store wraps the file system's exception with where it happened: judge the innermost.
+        IOException root = e;
+        for (Throwable t = e.getCause(); t != null && t != t.getCause(); t = t.getCause()) {
+            if (t instanceof IOException io) {
+                root = io;
+            }
+        }
+        if (root != e) {
+            String inner = cause(root);
+            return inner.equals(root.getMessage()) ? e.getMessage() : inner;
+        }
         String reason = e instanceof java.nio.file.FileSystemException fs && fs.getReason() != null ? fs.getReason()
                 : String.valueOf(e.getMessage());
         String lower = reason.toLowerCase(java.util.Locale.ROOT);

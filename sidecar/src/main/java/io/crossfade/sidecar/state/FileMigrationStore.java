@@ -5,6 +5,7 @@ import io.crossfade.sidecar.rollout.MigrationRecord;
 import io.crossfade.sidecar.rollout.MigrationStore;
 import io.crossfade.sidecar.rollout.StaleStateException;
 import io.crossfade.sidecar.rollout.StoredState;
+import io.crossfade.sidecar.rollout.Tombstone;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -33,8 +34,9 @@ public final class FileMigrationStore implements MigrationStore {
     private final StateStore stateFile;
     private final AuditLog audit;
 
-    // Owned by the controller's thread: what state.json holds (records by setting key).
+    // Owned by the controller's thread: what state.json holds (records by setting key, tombstones by id).
     private Map<String, MigrationRecord> records = Map.of();
+    private Map<String, Tombstone> tombstones = Map.of();
     private long lastSeqInState;
 
     private FileMigrationStore(Path stateDir, StateStore stateFile, AuditLog audit) {
@@ -45,7 +47,13 @@ public final class FileMigrationStore implements MigrationStore {
 
     /** Opens the store in {@code stateDir}, cutting off a torn last audit line (see {@link AuditLog#open}). */
     public static FileMigrationStore open(Path stateDir) throws IOException {
-        return new FileMigrationStore(stateDir, new StateStore(stateDir), AuditLog.open(stateDir));
+        return open(stateDir, AuditRetention.DEFAULT, java.time.Clock.systemUTC());
+    }
+
+    /** Opens the store in {@code stateDir}, keeping as much audit log as {@code retention} says. */
+    public static FileMigrationStore open(Path stateDir, AuditRetention retention, java.time.Clock clock)
+            throws IOException {
+        return new FileMigrationStore(stateDir, new StateStore(stateDir), AuditLog.open(stateDir, retention, clock));
     }
 
     /**
@@ -56,13 +64,10 @@ public final class FileMigrationStore implements MigrationStore {
     public StoredState load() throws IOException {
         PersistedState persisted = stateFile.load();
         Map<String, MigrationRecord> recovered = new TreeMap<>(persisted.migrations());
+        Map<String, Tombstone> graves = new TreeMap<>(persisted.tombstones());
         long lastSeq = persisted.lastSeq();
         for (AuditEvent e : audit.after(persisted.lastSeq())) {
-            if (AuditEvent.RETIRED.equals(e.action()) || e.record() == null) {
-                recovered.remove(e.key());
-            } else {
-                recovered.put(e.key(), e.record());
-            }
+            replay(e, recovered, graves);
             lastSeq = e.seq();
         }
         if (lastSeq != persisted.lastSeq()) {
@@ -71,10 +76,40 @@ public final class FileMigrationStore implements MigrationStore {
         }
         // Numbers the state file refers to (revisions) must never be handed out again.
         audit.continueAfter(persisted.lastSeq());
+        // What the state file holds need not be replayed: older segments may go with the retention.
+        audit.keepAfter(persisted.lastSeq());
         records = recovered;
+        tombstones = graves;
         // The next state write holds the replayed records, so it covers the replayed events too.
         lastSeqInState = lastSeq;
-        return new StoredState(lastSeq, persisted.snapshotVersion(), new ArrayList<>(recovered.values()));
+        return new StoredState(lastSeq, persisted.snapshotVersion(), new ArrayList<>(recovered.values()),
+                new ArrayList<>(graves.values()));
+    }
+
+    /**
+     * What {@code e} did to the records (by key) and tombstones (by id): the write-ahead replay. A
+     * retired record becomes a tombstone as {@link io.crossfade.sidecar.rollout.Reconciliation} made
+     * it ({@link Tombstone#of}); one made without a retention is forgotten at the next reconciliation.
+     */
+    static void replay(AuditEvent e, Map<String, MigrationRecord> records, Map<String, Tombstone> graves) {
+        if (AuditEvent.FORGOTTEN.equals(e.action())) {
+            graves.remove(e.migration());
+        } else if (AuditEvent.RETIRED.equals(e.action()) || e.record() == null) {
+            MigrationRecord gone = records.remove(e.key());
+            if (gone != null && gone.id().equals(e.migration())) {
+                graves.put(gone.id(), Tombstone.of(gone, e.time()));
+            }
+        } else {
+            graves.remove(e.record().id());
+            records.put(e.key(), e.record());
+        }
+    }
+
+    /** Commits keeping the tombstones as they are, but for what the events do to them. */
+    @Override
+    public List<AuditEvent> commit(long basedOn, List<AuditEvent> events, long snapshotVersion)
+            throws IOException, StaleStateException {
+        return commit(basedOn, events, null, snapshotVersion);
     }
 
     /**
@@ -83,8 +118,8 @@ public final class FileMigrationStore implements MigrationStore {
      * trace there, and the IOException is thrown.
      */
     @Override
-    public List<AuditEvent> commit(long basedOn, List<AuditEvent> events, long snapshotVersion)
-            throws IOException, StaleStateException {
+    public List<AuditEvent> commit(long basedOn, List<AuditEvent> events, Map<String, Tombstone> keep,
+            long snapshotVersion) throws IOException, StaleStateException {
         if (basedOn != audit.lastSeq()) {
             // A single writer cannot be overtaken; this is a caller's bug, refused like a lost race.
             throw new StaleStateException(basedOn, audit.lastSeq());
@@ -96,16 +131,16 @@ public final class FileMigrationStore implements MigrationStore {
             throw new IOException(cannotWrite(e), e);
         }
         Map<String, MigrationRecord> next = new TreeMap<>(records);
+        Map<String, Tombstone> graves = new TreeMap<>(tombstones);
         for (AuditEvent e : written) {
-            if (e.record() == null) {
-                next.remove(e.key());
-            } else {
-                next.put(e.key(), e.record());
-            }
+            replay(e, next, graves);
+        }
+        if (keep != null) {
+            graves = new TreeMap<>(keep);
         }
         long lastSeq = written.isEmpty() ? lastSeqInState : written.get(written.size() - 1).seq();
         try {
-            stateFile.save(new PersistedState(PersistedState.FORMAT, lastSeq, snapshotVersion, next));
+            stateFile.save(new PersistedState(PersistedState.FORMAT, lastSeq, snapshotVersion, next, graves));
         } catch (IOException e) {
             try {
                 audit.discardLastAppend();
@@ -117,6 +152,8 @@ public final class FileMigrationStore implements MigrationStore {
         }
         lastSeqInState = lastSeq;
         records = next;
+        tombstones = graves;
+        audit.keepAfter(lastSeq);
         return written;
     }
 

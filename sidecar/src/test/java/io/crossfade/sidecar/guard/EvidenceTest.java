@@ -59,6 +59,31 @@ class EvidenceTest {
     }
 
     @Test
+    void theRatioEstimateIsMantelHaenszelOverTheLooks() {
+        // look 1: 10 % on new, 3 of 100 vs 9 of 900; look 2: 50 % on new, 5 of 500 vs 2 of 500.
+        // R = 3*900/1000 + 5*500/1000 = 2.7 + 2.5 = 5.2; S = 9*100/1000 + 2*500/1000 = 0.9 + 1 = 1.9
+        // Greenland-Robins: sum E nNew nOld / n^2 = 12*0.09 + 7*0.25 = 2.83; var ln = 2.83 / (5.2*1.9)
+        Evidence e = Evidence.start(0.05).after(new WindowCounts(891, 9, 97, 3)).after(new WindowCounts(498, 2, 495, 5));
+        assertThat(e.ratioEstimate()).isCloseTo(5.2 / 1.9, within(1e-12));
+        assertThat(e.ratioUpperBound()).isCloseTo(5.2 / 1.9 * Math.exp(1.959963984540054 * Math.sqrt(2.83 / (5.2 * 1.9))),
+                within(1e-9));
+        // pooled counts would say (8/600) / (11/1400) = 1.70: the percent change would bias it
+        assertThat((8.0 / 600) / (11.0 / 1400)).isCloseTo(1.70, within(0.01));
+    }
+
+    @Test
+    void theRatioEstimateWithoutErrorsOnOneSide() {
+        assertThat(Evidence.start(0.05).ratioEstimate()).isNaN();
+        assertThat(Evidence.start(0.05).ratioUpperBound()).isNaN();
+        Evidence onlyNew = Evidence.start(0.05).after(new WindowCounts(900, 0, 98, 2));
+        assertThat(onlyNew.ratioEstimate()).isInfinite();
+        assertThat(onlyNew.ratioUpperBound()).isInfinite();
+        Evidence onlyOld = Evidence.start(0.05).after(new WindowCounts(898, 2, 100, 0));
+        assertThat(onlyOld.ratioEstimate()).isZero();
+        assertThat(onlyOld.ratioUpperBound()).isZero();
+    }
+
+    @Test
     void looksWithoutErrorsOrWithoutOneSideLeaveTheRatioAtOne() {
         Evidence e = Evidence.start(0.05).after(new WindowCounts(1000, 0, 100, 0))
                 .after(new WindowCounts(0, 0, 100, 20)); // at 100 %: nothing to compare with

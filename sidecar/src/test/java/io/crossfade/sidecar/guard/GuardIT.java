@@ -210,8 +210,12 @@ class GuardIT {
         // 50 more new outcomes, all fine: the window reaches minSamples at 5 % vs 1 %, and the evidence halts it
         postOutcomes(sidecar, JSON.createArrayNode().add(aggregated(Variant.NEW, 50, 0)));
         await().atMost(Duration.ofSeconds(30)).until(() -> migrationEntry(sidecar).get("state").asText().equals("halted"));
+        // the ratio named is the Mantel-Haenszel one since the evidence started: only looks with both
+        // variants count, so the last 50 new outcomes (no old ones beside them) do not dilute it
         assertThat(lastAudit(KEY, "halt").get("reason").asText())
-                .startsWith("guard tripped: the new variant fails more often than the old one, 5.0x");
+                .startsWith("guard tripped: the new variant fails more often than the old one, ")
+                .contains("x the old variant's error rate since the evidence started, up to ")
+                .endsWith("new 5.00 % (10 of 200) vs old 1.00 % (10 of 1000) in the last 1m");
     }
 
     @Test

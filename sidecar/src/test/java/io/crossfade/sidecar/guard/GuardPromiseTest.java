@@ -51,18 +51,26 @@ class GuardPromiseTest {
 
     @Test
     void detectionTargetsHoldOverManyRuns() {
+        // 1 000 seeded runs: "always within 3 min" is the slowest of them (2 min 7 s since the maxRatio
+        // floor is an interval over the evidence's span; 3 min 44 s when it was the window's estimate)
         GuardSimulator.Result three = GuardSimulator.simulate(
                 GuardSimulatorTest.scenario(200, "10", 0.01, 0.03, Duration.ofHours(1), 1000));
         assertThat(three.misses()).isZero();
         assertThat(three.tripTimeQuantile(0.5)).isLessThanOrEqualTo(Duration.ofSeconds(45));
-        // The issue asks for "always within 3 min". Over these 1 000 seeded runs p99 is within it but the
-        // slowest run took 3 min 44 s: the bound pinned here is what the statistic achieves today, and
-        // the miss is recorded in BENCHMARKS.md ("The guard") until the mixture is tuned.
-        assertThat(three.tripTimeQuantile(0.99)).isLessThanOrEqualTo(Duration.ofMinutes(3));
-        assertThat(three.tripTimeQuantile(1.0)).isLessThanOrEqualTo(Duration.ofMinutes(4));
+        assertThat(three.tripTimeQuantile(1.0)).isLessThanOrEqualTo(Duration.ofMinutes(3));
         GuardSimulator.Result five = GuardSimulator.simulate(
                 GuardSimulatorTest.scenario(200, "10", 0.01, 0.05, Duration.ofHours(1), 1000));
         assertThat(five.tripTimeQuantile(0.5)).isLessThanOrEqualTo(Duration.ofSeconds(15));
+    }
+
+    @Test
+    void maxRatioHoldsBackASmallDifferenceHoweverLongItIsWatched() {
+        // 1.2x the old rate for 2 hours: certain after a while, but within maxRatio 2. The window's
+        // point estimate, the floor until now, let 189 of these 200 through; the interval since the
+        // evidence started lets through only the runs whose first minutes looked like 2x by chance.
+        GuardSimulator.Result r = GuardSimulator.simulate(
+                GuardSimulatorTest.scenario(200, "10", 0.01, 0.012, Duration.ofHours(2), 200));
+        assertThat(r.trips()).isLessThanOrEqualTo(10);
     }
 
     @Test

@@ -145,16 +145,57 @@ class ReconciliationTest {
     }
 
     @Test
-    void aTombstoneIsForgottenAfterItsRetentionAndTheMigrationStartsOver() {
+    void aTombstoneIsForgottenAfterItsRetentionWithAnEventAndTheMigrationStartsOver() {
         MigrationRecord a50 = left(A, 50_000, MigrationState.RUNNING);
         Reconciliation.Result expired = Reconciliation.reconcile(records(), graves(a50), spec(B), T0.plus(WEEK), WEEK);
         assertThat(expired.tombstones()).isEmpty();
-        assertThat(expired.pruned()).isTrue();
-        assertThat(expired.changed()).isTrue();
+        assertThat(actions(expired)).containsExactly("forgotten a", "created b");
+        AuditEvent forgotten = expired.events().get(0);
+        assertThat(forgotten.migration()).isEqualTo(A.id());
+        assertThat(forgotten.record()).isNull();
+        assertThat(forgotten.reason()).contains("kept for 7d", "starts over");
         Reconciliation.Result back = Reconciliation.reconcile(expired.records(), expired.tombstones(), spec(A),
                 T0.plus(WEEK), WEEK);
         assertThat(actions(back)).containsExactly("retired b", "created a");
         assertThat(back.records().get("a").percent()).isEqualTo(5_000);
+    }
+
+    @Test
+    void aMigrationDeclaredAgainAfterItsRetentionStartsOverEvenWithoutAReloadBetween() {
+        MigrationRecord a50 = left(A, 50_000, MigrationState.RUNNING);
+        Reconciliation.Result back = Reconciliation.reconcile(records(), graves(a50), spec(A), T0.plus(WEEK), WEEK);
+        assertThat(actions(back)).containsExactly("forgotten a", "created a");
+        assertThat(back.records().get("a").percent()).isEqualTo(5_000);
+        assertThat(back.tombstones()).isEmpty();
+    }
+
+    /** Retire, keep, revive — and after the retention, forget — step by step, as reloads see them. */
+    static Stream<Arguments> lifeOfATombstone() {
+        return Stream.of(
+                // name, when the file is back (after retirement at T0), expected actions on return, percent, revision
+                Arguments.of("back within a minute", Duration.ofMinutes(1), List.of("restored a"), 50_000, 7L),
+                Arguments.of("back a second before the retention ends", WEEK.minusSeconds(1), List.of("restored a"),
+                        50_000, 7L),
+                Arguments.of("back just as the retention ends", WEEK, List.of("forgotten a", "created a"), 5_000, 0L),
+                Arguments.of("back long after", WEEK.multipliedBy(3), List.of("forgotten a", "created a"), 5_000, 0L));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("lifeOfATombstone")
+    void aRetiredMigrationResumesWithinItsRetentionAndStartsOverAfter(String name, Duration gone, List<String> onReturn,
+            int percent, long revision) {
+        MigrationRecord a50 = left(A, 50_000, MigrationState.RUNNING);
+        Reconciliation.Result retired = Reconciliation.reconcile(records(a50), graves(), spec(), T0, WEEK);
+        assertThat(actions(retired)).containsExactly("retired a");
+        assertThat(retired.tombstones()).containsOnlyKeys(A.id());
+        assertThat(retired.tombstones().get(A.id()).retiredAt()).isEqualTo(T0);
+
+        Reconciliation.Result back = Reconciliation.reconcile(retired.records(), retired.tombstones(), spec(A),
+                T0.plus(gone), WEEK);
+        assertThat(actions(back)).isEqualTo(onReturn);
+        assertThat(back.records().get("a").percent()).isEqualTo(percent);
+        assertThat(back.records().get("a").revision()).isEqualTo(revision);
+        assertThat(back.tombstones()).isEmpty();
     }
 
     @Test

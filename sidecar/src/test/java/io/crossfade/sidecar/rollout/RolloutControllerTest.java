@@ -42,6 +42,19 @@ class RolloutControllerTest {
         return loader.parse(loader.read(settingsDir));
     }
 
+    /** The same settings without the db.pool.size migration (its file lost that part). */
+    private SettingsSpec specWithoutPoolMigration() throws Exception {
+        Files.writeString(settingsDir.resolve("s.yaml"), """
+                settings:
+                  db.pool.size: { value: 10 }
+                  other: { value: 1 }
+                migrations:
+                  other: { to: 2 }
+                """);
+        SettingsDirectory loader = new SettingsDirectory();
+        return loader.parse(loader.read(settingsDir));
+    }
+
     private static final SourceStatus SOURCE = new SourceStatus("directory", "test", "v1", false, Instant.EPOCH,
             List.of(), null);
 
@@ -146,6 +159,85 @@ class RolloutControllerTest {
                     .hasMessage("no setting named nope");
             assertThatThrownBy(() -> c.change("plain", new Change.Pause(), "a", null, null).join()).cause()
                     .hasMessage("setting plain has no migration");
+        }
+    }
+
+    @Test
+    void aRetiredMigrationsTombstoneSurvivesARestartAndItResumesWhereOperatorsLeftIt() throws Exception {
+        long revision;
+        try (RolloutController c = started()) {
+            revision = c.change("db.pool.size", new Change.SetPercent(50_000), "alice", "half", null).join().revision();
+            c.applySpec(specWithoutPoolMigration(), SOURCE).join();
+            assertThat(c.current().snapshot().migration("db.pool.size")).isNull();
+        }
+        assertThat(new StateStore(stateDir).load().tombstones()).hasSize(1);
+        try (RolloutController c = started()) {
+            MigrationRecord back = c.current().records().get("db.pool.size");
+            assertThat(back.percent()).isEqualTo(50_000);
+            assertThat(back.revision()).isEqualTo(revision);
+            assertThat(c.audit().page(0, "db.pool.size", 100)).extracting(AuditEvent::action)
+                    .containsExactly("created", "set_percent", "retired", "restored");
+            assertThat(new StateStore(stateDir).load().tombstones()).isEmpty();
+        }
+    }
+
+    @Test
+    void aTombstoneIsRebuiltFromTheAuditLogAfterACrashBeforeTheStateWrite() throws Exception {
+        try (RolloutController c = started()) {
+            c.change("db.pool.size", new Change.SetPercent(50_000), "alice", "half", null).join();
+            byte[] stateBefore = Files.readAllBytes(stateDir.resolve("state.json"));
+            c.applySpec(specWithoutPoolMigration(), SOURCE).join();
+            c.close();
+            // As if the process died right after appending the retirement.
+            Files.write(stateDir.resolve("state.json"), stateBefore);
+        }
+        try (RolloutController c = started()) {
+            assertThat(c.current().records().get("db.pool.size").percent()).isEqualTo(50_000);
+            assertThat(c.audit().page(0, "db.pool.size", 100)).extracting(AuditEvent::action).endsWith("restored");
+        }
+    }
+
+    @Test
+    void aRetiredMigrationIsForgottenOnTimeWithoutAReload() throws Exception {
+        List<AuditEvent> heard = new CopyOnWriteArrayList<>();
+        RolloutController c = new RolloutController(FileMigrationStore.open(stateDir), Clock.systemUTC(),
+                java.time.Duration.ofMillis(300));
+        try (c) {
+            c.start(spec(), SOURCE);
+            c.onMigrationChange(heard::add);
+            c.change("db.pool.size", new Change.SetPercent(50_000), "alice", "half", null).join();
+            c.applySpec(specWithoutPoolMigration(), SOURCE).join();
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30))
+                    .until(() -> c.audit().page(0, "db.pool.size", 100).stream().anyMatch(e -> e.action().equals("forgotten")));
+            assertThat(new StateStore(stateDir).load().tombstones()).isEmpty();
+            // Listeners of live migrations do not hear it: the key may serve another migration by then.
+            assertThat(heard).extracting(AuditEvent::action).doesNotContain("forgotten");
+        }
+    }
+
+    @Test
+    void aStateDirectoryThatRefusesWritesStillStartsServesTheSavedStateAndRecoversByItself() throws Exception {
+        try (RolloutController c = started()) {
+            c.change("db.pool.size", new Change.SetPercent(50_000), "alice", "half", null).join();
+        }
+        // A non-empty directory where the temporary state file goes makes every state write fail.
+        Path blocker = stateDir.resolve(".state.json.tmp");
+        Files.createDirectories(blocker.resolve("x"));
+        try (RolloutController c = started()) {
+            assertThat(c.current().records().get("db.pool.size").percent()).isEqualTo(50_000);
+            StateDirectoryStatus status = c.stateDirectoryStatus().orElseThrow();
+            assertThat(status.writable()).isFalse();
+            assertThat(status.problem()).isNotBlank();
+            assertThatThrownBy(() -> c.change("db.pool.size", new Change.SetPercent(60_000), "alice", "x", null).join())
+                    .cause().isInstanceOfSatisfying(ChangeRefusedException.class,
+                            e -> assertThat(e.reason()).isEqualTo(Reason.UNAVAILABLE));
+
+            Files.delete(blocker.resolve("x"));
+            Files.delete(blocker);
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30))
+                    .until(() -> c.stateDirectoryStatus().orElseThrow().writable());
+            assertThat(c.change("db.pool.size", new Change.SetPercent(60_000), "alice", "y", null).join().percent())
+                    .isEqualTo(60_000);
         }
     }
 }

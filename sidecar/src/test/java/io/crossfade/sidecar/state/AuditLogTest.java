@@ -129,4 +129,119 @@ class AuditLogTest {
             assertThat(log.append(event("a", "next")).seq()).isEqualTo(43);
         }
     }
+
+    /** 256 KiB in all makes 64 KiB segments: a few thousand events rotate many times. */
+    private static final AuditRetention SMALL = new AuditRetention(java.time.Duration.ZERO, 256 << 10);
+
+    private static AuditEvent event(String key, String reason, Instant time) {
+        return new AuditEvent(0, time, "alice", key, "m1", "pause", null, null, reason, null);
+    }
+
+    private static List<AuditEvent> everything(AuditLog log) {
+        List<AuditEvent> all = new java.util.ArrayList<>();
+        long since = 0;
+        while (true) {
+            List<AuditEvent> page = log.page(since, null, 100);
+            if (page.isEmpty()) {
+                return all;
+            }
+            all.addAll(page);
+            since = page.get(page.size() - 1).seq();
+        }
+    }
+
+    @Test
+    void aLongLogIsRotatedIntoSegmentsAndTheRetentionKeepsItsSizeBounded() throws IOException {
+        long first;
+        try (AuditLog log = AuditLog.open(dir, SMALL, java.time.Clock.systemUTC())) {
+            for (int i = 1; i <= 4000; i += 20) {
+                List<AuditEvent> batch = new java.util.ArrayList<>();
+                for (int j = i; j < i + 20; j++) {
+                    batch.add(event(j % 7 == 0 ? "rare" : "common", "event " + j + " " + "x".repeat(200)));
+                }
+                log.appendAll(batch); // one fsync per batch: the test stays fast on a real disk
+                log.keepAfter(log.lastSeq());
+            }
+            assertThat(log.lastSeq()).isEqualTo(4000);
+            assertThat(log.bytes()).isLessThanOrEqualTo((256 << 10) + SMALL.segmentBytes() + 1024);
+            first = log.firstSeq();
+            assertThat(first).isGreaterThan(1);
+            List<AuditEvent> kept = everything(log);
+            assertThat(kept.get(0).seq()).isEqualTo(first);
+            assertThat(kept.get(kept.size() - 1).seq()).isEqualTo(4000);
+            assertThat(seqs(kept)).isEqualTo(java.util.stream.LongStream.rangeClosed(first, 4000).boxed().toList());
+            // a key across segments, from any point
+            List<AuditEvent> rare = log.page(first + 100, "rare", 1000);
+            assertThat(rare).allMatch(e -> e.key().equals("rare") && e.seq() > first + 100 && e.seq() % 7 == 0);
+            assertThat(rare.get(rare.size() - 1).seq()).isEqualTo(3997);
+        }
+        try (var files = Files.list(dir)) {
+            assertThat(files.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("audit-")).count())
+                    .isGreaterThan(1);
+        }
+        try (AuditLog log = AuditLog.open(dir, SMALL, java.time.Clock.systemUTC())) {
+            assertThat(log.lastSeq()).isEqualTo(4000);
+            assertThat(log.firstSeq()).as("the closed segments are found again").isEqualTo(first);
+            assertThat(everything(log)).hasSize((int) (4000 - first + 1));
+            assertThat(log.append(event("a", "after reopening")).seq()).isEqualTo(4001);
+            assertThat(log.page(3999, null, 10)).extracting(AuditEvent::seq).containsExactly(4000L, 4001L);
+        }
+    }
+
+    @Test
+    void eventsTheStateFileDoesNotIncludeAreNeverDeletedByTheRetention() throws IOException {
+        try (AuditLog log = AuditLog.open(dir, SMALL, java.time.Clock.systemUTC())) {
+            log.keepAfter(10);
+            for (int i = 1; i <= 3000; i += 20) {
+                log.appendAll(java.util.Collections.nCopies(20, event("a", "event " + i + " " + "x".repeat(200))));
+            }
+            assertThat(log.page(10, null, 1)).extracting(AuditEvent::seq).containsExactly(11L);
+            log.keepAfter(log.lastSeq());
+            assertThat(log.page(10, null, 1).get(0).seq()).isGreaterThan(11L);
+        }
+    }
+
+    @Test
+    void segmentsOlderThanTheAgeLimitAreDeleted() throws IOException {
+        Instant t0 = Instant.parse("2025-01-01T00:00:00Z");
+        java.util.concurrent.atomic.AtomicReference<Instant> now = new java.util.concurrent.atomic.AtomicReference<>(t0);
+        java.time.Clock clock = new java.time.Clock() {
+            @Override
+            public java.time.ZoneId getZone() {
+                return java.time.ZoneOffset.UTC;
+            }
+
+            @Override
+            public java.time.Clock withZone(java.time.ZoneId zone) {
+                return this;
+            }
+
+            @Override
+            public Instant instant() {
+                return now.get();
+            }
+        };
+        AuditRetention weekOld = new AuditRetention(java.time.Duration.ofDays(7), 0);
+        try (AuditLog log = AuditLog.open(dir, new AuditRetention(java.time.Duration.ofDays(7), 1 << 20), clock)) {
+            for (int i = 1; i <= 2000; i += 20) {
+                log.appendAll(java.util.Collections.nCopies(20, event("a", "old " + i + " " + "x".repeat(200), t0)));
+            }
+            log.keepAfter(log.lastSeq());
+            now.set(t0.plus(java.time.Duration.ofDays(8)));
+            log.append(event("a", "new", now.get()));
+            assertThat(log.firstSeq()).isGreaterThan(1);
+            assertThat(log.page(0, null, 1).get(0).seq()).isEqualTo(log.firstSeq());
+        }
+        assertThat(weekOld.segmentBytes()).isEqualTo(16L << 20);
+    }
+
+    @Test
+    void theRetentionIsReadAsAgeAndSizeInEitherOrder() {
+        assertThat(AuditRetention.parse("30d,100MiB")).isEqualTo(new AuditRetention(java.time.Duration.ofDays(30), 100L << 20));
+        assertThat(AuditRetention.parse("1GiB").maxAge()).isEqualTo(AuditRetention.DEFAULT.maxAge());
+        assertThat(AuditRetention.parse("0d,0b")).isEqualTo(new AuditRetention(java.time.Duration.ZERO, 0));
+        assertThat(AuditRetention.parse("12h").maxBytes()).isEqualTo(AuditRetention.DEFAULT.maxBytes());
+        assertThatThrownBy(() -> AuditRetention.parse("forever")).hasMessageContaining("AGE,SIZE such as 90d,256MiB");
+        assertThatThrownBy(() -> AuditRetention.parse("1d,2d")).hasMessageContaining("'1d,2d'");
+    }
 }
