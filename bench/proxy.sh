@@ -41,16 +41,16 @@ done
 
 JDK17_JAVA="${JDK17_JAVA:-$(command -v java)}"
 LOADGEN_JAVA="$JDK17_JAVA"
-IMAGE_JAVA_OPTS="$(sed -n 's/^ENV JAVA_OPTS="\(.*\)"$/\1/p' "$ROOT/Dockerfile")"
+IMAGE_JAVA_OPTS="$(sed -n 's/^ENV JAVA_OPTS="\(.*\)"$/\1/p' "$ROOT/Dockerfile" | sed 's/ *-XX:SharedArchiveFile=[^ ]*//')"
 BENCH_JAVA_OPTS="${BENCH_JAVA_OPTS:--XX:MaxRAM=192m $IMAGE_JAVA_OPTS}"
 UNITS=10000
 PORT_BASE="${BENCH_PORT_BASE:-18000}"
 UP=$((PORT_BASE + 51)); NGX=$((PORT_BASE + 52)); CF=$((PORT_BASE + 53))
 BIG_MB=100
-# With --pin, the proxies under test share CPU 0 and everything that drives or serves them runs on
-# CPU 1, so neither proxy's throughput is paid for by the load generator's and the upstream's CPU.
-PROXY_PIN=(); LOAD_PIN=()
-if [ "$PIN" = 1 ]; then PROXY_PIN=(taskset -c 0); LOAD_PIN=(taskset -c 1); fi
+# With --pin, the proxies under test share CPU 0 (lib.sh's SERVER_TASKSET) and everything that drives
+# or serves them runs on CPU 1 (LOAD_TASKSET), so neither proxy's throughput is paid for by the load
+# generator's and the upstream's CPU.
+if [ "$PIN" = 1 ]; then SERVER_TASKSET="taskset -c 0"; LOAD_TASKSET="taskset -c 1"; fi
 
 if [ "$SMOKE" = 1 ]; then
   REPS=1; WARM=1; DUR=2; LAT_WARM=1; LAT_DUR=2; CONNS_DUR=3
@@ -69,8 +69,8 @@ trap 'exit 130' INT TERM
 # 1 000 client connections through a proxy hold 2 000 sockets in it and 1 000 in the upstream
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 
-# start_nginx_with NAME PORT SERVER_BLOCK [PIN...] -> starts an nginx with one worker per core and
-# that server block, under PIN (a taskset command line) when given
+# start_nginx_with NAME PORT SERVER_BLOCK [TASKSET...] -> starts an nginx with one worker per core and
+# that server block, under TASKSET (a taskset command line) when given
 start_nginx_with() {
   local name="$1" port="$2" server="$3" root="$WORK/$1"
   shift 3
@@ -122,7 +122,7 @@ start_upstream() {
     listen 127.0.0.1:$UP reuseport;
     root $www;
     location /slow/ { alias $www/; limit_rate 25m; }
-  }" "${LOAD_PIN[@]}"
+  }" $LOAD_TASKSET
 }
 
 # nginx as the reference proxy: proxy_pass to a keep-alive upstream pool, HTTP/1.1 upstream
@@ -139,7 +139,7 @@ start_nginx_proxy() {
       proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
       proxy_set_header X-Forwarded-Proto \$scheme;
     }
-  }" "${PROXY_PIN[@]}"
+  }" $SERVER_TASKSET
 }
 
 # The sidecar in proxy mode with the image's JVM flags: three settings injected, one migration
@@ -159,7 +159,7 @@ migrations:
 YAML
   local line
   # shellcheck disable=SC2086
-  line="$(start_with_ready crossfade "http://127.0.0.1:$((CF + 2))/ready" "${PROXY_PIN[@]}" "$JDK17_JAVA" $BENCH_JAVA_OPTS \
+  line="$(start_with_ready crossfade "http://127.0.0.1:$((CF + 2))/ready" "$JDK17_JAVA" $BENCH_JAVA_OPTS \
     -jar "$SIDECAR_JAR" serve --settings "$WORK/settings" --state "$WORK/state" --listen "127.0.0.1:$((CF + 1))" \
     --ops-listen "127.0.0.1:$((CF + 2))" --instance-id bench --proxy-listen "127.0.0.1:$CF" \
     --upstream "http://127.0.0.1:$UP" --inject 'checkout.*')"
@@ -181,7 +181,7 @@ url_of() {
 # with 1 000 connections) are written there instead of failing the run.
 wrk_proxy() {
   local out
-  out="$(BENCH_UNITS="$UNITS" "${LOAD_PIN[@]}" wrk -t2 -c"$3" -d"$2s" -s "$BENCH_DIR/proxy.lua" "$1")" || die "wrk failed on $1"
+  out="$(BENCH_UNITS="$UNITS" $LOAD_TASKSET wrk -t2 -c"$3" -d"$2s" -s "$BENCH_DIR/proxy.lua" "$1")" || die "wrk failed on $1"
   local timeouts
   timeouts="$(sed -n 's/.*Socket errors:.* timeout \([0-9]*\).*/\1/p' <<<"$out")"
   if [ -n "${4:-}" ]; then
@@ -221,7 +221,7 @@ describe_machine() {
     echo "wrk: $(wrk -v 2>&1 | head -1)"
     echo "nginx: $(nginx -v 2>&1)"
     echo "load before: $(cat /proc/loadavg)"
-    echo "pinning: $([ "$PIN" = 1 ] && echo 'proxies on CPU 0; wrk, loadgen, curl, upstream on CPU 1' || echo none)"
+    echo "pinning: proxies: ${SERVER_TASKSET:-none}; wrk, loadgen, curl, upstream: ${LOAD_TASKSET:-none}"
     echo "jvm flags: $BENCH_JAVA_OPTS"
     echo "git: $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null)$(cd "$ROOT" && git diff --quiet 2>/dev/null || echo ' (uncommitted changes)')"
   } | tee "$OUT/machine.txt" >&2
@@ -267,7 +267,7 @@ section_latency() {
   declare -A p50 p99
   for rep in $(seq 1 "$REPS"); do
     for t in $(rotate "$rep" direct nginx crossfade); do
-      line="$("${LOAD_PIN[@]}" "$LOADGEN_JAVA" -jar "$LOADGEN_JAR" rate --target "$(url_of "$t")" --path-template '/small.json?u={unit}' \
+      line="$($LOAD_TASKSET "$LOADGEN_JAVA" -jar "$LOADGEN_JAR" rate --target "$(url_of "$t")" --path-template '/small.json?u={unit}' \
         --units "$UNITS" --connections 32 --rate "$rate" --warmup "$LAT_WARM" --duration "$LAT_DUR")"
       [ "$(field errors "$line")" = 0 ] || die "errors in latency run: $line"
       p50[$t]="$(field p50_us "$line")"; p99[$t]="$(field p99_us "$line")"
@@ -310,7 +310,7 @@ section_conns() {
 # download TARGET PATH RATE -> "ttfb_s total_s bytes peak_rss_mib"; RATE is curl's --limit-rate (0: none)
 download() {
   local t="$1" path="$2" limit="$3" peak=0 now curl_pid
-  "${LOAD_PIN[@]}" curl -sS -o /dev/null -w '%{time_starttransfer} %{time_total} %{size_download}\n' --limit-rate "$limit" \
+  $LOAD_TASKSET curl -sS -o /dev/null -w '%{time_starttransfer} %{time_total} %{size_download}\n' --limit-rate "$limit" \
     "$(url_of "$t")$path" > "$WORK/download.out" &
   curl_pid=$!
   while kill -0 "$curl_pid" 2>/dev/null; do
