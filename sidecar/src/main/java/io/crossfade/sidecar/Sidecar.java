@@ -15,6 +15,7 @@ import io.crossfade.sidecar.health.HealthEndpoints;
 import io.crossfade.sidecar.history.MigrationHistory;
 import io.crossfade.sidecar.http.Dispatcher;
 import io.crossfade.sidecar.http.ConnectionGuard;
+import io.crossfade.sidecar.http.DescriptorBudget;
 import io.crossfade.sidecar.http.Endpoints;
 import io.crossfade.sidecar.http.ListenerLimits;
 import io.crossfade.sidecar.http.HostCheck;
@@ -131,17 +132,22 @@ public final class Sidecar implements AutoCloseable {
         StartupGate unixRead = new StartupGate();
         try {
             ListenerLimits limits = options.resilience().listenerLimits();
+            DescriptorBudget budget = DescriptorBudget.forThisProcess();
+            if (budget.connections() < 2L * limits.maxConnections()) {
+                LOG.info("descriptor limit {}: at most {} client connections across listeners; beyond that the oldest"
+                        + " still awaiting a request head is closed", budget.descriptorLimit(), budget.connections());
+            }
             readAddress = listenTcp(options.listen(), "--listen", read,
                     Math.max(1, Runtime.getRuntime().availableProcessors()),
-                    new ConnectionGuard("read", limits, metrics.registry()));
+                    new ConnectionGuard("read", limits, budget, metrics.registry()));
             opsAddress = listenTcp(options.opsListen(), "--ops-listen", ops, 1,
-                    new ConnectionGuard("ops", limits, metrics.registry()));
+                    new ConnectionGuard("ops", limits, budget, metrics.registry()));
             String unix = "";
             if (options.listenUnix() != null) {
                 Path socket = options.listenUnix().toAbsolutePath();
                 Files.deleteIfExists(socket);
                 HttpListener listener = new HttpListener(SocketAddress.domainSocketAddress(socket.toString()),
-                        HttpListener.defaultOptions(), unixRead, new ConnectionGuard("unix", limits, metrics.registry()));
+                        HttpListener.defaultOptions(), unixRead, new ConnectionGuard("unix", limits, budget, metrics.registry()));
                 listeners.add(listener);
                 await(vertx.deployVerticle(listener), "cannot listen on " + socket + " (--listen-unix)");
                 unix = " unix=" + socket;

@@ -26,13 +26,15 @@ import java.util.concurrent.atomic.AtomicInteger;
  * </ul>
  * Connections still awaiting their first request are not charged to the cap, so a crowd of them
  * cannot lock out clients that do send requests; the header timeout bounds how long each holds a
- * descriptor. The listeners speak HTTP/1.x only ({@link HttpListener#defaultOptions}), so Vert.x hands
+ * descriptor, and the process-wide {@link DescriptorBudget} bounds how many there are: a connection
+ * accepted over it sheds the oldest one still awaiting a head, on any listener. The listeners speak HTTP/1.x only ({@link HttpListener#defaultOptions}), so Vert.x hands
  * every connection to {@link Instance#connected} as soon as it is accepted.
  *
  * <p>Thread-safe: the counts are atomic; each connection's timers and bookkeeping run on its own
  * event loop. Counted in {@code crossfade_http_connections{listener}} (open and charged to the cap),
  * {@code crossfade_http_connections_awaiting_request{listener}},
- * {@code crossfade_http_connections_refused_total{listener}} and
+ * {@code crossfade_http_connections_refused_total{listener}},
+ * {@code crossfade_http_connections_shed_total{listener}} and
  * {@code crossfade_http_timeouts_total{listener,phase="headers"|"body"}}. Idle closes are Vert.x's
  * own and are not counted.
  */
@@ -40,15 +42,21 @@ public final class ConnectionGuard {
 
     private final String listener;
     private final ListenerLimits limits;
+    private final DescriptorBudget budget;
     private final AtomicInteger open = new AtomicInteger();
     private final AtomicInteger awaiting = new AtomicInteger();
     private final Counter refused;
+    private final Counter shed;
     private final Counter headerTimeouts;
     private final Counter bodyTimeouts;
 
-    public ConnectionGuard(String listener, ListenerLimits limits, MeterRegistry registry) {
+    /**
+     * @param budget shared by every guarded listener of the process; see {@link DescriptorBudget}
+     */
+    public ConnectionGuard(String listener, ListenerLimits limits, DescriptorBudget budget, MeterRegistry registry) {
         this.listener = listener;
         this.limits = limits;
+        this.budget = budget;
         Gauge.builder("crossfade_http_connections", open, AtomicInteger::get).tag("listener", listener)
                 .description("open connections of a listener that have sent a request (charged to --max-connections)")
                 .register(registry);
@@ -58,6 +66,10 @@ public final class ConnectionGuard {
                 .register(registry);
         refused = Counter.builder("crossfade_http_connections_refused").tag("listener", listener)
                 .description("connections closed at their first request because the listener was at --max-connections")
+                .register(registry);
+        shed = Counter.builder("crossfade_http_connections_shed").tag("listener", listener)
+                .description("connections closed before their first request head because the process's descriptor"
+                        + " budget was spent (the oldest awaiting a head goes first)")
                 .register(registry);
         headerTimeouts = Counter.builder("crossfade_http_timeouts").tag("listener", listener).tag("phase", "headers")
                 .description("connections closed by --header-timeout (first request head) or requests by"
@@ -102,6 +114,13 @@ public final class ConnectionGuard {
 
         /** The server's connection handler, called when a connection is accepted: arms the header timer. */
         void connected(HttpConnection connection) {
+            if (!budget.admit(connection, shed)) {
+                // Over budget with nothing awaiting a head to shed: this one goes, the process keeps
+                // descriptors for the connections it serves.
+                connection.closeHandler(v -> budget.release(connection));
+                connection.close();
+                return;
+            }
             awaiting.incrementAndGet();
             long timer = vertx.setTimer(limits.headerTimeout().toMillis(), id -> {
                 if (awaitingFirstRequest.remove(connection) != null) {
@@ -112,6 +131,7 @@ public final class ConnectionGuard {
             });
             awaitingFirstRequest.put(connection, timer);
             connection.closeHandler(v -> {
+                budget.release(connection);
                 Long pending = awaitingFirstRequest.remove(connection);
                 if (pending != null) {
                     vertx.cancelTimer(pending);
@@ -156,6 +176,7 @@ public final class ConnectionGuard {
             }
             vertx.cancelTimer(timer);
             awaiting.decrementAndGet();
+            budget.headArrived(connection);
             if (open.incrementAndGet() > limits.maxConnections()) {
                 open.decrementAndGet();
                 refused.increment();

@@ -1,0 +1,105 @@
+package io.crossfade.sidecar.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.crossfade.sidecar.testing.MetricsScrape;
+import io.crossfade.sidecar.testing.SettingsFiles;
+import io.crossfade.sidecar.testing.SidecarProcess;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Issue 10 D: with the process limited to 600 descriptors ({@code prlimit --nofile=600:600}), 700
+ * half-sent request heads on the read listener must not starve reads or {@code /health}. The header
+ * timeout is set far beyond the test (10 min), so only the descriptor budget can make room: without
+ * it the sidecar runs out of descriptors, the kernel queues new connections it can no longer accept,
+ * and both reads below time out. No speed is asserted, only that they are answered while the 700
+ * are still being sent.
+ */
+class DescriptorLimitIT {
+
+    private static final int HOSTILE = 700;
+
+    @TempDir
+    static Path settings;
+    @TempDir
+    static Path state;
+    static SidecarProcess sidecar;
+
+    @BeforeAll
+    static void start() {
+        SettingsFiles.write(settings, "a.yaml", "settings:\n  a.b:\n    value: 1\n");
+        List<String> command = new ArrayList<>(List.of("prlimit", "--nofile=600:600", "--",
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m",
+                "-jar", SidecarProcess.jar().toString(), "serve", "--settings", settings.toString(), "--state",
+                state.toString(), "--listen", "127.0.0.1:0", "--ops-listen", "127.0.0.1:0",
+                "--header-timeout", "10m", "--idle-timeout", "10m"));
+        sidecar = SidecarProcess.startCommand(command, Map.of(), settings, state);
+    }
+
+    @AfterAll
+    static void stop() {
+        if (sidecar != null) {
+            sidecar.close();
+        }
+    }
+
+    @Test
+    void readsAndHealthAreAnsweredWhileSevenHundredHalfSentHeadsAreHeld() throws Exception {
+        assertThat(sidecar.output()).anySatisfy(line -> assertThat(line).contains("descriptor limit 600"));
+        URI read = sidecar.readUri();
+        List<Socket> hostile = new ArrayList<>();
+        try {
+            for (int i = 0; i < HOSTILE; i++) {
+                Socket s = new Socket();
+                // the kernel completes the handshake even when the process cannot accept; a shed
+                // connection is reset later, which the write below may or may not notice
+                s.connect(new InetSocketAddress(read.getHost(), read.getPort()), 30_000);
+                try {
+                    s.getOutputStream().write("GET /v1/settings/a.b HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: "
+                            .getBytes(StandardCharsets.US_ASCII));
+                } catch (IOException shed) {
+                    // already closed by the sidecar: that is the point
+                }
+                hostile.add(s);
+            }
+            HttpRequest value = HttpRequest.newBuilder(read.resolve("/v1/settings/a.b/value"))
+                    .timeout(Duration.ofSeconds(20)).build();
+            // a fresh client (new connection each time) gets its read ...
+            await("a fresh client's read").atMost(Duration.ofSeconds(120)).ignoreExceptions()
+                    .until(() -> HttpClient.newHttpClient().send(value, HttpResponse.BodyHandlers.ofString()).body()
+                            .equals("1"));
+            // ... and the ops listener, which the crowd never touched, still answers /health
+            HttpRequest health = HttpRequest.newBuilder(sidecar.opsUri().resolve("/health"))
+                    .timeout(Duration.ofSeconds(20)).build();
+            await("/health").atMost(Duration.ofSeconds(120)).ignoreExceptions()
+                    .until(() -> HttpClient.newHttpClient().send(health, HttpResponse.BodyHandlers.ofString())
+                            .statusCode() == 200);
+            MetricsScrape metrics = MetricsScrape.parse(sidecar.getOps("/metrics").body());
+            assertThat(metrics.valueOrZero("crossfade_http_connections_shed_total", "listener", "read"))
+                    .as("half-sent heads shed to make room").isGreaterThan(0);
+            assertThat(metrics.valueOrZero("crossfade_http_connections_awaiting_request", "listener", "read"))
+                    .as("half-sent heads held at once, under the 600 descriptors").isLessThan(600);
+        } finally {
+            for (Socket s : hostile) {
+                s.close();
+            }
+        }
+    }
+}
