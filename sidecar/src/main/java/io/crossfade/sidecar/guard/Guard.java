@@ -55,7 +55,7 @@ import org.slf4j.LoggerFactory;
 public final class Guard implements MigrationHealth, AutoCloseable {
 
     /** The audit actor of the guard's decisions. */
-    public static final String ACTOR = "guard";
+    public static final String ACTOR = RolloutController.GUARD_ACTOR;
 
     /** How often the guard re-evaluates every window and the ramps advance. */
     public static final Duration TICK = Duration.ofMillis(200);

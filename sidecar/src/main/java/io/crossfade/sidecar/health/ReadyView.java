@@ -40,13 +40,15 @@ public record ReadyView(String status, Long version, Source source, Integer sett
 
     /**
      * The state directory: while it refuses writes, settings are still served, operator changes are
-     * answered 503 with {@code problem}, and the sidecar tries again by itself.
+     * answered 503 with {@code problem}, and the sidecar tries again by itself. {@code pendingWrite}
+     * lists the keys whose guard halt or rollback is served but not saved yet.
      */
     @JsonInclude(JsonInclude.Include.ALWAYS)
-    public record StateDirectory(boolean writable, String problem, String since) {
+    public record StateDirectory(boolean writable, String problem, String since, List<String> pendingWrite) {
 
         static StateDirectory of(StateDirectoryStatus s) {
-            return s == null ? null : new StateDirectory(s.writable(), s.problem(), s.since().toString());
+            return s == null ? null : new StateDirectory(s.writable(), s.problem(), s.since().toString(),
+                    s.pendingWrite());
         }
     }
 

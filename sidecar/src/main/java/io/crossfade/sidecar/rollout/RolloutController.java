@@ -48,6 +48,12 @@ public final class RolloutController implements Published, AutoCloseable {
     /** Actor name of changes made by a settings reload. */
     public static final String RELOAD = "reload";
 
+    /**
+     * Actor name of the guard's decisions: its halts and rollbacks take effect here even when the
+     * store cannot take them yet (see {@code pending}).
+     */
+    public static final String GUARD_ACTOR = "guard";
+
     /** How often a change is decided again after losing a compare-and-swap to another sidecar. */
     private static final int MAX_ATTEMPTS = 8;
 
@@ -82,8 +88,11 @@ public final class RolloutController implements Published, AutoCloseable {
     private volatile java.util.concurrent.ScheduledFuture<?> nextWriteRetry;
 
     /**
-     * Guard decisions in effect here but not yet in a shared store that could not be reached (safety
-     * first: a halt or rollback is served at once), by migration id; written when the store is back.
+     * Guard decisions in effect here but not yet in the store, because a shared store could not be
+     * reached or the state directory refused the write (safety first: the guard's halt or rollback is
+     * served at once), by migration id; written when the store takes writes again. They are not
+     * durable until then: a sidecar killed meanwhile starts from the saved record, and its guard
+     * judges again.
      */
     private final Map<String, PendingWrite> pending = new TreeMap<>();
 
@@ -191,7 +200,12 @@ public final class RolloutController implements Published, AutoCloseable {
     /** Whether the state directory takes writes; empty for a shared store (its {@link #storeStatus()} says). */
     @Override
     public java.util.Optional<StateDirectoryStatus> stateDirectoryStatus() {
-        return store.shared() ? java.util.Optional.empty() : java.util.Optional.of(stateDirectory);
+        if (store.shared()) {
+            return java.util.Optional.empty();
+        }
+        StateDirectoryStatus status = stateDirectory;
+        return java.util.Optional.of(new StateDirectoryStatus(status.writable(), status.problem(), status.since(),
+                pendingKeys));
     }
 
     /** The audit trail, for reading. */
@@ -286,7 +300,22 @@ public final class RolloutController implements Published, AutoCloseable {
         return submit(() -> {
             for (int attempt = 1; ; attempt++) {
                 MigrationSpec migration = spec.migrations().get(key);
+                if (migration != null && pending.containsKey(migration.id())) {
+                    // A guard stop waits to be saved: it goes first, so this change applies to it.
+                    writePending();
+                }
                 MigrationRecord before = migration == null ? null : stored.get(migration.id());
+                if (before == null && migration != null && unsaved.containsKey(migration.id())) {
+                    // Served since a start on a state directory that refused writes, never saved.
+                    before = unsaved.get(migration.id());
+                    if (!guardStop(change, actor)) {
+                        throw new ChangeRefusedException(Reason.UNAVAILABLE, "migration " + key + " is not saved"
+                                + " yet: " + stateDirectory.problem() + "; it is saved, and takes changes, once the"
+                                + " state directory takes writes again");
+                    }
+                    return stopBeforeTheStore(migration, before, change, actor, reason,
+                            new IOException(stateDirectory.problem()));
+                }
                 if (migration == null || before == null) {
                     throw new ChangeRefusedException(Reason.NOT_FOUND,
                             spec.settings().containsKey(key) ? "setting " + key + " has no migration"
@@ -311,17 +340,11 @@ public final class RolloutController implements Published, AutoCloseable {
                 } catch (IOException unreachable) {
                     if (!store.shared()) {
                         cannotWrite(unreachable);
+                    }
+                    if (!guardStop(change, actor)) {
                         throw unreachable;
                     }
-                    if (!isSafetyStop(change)) {
-                        throw unreachable;
-                    }
-                    LOG.warn("{} {} takes effect here now and is written to the fleet store when it is back ({})",
-                            change.action(), key, unreachable.getMessage());
-                    pending.put(migration.id(), new PendingWrite(key, change, actor, reason, after));
-                    schedulePendingWrites();
-                    publish(spec, current.source());
-                    return after;
+                    return stopBeforeTheStore(migration, before, change, actor, reason, unreachable);
                 } catch (StaleStateException stale) {
                     if (attempt >= MAX_ATTEMPTS) {
                         throw new ChangeRefusedException(Reason.UNAVAILABLE, "migration " + key
@@ -537,8 +560,24 @@ public final class RolloutController implements Published, AutoCloseable {
         }
     }
 
-    private static boolean isSafetyStop(Change change) {
-        return change instanceof Change.Halt || change instanceof Change.Rollback;
+    /**
+     * A halt or rollback by the guard: the one change that takes effect before the store has it. An
+     * operator's change is refused instead, so an operator is never told "done" for what is not saved.
+     */
+    private static boolean guardStop(Change change, String actor) {
+        return GUARD_ACTOR.equals(actor) && (change instanceof Change.Halt || change instanceof Change.Rollback);
+    }
+
+    /** Serves the guard's stop now and keeps it pending until the store takes it. */
+    private MigrationRecord stopBeforeTheStore(MigrationSpec migration, MigrationRecord before, Change change,
+            String actor, String reason, IOException why) {
+        MigrationRecord after = Transitions.apply(before, migration, change, clock.instant()).haltedAfter(before, actor);
+        LOG.warn("{} {} takes effect here now and is written to the {} when it takes writes again ({})",
+                change.action(), migration.key(), store.shared() ? "store" : "state directory", why.getMessage());
+        pending.put(migration.id(), new PendingWrite(migration.key(), change, actor, reason, after));
+        schedulePendingWrites();
+        publish(spec, current.source());
+        return after;
     }
 
     private void schedulePendingWrites() {
@@ -562,6 +601,9 @@ public final class RolloutController implements Published, AutoCloseable {
             PendingWrite p = pending.get(id);
             MigrationSpec migration = spec.migrations().get(p.key());
             MigrationRecord before = stored.get(id);
+            if (before == null && unsaved.containsKey(id)) {
+                continue; // its creation is saved first, by the state directory's own retry
+            }
             if (migration == null || !migration.id().equals(id) || before == null) {
                 pending.remove(id);
                 continue;
@@ -570,7 +612,7 @@ public final class RolloutController implements Published, AutoCloseable {
             try {
                 after = Transitions.apply(before, migration, p.change(), clock.instant());
             } catch (ChangeRefusedException alreadyStopped) {
-                LOG.info("{} {}: the fleet store already has it {} ({})", p.change().action(), p.key(),
+                LOG.info("{} {}: the store already has it {} ({})", p.change().action(), p.key(),
                         before.state().wireName(), alreadyStopped.getMessage());
                 pending.remove(id);
                 publish(spec, current.source());
@@ -581,7 +623,7 @@ public final class RolloutController implements Published, AutoCloseable {
             try {
                 commit(List.of(event));
                 pending.remove(id);
-                LOG.info("{} {} written to the fleet store now that it is back", p.change().action(), p.key());
+                LOG.info("{} {} written to the store now that it takes writes", p.change().action(), p.key());
                 publish(spec, current.source());
             } catch (StaleStateException stale) {
                 try {
@@ -590,6 +632,9 @@ public final class RolloutController implements Published, AutoCloseable {
                     return;
                 }
             } catch (IOException stillAway) {
+                if (!store.shared()) {
+                    cannotWrite(stillAway);
+                }
                 return;
             }
         }

@@ -240,4 +240,43 @@ class RolloutControllerTest {
                     .isEqualTo(60_000);
         }
     }
+
+    @Test
+    void theGuardsHaltTakesEffectOnARefusingStateDirectoryAndIsSavedWhenItTakesWritesAgain() throws Exception {
+        try (RolloutController c = started()) {
+            c.change("db.pool.size", new Change.SetPercent(50_000), "alice", "half", null).join();
+        }
+        Path blocker = stateDir.resolve(".state.json.tmp");
+        Files.createDirectories(blocker.resolve("x"));
+        try (RolloutController c = started()) {
+            // an operator's halt is refused: an operator is never told "done" for what is not saved
+            assertThatThrownBy(() -> c.change("db.pool.size", new Change.Halt(), "alice", "stop", null).join())
+                    .cause().isInstanceOfSatisfying(ChangeRefusedException.class,
+                            e -> assertThat(e.reason()).isEqualTo(Reason.UNAVAILABLE));
+            assertThat(c.current().records().get("db.pool.size").state()).isEqualTo(MigrationState.RUNNING);
+
+            // the guard's is served at once, and listed as not saved yet
+            MigrationRecord halted = c.change("db.pool.size", new Change.Halt(), RolloutController.GUARD_ACTOR,
+                    "errors spiked", null).join();
+            assertThat(halted.state()).isEqualTo(MigrationState.HALTED);
+            assertThat(c.current().records().get("db.pool.size").state()).isEqualTo(MigrationState.HALTED);
+            assertThat(c.stateDirectoryStatus().orElseThrow().pendingWrite()).containsExactly("db.pool.size");
+            assertThat(new StateStore(stateDir).load().migrations().get("db.pool.size").state())
+                    .as("not saved yet").isEqualTo(MigrationState.RUNNING);
+
+            Files.delete(blocker.resolve("x"));
+            Files.delete(blocker);
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30))
+                    .until(() -> c.stateDirectoryStatus().orElseThrow().pendingWrite().isEmpty());
+            assertThat(c.stateDirectoryStatus().orElseThrow().writable()).isTrue();
+            assertThat(c.audit().page(0, "db.pool.size", 100)).last().satisfies(e -> {
+                assertThat(e.action()).isEqualTo("halt");
+                assertThat(e.actor()).isEqualTo("guard");
+                assertThat(e.reason()).isEqualTo("errors spiked");
+            });
+        }
+        try (RolloutController c = started()) {
+            assertThat(c.current().records().get("db.pool.size").state()).as("saved").isEqualTo(MigrationState.HALTED);
+        }
+    }
 }
