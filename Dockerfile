@@ -30,7 +30,8 @@ COPY examples/settings/ /etc/crossfade/settings/
 ENV CROSSFADE_SETTINGS=/etc/crossfade/settings \
     CROSSFADE_STATE=/var/lib/crossfade \
     CROSSFADE_LISTEN=127.0.0.1:7070 \
-    CROSSFADE_OPS_LISTEN=0.0.0.0:7071
+    CROSSFADE_OPS_LISTEN=0.0.0.0:7071 \
+    CROSSFADE_LOG_FORMAT=json
 # JVM flags for a sidecar, chosen by measurement (BENCHMARKS.md, "JVM flags for the image"); bin/crossfade
 # runs the sidecar with the same line, and both append CROSSFADE_JAVA_OPTS, whose flags win:
 # - SerialGC: the smallest RSS at the highest read throughput of Serial, Parallel and G1 on 1-2 CPUs;
@@ -42,7 +43,7 @@ ENV CROSSFADE_SETTINGS=/etc/crossfade/settings \
 # - C2 kept (C1 only, -XX:TieredStopAtLevel=1, saves about a quarter of the RSS but halves throughput);
 # - the AppCDS archive recorded below: classes are mapped from it instead of loaded and verified;
 # - exit (and be restarted) rather than limp on after an OutOfMemoryError.
-ENV JAVA_OPTS="-XX:+UseSerialGC -Xms16m -Xmx64m -XX:+ExitOnOutOfMemoryError -XX:SharedArchiveFile=/opt/crossfade/crossfade.jsa -Dlogback.configurationFile=logback-json.xml"
+ENV JAVA_OPTS="-XX:+UseSerialGC -Xms16m -Xmx64m -XX:+ExitOnOutOfMemoryError -XX:SharedArchiveFile=/opt/crossfade/crossfade.jsa"
 # The AppCDS archive, recorded by this image's JVM with the JAVA_OPTS above (an archive only serves
 # the JVM build and flags it was recorded with): the sidecar serves the bundled examples for a few
 # requests and stops. The JRE's base archive is created first if the image lacks one.

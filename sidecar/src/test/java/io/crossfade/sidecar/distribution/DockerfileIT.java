@@ -92,7 +92,8 @@ class DockerfileIT {
         assertThat(Files.isSameFile(built, SidecarProcess.jar())).as("the jar the integration tests run").isTrue();
         try (JarFile jar = new JarFile(built.toFile())) {
             assertThat(jar.getManifest().getMainAttributes().getValue("Main-Class")).isEqualTo("io.crossfade.sidecar.Main");
-            assertThat(jar.getEntry("logback-json.xml")).as("the log configuration JAVA_OPTS names").isNotNull();
+            assertThat(jar.getEntry("META-INF/services/ch.qos.logback.classic.spi.Configurator"))
+                    .as("the log configuration in code, which reads CROSSFADE_LOG_FORMAT").isNotNull();
         }
     }
 
@@ -175,7 +176,7 @@ class DockerfileIT {
             command.add(part.asText());
         }
         Map<String, String> env = new HashMap<>(env(image));
-        assertThat(env.get("JAVA_OPTS")).contains("-Dlogback.configurationFile=logback-json.xml");
+        assertThat(env.get("CROSSFADE_LOG_FORMAT")).isEqualTo("json");
         // The image's AppCDS archive, recorded here as its RUN records it; -Xshare:on (through
         // CROSSFADE_JAVA_OPTS, which the entrypoint appends) makes the JVM refuse to start without it.
         Path archive = archiveDir.resolve("crossfade.jsa");
