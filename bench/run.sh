@@ -60,7 +60,8 @@ else
   JMH_ARGS=(-f 1 -wi 3 -i 5 -w 1s -r 1s)
 fi
 
-OUT="${OUT:-$BENCH_DIR/results/$(date +%Y%m%d-%H%M%S)$([ "$SMOKE" = 1 ] && echo -smoke)}"
+# (|| true: under set -e a false test in the substitution would end the script silently)
+OUT="${OUT:-$BENCH_DIR/results/$(date +%Y%m%d-%H%M%S)$([ "$SMOKE" = 1 ] && echo -smoke || true)}"
 mkdir -p "$OUT"
 OUT="$(cd "$OUT" && pwd)"
 WORK="$(mktemp -d /tmp/crossfade-bench.XXXXXX)"
