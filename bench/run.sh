@@ -7,6 +7,9 @@
 #   bench/run.sh --wait-quiet            # the real run (about 25 minutes), once the machine is idle
 #   bench/run.sh --only "throughput latency" --reps 3
 #   bench/run.sh --pin ...               # servers on CPU 0, wrk and the load generator on CPU 1
+#   bench/run.sh --latency-rate 10000 ...  # the latency section's open-loop rate (default: half of
+#                                        # the bare server's saturation; pinned on 2 cores, more
+#                                        # than one load-generator core can send without queueing)
 #
 # Sections: throughput latency footprint flags jmh ofrep (default: all). Results: one line per measurement
 # in OUT/results.tsv (section, metric, target, repetition, value) and the medians and ratios in
@@ -20,6 +23,7 @@ SECTIONS="throughput latency footprint flags jmh ofrep"
 OUT=""
 BUILD=1
 WAIT_QUIET=0
+LATENCY_RATE=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --smoke) SMOKE=1 ;;
@@ -28,8 +32,9 @@ while [ $# -gt 0 ]; do
     --out) OUT="$2"; shift ;;
     --no-build) BUILD=0 ;;
     --wait-quiet) WAIT_QUIET=1 ;;
+    --latency-rate) LATENCY_RATE="$2"; shift ;;
     --pin) SERVER_TASKSET="taskset -c 0"; LOAD_TASKSET="taskset -c 1" ;;
-    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
     *) die "unknown argument $1 (see --help)" ;;
   esac
   shift
@@ -194,9 +199,14 @@ section_latency() {
     sat="$(wrk_rps "$(url_of bare17)" "$DUR")"
     record throughput rps bare17 0 "$sat"
   fi
-  rate="$(awk -v s="$sat" 'BEGIN { printf "%d", s / 2 }')"
+  if [ -n "$LATENCY_RATE" ]; then
+    rate="$LATENCY_RATE"
+    log "latency at $rate requests/s (--latency-rate; the bare server's saturation: $sat)"
+  else
+    rate="$(awk -v s="$sat" 'BEGIN { printf "%d", s / 2 }')"
+    log "latency at $rate requests/s (50 % of the bare server's $sat)"
+  fi
   record latency rate all 0 "$rate"
-  log "latency at $rate requests/s (50 % of the bare server's $sat)"
   local targets=(sidecar17 bare17 sidecar17-uds)
   [ "$HAVE_JDK25" = 1 ] && targets+=(sidecar25 bare25)
   for rep in $(seq 1 "$REPS"); do
