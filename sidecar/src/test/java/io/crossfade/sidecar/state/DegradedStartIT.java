@@ -13,7 +13,11 @@ import java.io.OutputStream;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -23,8 +27,9 @@ import org.junit.jupiter.api.io.TempDir;
  * Reads are sacred, even when the state directory is not (issue E): a sidecar restarted on a
  * read-only or full state directory, with unchanged settings, starts and serves the state it saved;
  * {@code /ready} names the problem; operator changes are answered 503 with the cause in words; and
- * it takes writes again by itself once the directory does. On a real tmpfs (remounted read-only, or
- * filled), so it needs permission to mount one (root in CI); skipped otherwise.
+ * it takes writes again by itself once the directory does. On a real tmpfs (remounted read-only,
+ * filled, or a directory its sidecar may not write), so it needs permission to mount one (root in
+ * CI); skipped otherwise.
  */
 class DegradedStartIT {
 
@@ -35,6 +40,8 @@ class DegradedStartIT {
     Path settings;
     @TempDir
     Path mountPoint;
+    @TempDir
+    Path jarDir;
     Path state;
     SidecarProcess sidecar;
     boolean mounted;
@@ -89,6 +96,38 @@ class DegradedStartIT {
 
         Files.delete(filler);
         awaitWritableAndAChangeAccepted();
+    }
+
+    @Test
+    void aStateDirectoryWithoutWritePermissionStillStartsServesAndRecoversWhenPermitted() throws Exception {
+        String user42 = variantOf("user-42");
+        sidecar.close();
+        // Root ignores permissions, so this sidecar runs as nobody: the directory and its files are
+        // nobody's, but the directory itself takes no new files (mode 0555), as after a wrong
+        // securityContext or a volume mounted with another owner.
+        assertThat(run("chown", "-R", "65534:65534", state.toString())).isTrue();
+        assertThat(run("chmod", "0555", state.toString())).isTrue();
+        assertThat(run("chmod", "0755", settings.toString())).isTrue();
+        Path jar = jarNobodyCanRead();
+        sidecar = SidecarProcess.startCommand(List.of("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                "--", Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m", "-jar",
+                jar.toString(), "serve", "--settings", settings.toString(), "--state", state.toString(), "--listen",
+                "127.0.0.1:0", "--ops-listen", "127.0.0.1:0"), Map.of("HOME", "/tmp"), settings, state);
+
+        assertServingAt50(user42);
+        assertDegraded("the state directory is not writable (EACCES)");
+
+        assertThat(run("chmod", "0755", state.toString())).isTrue();
+        awaitWritableAndAChangeAccepted();
+    }
+
+    /** A copy of the jar in a directory anyone may enter: the checkout's may not be. */
+    private Path jarNobodyCanRead() throws IOException {
+        Files.setPosixFilePermissions(jarDir, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Path jar = jarDir.resolve("crossfade-sidecar.jar");
+        Files.copy(SidecarProcess.jar(), jar, StandardCopyOption.REPLACE_EXISTING);
+        Files.setPosixFilePermissions(jar, PosixFilePermissions.fromString("rw-r--r--"));
+        return jar;
     }
 
     private void assertServingAt50(String user42) {
