@@ -17,6 +17,7 @@ import io.crossfade.sidecar.http.Dispatcher;
 import io.crossfade.sidecar.http.ConnectionGuard;
 import io.crossfade.sidecar.http.DescriptorBudget;
 import io.crossfade.sidecar.http.Endpoints;
+import io.crossfade.sidecar.http.ListenerConnections;
 import io.crossfade.sidecar.http.ListenerLimits;
 import io.crossfade.sidecar.http.HostCheck;
 import io.crossfade.sidecar.http.HttpListener;
@@ -162,7 +163,8 @@ public final class Sidecar implements AutoCloseable {
             wire(stateDir);
             if (options.proxy() != null) {
                 proxyAddress = await(new ProxyServer(vertx, options.proxy(), controller, guard, metrics.registry(),
-                        instanceId).start(Math.max(1, Runtime.getRuntime().availableProcessors())),
+                        instanceId, new ListenerConnections("proxy", limits.maxConnections(), budget, metrics.registry()))
+                        .start(Math.max(1, Runtime.getRuntime().availableProcessors())),
                         "cannot listen on " + options.proxy().listen() + " (--proxy-listen)");
                 LOG.info("listening proxy={} forwarding to {} (unit from header {}{}; injecting {}; errors: {},"
                         + " upstream timeout {})", proxyAddress, options.proxy().upstream(), options.proxy().unitHeader(),

@@ -111,7 +111,8 @@ public final class ServeCommand implements Callable<Integer> {
     List<String> allowedHosts;
 
     @Option(names = "--idle-timeout", paramLabel = "DURATION", defaultValue = "${env:CROSSFADE_IDLE_TIMEOUT:-120s}",
-            description = "Close a connection idle this long, on every listener (default: ${DEFAULT-VALUE}).")
+            description = "Close a connection idle this long, on the read and ops listeners and the Unix socket; the"
+                    + " proxy listener has deadlines of its own (default: ${DEFAULT-VALUE}).")
     String idleTimeout;
 
     @Option(names = "--request-timeout", paramLabel = "DURATION",
@@ -127,8 +128,8 @@ public final class ServeCommand implements Callable<Integer> {
     String headerTimeout;
 
     @Option(names = "--max-connections", paramLabel = "N", defaultValue = "${env:CROSSFADE_MAX_CONNECTIONS:-1000}",
-            description = "Open connections per listener that have sent a request; the first request of one more"
-                    + " is answered 503 and its connection closed (default: ${DEFAULT-VALUE}).")
+            description = "Open connections per listener, the proxy's included, that have sent a request; the first"
+                    + " request of one more is answered 503 and its connection closed (default: ${DEFAULT-VALUE}).")
     int maxConnections;
 
     @Option(names = "--store", paramLabel = "file|etcd", defaultValue = "${env:CROSSFADE_STORE:-file}",

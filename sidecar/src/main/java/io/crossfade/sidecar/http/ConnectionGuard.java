@@ -1,7 +1,6 @@
 package io.crossfade.sidecar.http;
 
 import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
@@ -9,10 +8,7 @@ import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.Map;
-import java.util.Set;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Enforces one listener's {@link ListenerLimits} on every server instance bound to it:
@@ -27,14 +23,13 @@ import java.util.concurrent.atomic.AtomicInteger;
  * Connections still awaiting their first request are not charged to the cap, so a crowd of them
  * cannot lock out clients that do send requests; the header timeout bounds how long each holds a
  * descriptor, and the process-wide {@link DescriptorBudget} bounds how many there are: a connection
- * accepted over it sheds the oldest one still awaiting a head, on any listener. The listeners speak HTTP/1.x only ({@link HttpListener#defaultOptions}), so Vert.x hands
- * every connection to {@link Instance#connected} as soon as it is accepted.
+ * accepted over it sheds the oldest one still awaiting a head, on any listener. The cap and the
+ * budget are {@link ListenerConnections}'s, which the proxy listener shares without these timeouts.
+ * The listeners speak HTTP/1.x only ({@link HttpListener#defaultOptions}), so Vert.x hands every
+ * connection to {@link Instance#connected} as soon as it is accepted.
  *
- * <p>Thread-safe: the counts are atomic; each connection's timers and bookkeeping run on its own
- * event loop. Counted in {@code crossfade_http_connections{listener}} (open and charged to the cap),
- * {@code crossfade_http_connections_awaiting_request{listener}},
- * {@code crossfade_http_connections_refused_total{listener}},
- * {@code crossfade_http_connections_shed_total{listener}} and
+ * <p>Thread-safe: each connection's timers and bookkeeping run on its own event loop. Counted in
+ * {@link ListenerConnections}'s metrics and
  * {@code crossfade_http_timeouts_total{listener,phase="headers"|"body"}}. Idle closes are Vert.x's
  * own and are not counted.
  */
@@ -42,35 +37,17 @@ public final class ConnectionGuard {
 
     private final String listener;
     private final ListenerLimits limits;
-    private final DescriptorBudget budget;
-    private final AtomicInteger open = new AtomicInteger();
-    private final AtomicInteger awaiting = new AtomicInteger();
-    private final Counter refused;
-    private final Counter shed;
+    private final ListenerConnections connections;
     private final Counter headerTimeouts;
     private final Counter bodyTimeouts;
 
     /**
-     * @param budget shared by every guarded listener of the process; see {@link DescriptorBudget}
+     * @param budget shared by every listener of the process; see {@link DescriptorBudget}
      */
     public ConnectionGuard(String listener, ListenerLimits limits, DescriptorBudget budget, MeterRegistry registry) {
         this.listener = listener;
         this.limits = limits;
-        this.budget = budget;
-        Gauge.builder("crossfade_http_connections", open, AtomicInteger::get).tag("listener", listener)
-                .description("open connections of a listener that have sent a request (charged to --max-connections)")
-                .register(registry);
-        Gauge.builder("crossfade_http_connections_awaiting_request", awaiting, AtomicInteger::get)
-                .tag("listener", listener)
-                .description("connections of a listener that have not completed a first request head yet")
-                .register(registry);
-        refused = Counter.builder("crossfade_http_connections_refused").tag("listener", listener)
-                .description("connections closed at their first request because the listener was at --max-connections")
-                .register(registry);
-        shed = Counter.builder("crossfade_http_connections_shed").tag("listener", listener)
-                .description("connections closed before their first request head because the process's descriptor"
-                        + " budget was spent (the oldest awaiting a head goes first)")
-                .register(registry);
+        this.connections = new ListenerConnections(listener, limits.maxConnections(), budget, registry);
         headerTimeouts = Counter.builder("crossfade_http_timeouts").tag("listener", listener).tag("phase", "headers")
                 .description("connections closed by --header-timeout (first request head) or requests by"
                         + " --request-timeout (body)").register(registry);
@@ -86,12 +63,12 @@ public final class ConnectionGuard {
 
     /** Connections open now that have sent a request. */
     public int open() {
-        return open.get();
+        return connections.open();
     }
 
     /** Connections open now that have not completed a first request head. */
     public int awaitingRequest() {
-        return awaiting.get();
+        return connections.awaitingRequest();
     }
 
     /** The guard's state for one server instance (one event loop). */
@@ -103,10 +80,8 @@ public final class ConnectionGuard {
     final class Instance {
 
         private final Vertx vertx;
-        /** Connections without a first request, each with its header timer. */
-        private final Map<HttpConnection, Long> awaitingFirstRequest = new HashMap<>();
-        /** Connections charged to the cap. */
-        private final Set<HttpConnection> charged = new HashSet<>();
+        /** Connections without a first request, each with its place in the counts and its header timer. */
+        private final Map<HttpConnection, Awaiting> awaitingFirstRequest = new HashMap<>();
 
         private Instance(Vertx vertx) {
             this.vertx = vertx;
@@ -114,31 +89,22 @@ public final class ConnectionGuard {
 
         /** The server's connection handler, called when a connection is accepted: arms the header timer. */
         void connected(HttpConnection connection) {
-            if (!budget.admit(connection, shed)) {
-                // Over budget with nothing awaiting a head to shed: this one goes, the process keeps
-                // descriptors for the connections it serves.
-                connection.closeHandler(v -> budget.release(connection));
-                connection.close();
-                return;
+            ListenerConnections.Client client = connections.accept(connection);
+            if (client == null) {
+                return; // closed for the descriptor budget
             }
-            awaiting.incrementAndGet();
             long timer = vertx.setTimer(limits.headerTimeout().toMillis(), id -> {
                 if (awaitingFirstRequest.remove(connection) != null) {
-                    awaiting.decrementAndGet();
                     headerTimeouts.increment();
                     connection.close();
                 }
             });
-            awaitingFirstRequest.put(connection, timer);
+            awaitingFirstRequest.put(connection, new Awaiting(client, timer));
             connection.closeHandler(v -> {
-                budget.release(connection);
-                Long pending = awaitingFirstRequest.remove(connection);
+                client.closed();
+                Awaiting pending = awaitingFirstRequest.remove(connection);
                 if (pending != null) {
-                    vertx.cancelTimer(pending);
-                    awaiting.decrementAndGet();
-                }
-                if (charged.remove(connection)) {
-                    open.decrementAndGet();
+                    vertx.cancelTimer(pending.timer());
                 }
             });
         }
@@ -169,26 +135,17 @@ public final class ConnectionGuard {
 
         /** Charges the request's connection if this is its first request; false when refused (answered). */
         private boolean firstRequest(HttpServerRequest request) {
-            HttpConnection connection = request.connection();
-            Long timer = awaitingFirstRequest.remove(connection);
-            if (timer == null) {
+            Awaiting pending = awaitingFirstRequest.remove(request.connection());
+            if (pending == null) {
                 return true;
             }
-            vertx.cancelTimer(timer);
-            awaiting.decrementAndGet();
-            budget.headArrived(connection);
-            if (open.incrementAndGet() > limits.maxConnections()) {
-                open.decrementAndGet();
-                refused.increment();
-                request.response().putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE);
-                HttpResponses.error(request, ErrorCode.UNAVAILABLE, "the " + listener + " listener has "
-                        + limits.maxConnections() + " connections open (--max-connections); try again shortly");
-                connection.close();
-                return false;
-            }
-            charged.add(connection);
-            return true;
+            vertx.cancelTimer(pending.timer());
+            return pending.client().firstRequest(request);
         }
+    }
+
+    /** A connection awaiting its first request head: its place in the counts and its header timer. */
+    private record Awaiting(ListenerConnections.Client client, long timer) {
     }
 
     private static boolean hasBodyToCome(HttpServerRequest request) {

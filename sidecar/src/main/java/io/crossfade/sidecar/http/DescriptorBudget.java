@@ -11,7 +11,8 @@ import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * The process's file-descriptor budget for client connections, shared by every guarded listener.
+ * The process's file-descriptor budget for client connections, shared by every listener (read, ops,
+ * Unix socket and proxy) through its {@link ListenerConnections}.
  *
  * <p>Why: connections that never complete a request head are not charged to {@code --max-connections}
  * (so they cannot lock out clients that do send requests), and {@code --header-timeout} only closes
@@ -19,11 +20,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  * every descriptor first: the kernel then queues new connections that the process can no longer
  * accept, and reads and {@code /health} time out. So every accepted connection, on any listener,
  * takes one unit of this budget, which is the soft descriptor limit minus what the process already
- * uses at start and a reserve for files, the store and the proxy. A connection accepted over budget
- * sheds the <em>oldest</em> connection still awaiting its first request head, on whichever listener it
- * is: a well-behaved client sends its head within milliseconds of connecting, so the oldest silent
- * one is the likeliest hostile. When nothing awaits a head (every connection is charged and busy),
- * the new connection itself is closed.
+ * uses at start and a reserve for files, the store and the proxy's upstream connections. A connection
+ * accepted over budget sheds the <em>oldest</em> connection still awaiting its first request head, on
+ * whichever listener it is: a well-behaved client sends its head within milliseconds of connecting,
+ * so the oldest silent one is the likeliest hostile. When nothing awaits a head (every connection is
+ * charged and busy), the new connection itself is closed.
  *
  * <p>Thread-safe: admissions come from every listener's event loops, so the book of connections
  * awaiting a head is guarded by this object's monitor; a shed connection is closed outside it (Netty

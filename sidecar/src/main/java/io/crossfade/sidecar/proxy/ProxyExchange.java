@@ -69,7 +69,9 @@ final class ProxyExchange {
     void begin() {
         request.pause();
         if (deadlines != null) {
-            deadlines.requestStarted();
+            if (!deadlines.requestStarted(request)) {
+                return; // the connection's first request, over --max-connections: answered 503
+            }
             response.endHandler(v -> deadlines.requestEnded());
         }
         String unit = unit();

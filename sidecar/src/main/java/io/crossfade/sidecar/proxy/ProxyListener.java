@@ -63,7 +63,7 @@ final class ProxyListener extends VerticleBase {
                 .with(new PoolOptions().setHttp1MaxSize(MAX_UPSTREAM_CONNECTIONS_PER_LOOP).setMaxWaitQueueSize(-1))
                 .build();
         return vertx.createHttpServer(serverOptions)
-                .connectionHandler(RequestDeadlines::install)
+                .connectionHandler(connection -> RequestDeadlines.install(connection, shared.connections()))
                 .requestHandler(this::handle)
                 .invalidRequestHandler(HttpListener::invalidRequest)
                 .listen(address)

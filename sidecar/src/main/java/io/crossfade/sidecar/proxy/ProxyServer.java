@@ -6,6 +6,7 @@ import io.crossfade.config.SettingsSpec;
 import io.crossfade.sidecar.HostPort;
 import io.crossfade.sidecar.guard.Guard;
 import io.crossfade.sidecar.http.HttpListener;
+import io.crossfade.sidecar.http.ListenerConnections;
 import io.crossfade.sidecar.rollout.Published;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.DeploymentOptions;
@@ -21,7 +22,10 @@ import java.util.Objects;
  * to, forwards every request to it and streams the answer back, adding the request's settings and
  * variants as headers, and turns each response into outcomes for the guard. Built on Vert.x core's
  * HTTP server and client directly (see {@link ProxyExchange}); the read and ops listeners' checks do
- * not apply here, since the proxy's {@code Host} is the service's own public name.
+ * not apply here, since the proxy's {@code Host} is the service's own public name. Its client
+ * connections count like every listener's ({@link ListenerConnections}: the process's descriptor
+ * budget and {@code --max-connections}, across the per-core instances); its timeouts are its own
+ * ({@link RequestDeadlines}, and {@code --upstream-timeout} for the exchange).
  */
 public final class ProxyServer {
 
@@ -32,10 +36,12 @@ public final class ProxyServer {
     private final ProxyMetrics metrics;
     private final String instanceId;
     private final String pathPrefix;
+    private final ListenerConnections connections;
     private volatile SettingsInjection injection;
 
+    /** @param connections the proxy listener's count of client connections, shared by its instances */
     public ProxyServer(Vertx vertx, ProxyOptions options, Published controller, Guard guard,
-            MeterRegistry registry, String instanceId) {
+            MeterRegistry registry, String instanceId, ListenerConnections connections) {
         this.vertx = Objects.requireNonNull(vertx, "vertx");
         this.options = Objects.requireNonNull(options, "options");
         this.controller = Objects.requireNonNull(controller, "controller");
@@ -43,6 +49,7 @@ public final class ProxyServer {
         this.metrics = new ProxyMetrics(registry);
         this.instanceId = Objects.requireNonNull(instanceId, "instanceId");
         this.pathPrefix = options.upstreamPathPrefix();
+        this.connections = Objects.requireNonNull(connections, "connections");
     }
 
     /** The check a settings load must pass while the proxy runs: {@code X-Crossfade-Settings} fits in 8 KiB. */
@@ -96,6 +103,10 @@ public final class ProxyServer {
 
     ProxyMetrics metrics() {
         return metrics;
+    }
+
+    ListenerConnections connections() {
+        return connections;
     }
 
     Guard guard() {

@@ -1,22 +1,28 @@
 package io.crossfade.sidecar.proxy;
 
+import io.crossfade.sidecar.http.ListenerConnections;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.vertx.core.http.HttpConnection;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.net.impl.ConnectionBase;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Closes the proxy's client connections that hold a place without using it: a request whose headers
- * do not complete within {@link #HEADERS} of their first byte (a slowloris client trickling them) is
- * answered 408 and the connection closed, and a keep-alive connection idle for {@link #IDLE} between
- * requests is closed. Vert.x's own idle timeout cannot tell the two apart (any byte resets it) and
- * would also cut a request waiting on a slow upstream, which {@code --upstream-timeout} bounds.
+ * The proxy's watch over each client connection. It closes connections that hold a place without
+ * using it: a request whose headers do not complete within {@link #HEADERS} of their first byte (a
+ * slowloris client trickling them) is answered 408 and the connection closed, and a keep-alive
+ * connection idle for {@link #IDLE} between requests is closed. Vert.x's own idle timeout cannot tell
+ * the two apart (any byte resets it) and would also cut a request waiting on a slow upstream, which
+ * {@code --upstream-timeout} bounds. And it reports the connection to the proxy listener's
+ * {@link ListenerConnections}: admitted into the process's descriptor budget when accepted, charged
+ * to {@code --max-connections} at its first request (a field check per request, no more), let go
+ * when it closes.
  *
  * <p>A Netty handler at the head of the connection's pipeline: it sees bytes arrive before the HTTP
  * decoder does. Everything runs on the connection's event loop, which is also the thread of the
@@ -36,6 +42,8 @@ final class RequestDeadlines extends ChannelInboundHandlerAdapter {
             .getBytes(StandardCharsets.US_ASCII);
 
     private ChannelHandlerContext context;
+    /** The connection's place in the listener's counts until its first request head; then null. */
+    private ListenerConnections.Client awaitingFirstHead;
     private boolean inRequest;
     /** A request's first bytes arrived and its headers are not complete yet. */
     private boolean inHeaders;
@@ -46,13 +54,30 @@ final class RequestDeadlines extends ChannelInboundHandlerAdapter {
     private ScheduledFuture<?> timer;
     private final Runnable check = this::check;
 
-    /** Installs the deadlines on a new connection; false when its transport is not reachable (no deadlines then). */
-    static boolean install(HttpConnection connection) {
+    /**
+     * The proxy server's connection handler: admits a new connection into {@code connections} and
+     * installs the deadlines on it. False when the connection is being closed for the descriptor
+     * budget, or when its transport is not reachable (neither deadlines nor counts then; Vert.x's
+     * HTTP/1 connections always are).
+     */
+    static boolean install(HttpConnection connection, ListenerConnections connections) {
         if (!(connection instanceof ConnectionBase base)) {
             return false;
         }
-        base.channel().pipeline().addFirst(NAME, new RequestDeadlines());
+        ListenerConnections.Client client = connections.accept(connection);
+        if (client == null) {
+            return false;
+        }
+        Channel channel = base.channel();
+        // The channel's own close, not the HTTP connection's close handler: it also comes for a
+        // connection that became a WebSocket tunnel, whose HTTP connection is gone by then.
+        channel.closeFuture().addListener(f -> client.closed());
+        channel.pipeline().addFirst(NAME, new RequestDeadlines(client));
         return true;
+    }
+
+    private RequestDeadlines(ListenerConnections.Client client) {
+        this.awaitingFirstHead = client;
     }
 
     /** The deadlines of {@code connection}, or null. */
@@ -90,10 +115,22 @@ final class RequestDeadlines extends ChannelInboundHandlerAdapter {
         super.channelRead(ctx, msg);
     }
 
-    /** A request's headers are complete: no deadline until its response ends. */
-    void requestStarted() {
+    /**
+     * A request's headers are complete: no deadline until its response ends. The connection's first
+     * request is charged to {@code --max-connections}; over it, the request is answered 503 here and
+     * the connection closed.
+     *
+     * @return true when the request is to be proxied; false when it was answered here
+     */
+    boolean requestStarted(HttpServerRequest request) {
         inRequest = true;
         inHeaders = false;
+        ListenerConnections.Client first = awaitingFirstHead;
+        if (first == null) {
+            return true;
+        }
+        awaitingFirstHead = null;
+        return first.firstRequest(request);
     }
 
     /** A response ended: the connection waits for the next request. */

@@ -1,0 +1,134 @@
+package io.crossfade.sidecar.proxy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.crossfade.sidecar.testing.MetricsScrape;
+import io.crossfade.sidecar.testing.SettingsFiles;
+import io.crossfade.sidecar.testing.SidecarProcess;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Issue 10 D on the proxy listener: with the process limited to 600 descriptors
+ * ({@code prlimit --nofile=600:600}), 700 half-sent request heads on {@code --proxy-listen} must not
+ * starve the proxy or {@code /health}. The proxy's connections take part in the process's
+ * descriptor budget like every listener's, so the oldest of them still awaiting a head are shed to
+ * make room. One attempt each, with a generous timeout: no speed is asserted. (Half-sent heads alone
+ * also run into the proxy's own 10 s header deadline, which frees their descriptors without the
+ * budget, only later; connections that send nothing are held for 75 s, longer than the attempts.)
+ */
+class ProxyDescriptorLimitIT {
+
+    private static final int HOSTILE = 700;
+    private static final Duration ATTEMPT = Duration.ofSeconds(60);
+
+    @TempDir
+    static Path settings;
+    @TempDir
+    static Path state;
+    static TestUpstream upstream;
+    static SidecarProcess sidecar;
+    static URI proxy;
+
+    @BeforeAll
+    static void start() throws Exception {
+        upstream = new TestUpstream();
+        SettingsFiles.write(settings, "a.yaml", "settings:\n  a.b:\n    value: 1\n");
+        List<String> command = new ArrayList<>(List.of("prlimit", "--nofile=600:600", "--",
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m",
+                "-jar", SidecarProcess.jar().toString(), "serve", "--settings", settings.toString(), "--state",
+                state.toString(), "--listen", "127.0.0.1:0", "--ops-listen", "127.0.0.1:0",
+                "--proxy-listen", "127.0.0.1:0", "--upstream", upstream.uri().toString(), "--inject", "a.*",
+                "--upstream-timeout", "30s"));
+        sidecar = SidecarProcess.startCommand(command, Map.of(), settings, state);
+        proxy = ProxyAddress.of(sidecar);
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (sidecar != null) {
+            sidecar.close();
+        }
+        if (upstream != null) {
+            upstream.close();
+        }
+    }
+
+    @Test
+    void aProxiedRequestAndHealthAreAnsweredWhileSevenHundredHalfSentHeadsAreHeldOnTheProxy() throws Exception {
+        answeredWhileHeld("GET /echo HTTP/1.1\r\nHost: shop.example.com\r\nX-Slow: ");
+    }
+
+    /**
+     * The same with connections that send nothing at all, which the proxy's own deadlines hold
+     * longest (75 s idle, against 10 s for a head that has begun): without the budget, the answers
+     * would wait for those to run out.
+     */
+    @Test
+    void aProxiedRequestAndHealthAreAnsweredWhileSevenHundredSilentConnectionsAreHeldOnTheProxy() throws Exception {
+        answeredWhileHeld("");
+    }
+
+    private void answeredWhileHeld(String firstBytes) throws Exception {
+        assertThat(sidecar.output()).anySatisfy(line -> assertThat(line).contains("descriptor limit 600"));
+        double shedBefore = metrics().valueOrZero("crossfade_http_connections_shed_total", "listener", "proxy");
+        List<Socket> hostile = new ArrayList<>();
+        try {
+            for (int i = 0; i < HOSTILE; i++) {
+                Socket s = new Socket();
+                // the kernel completes the handshake even when the process cannot accept; a shed
+                // connection is reset later, which the write below may or may not notice
+                s.connect(new InetSocketAddress(proxy.getHost(), proxy.getPort()), 30_000);
+                try {
+                    s.getOutputStream().write(firstBytes.getBytes(StandardCharsets.US_ASCII));
+                } catch (IOException shed) {
+                    // already closed by the sidecar: that is the point
+                }
+                hostile.add(s);
+            }
+            // a fresh client (a new connection) gets through the proxy to the service ...
+            HttpClient fresh = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(ATTEMPT)
+                    .build();
+            HttpResponse<String> proxied = fresh.send(HttpRequest.newBuilder(proxy.resolve("/echo"))
+                    .header("X-User-Id", "user-1").timeout(ATTEMPT).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(proxied.statusCode()).as(proxied.body()).isEqualTo(200);
+            assertThat(proxied.body()).contains("\"x-crossfade-settings\"");
+            // ... and the ops listener, which the crowd never touched, still answers /health
+            HttpResponse<String> health = HttpClient.newBuilder().connectTimeout(ATTEMPT).build()
+                    .send(HttpRequest.newBuilder(sidecar.opsUri().resolve("/health")).timeout(ATTEMPT).build(),
+                            HttpResponse.BodyHandlers.ofString());
+            assertThat(health.statusCode()).isEqualTo(200);
+
+            MetricsScrape metrics = metrics();
+            assertThat(metrics.valueOrZero("crossfade_http_connections_shed_total", "listener", "proxy"))
+                    .as("connections awaiting a head on the proxy shed to make room").isGreaterThan(shedBefore);
+            assertThat(metrics.valueOrZero("crossfade_http_connections_shed_total", "listener", "read"))
+                    .as("the read listener had no crowd to shed").isZero();
+            assertThat(metrics.valueOrZero("crossfade_http_connections_awaiting_request", "listener", "proxy"))
+                    .as("connections awaiting a head held at once, under the 600 descriptors").isLessThan(600);
+        } finally {
+            for (Socket s : hostile) {
+                s.close();
+            }
+        }
+    }
+
+    private static MetricsScrape metrics() {
+        return MetricsScrape.parse(sidecar.getOps("/metrics").body());
+    }
+}
