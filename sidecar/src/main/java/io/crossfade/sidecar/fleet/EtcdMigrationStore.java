@@ -515,7 +515,8 @@ public final class EtcdMigrationStore implements MigrationStore {
                             ex.getMessage());
                 }
             }
-            etcdRevision = Math.max(etcdRevision, message.revision());
+            // Where a resumed watch starts: never past a change not delivered yet.
+            etcdRevision = Math.max(etcdRevision, message.seenThrough());
             trimMemory();
         }
         if (!fresh.isEmpty()) {

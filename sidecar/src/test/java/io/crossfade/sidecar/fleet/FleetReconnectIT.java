@@ -23,7 +23,10 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -32,15 +35,18 @@ import org.junit.jupiter.api.io.TempDir;
  * had. When it is back, B resumes its watch from the last revision it had seen, so etcd replays every
  * change it missed, in order, and B serves exactly A's state without reading everything again. (The
  * other branch, a history compacted while away, is {@link FleetMembersIT}'s.) The tests share one fleet and
- * each starts from both sidecars agreeing.
+ * each starts from both sidecars agreeing; the plain disconnect goes first, so that it is judged on its own.
  */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class FleetReconnectIT {
 
     private static final String FILES = """
             settings:
               db.pool.size: { value: 10 }
+              search.ranker: { value: "bm25" }
             migrations:
               db.pool.size: { to: 20, percent: 5 }
+              search.ranker: { to: "learned", percent: 5 }
             """;
 
     private static final Pattern RESUMED = Pattern.compile("resumed the watch from etcd revision (\\d+)");
@@ -80,7 +86,8 @@ class FleetReconnectIT {
 
     @BeforeEach
     void bothSidecarsServeTheSameFleetState() {
-        awaitOnB(() -> connected(b) && revision(b, "db.pool.size") == revision(a, "db.pool.size"));
+        awaitOnB(() -> connected(b) && revision(b, "db.pool.size") == revision(a, "db.pool.size")
+                && revision(b, "search.ranker") == revision(a, "search.ranker"));
     }
 
     /** Awaits {@code condition}, patiently; when it never holds, the failure shows B's log. */
@@ -158,6 +165,7 @@ class FleetReconnectIT {
     }
 
     @Test
+    @Order(1)
     void aSidecarCutOffFromEtcdResumesItsWatchWhereItLeftOffAndMissesNoChange() throws Exception {
         String key = "db.pool.size";
         JsonNode before = served(b, key);
@@ -197,5 +205,36 @@ class FleetReconnectIT {
                 .allSatisfy(from -> assertThat(from).isPositive().isLessThanOrEqualTo(etcdBefore + 1));
         assertThat(b.output().subList(logMark, b.output().size()))
                 .noneMatch(line -> line.contains("reading the whole state again"));
+    }
+
+    @Test
+    @Order(2)
+    void aWatchThatBreaksRightAfterEtcdAcceptedItResumesFromTheLastChangeSeenNotFromEtcdsNewestRevision()
+            throws Exception {
+        String key = "search.ranker";
+        long seqBefore = lastSeq(a);
+        int logMark = b.output().size();
+
+        cutOffB();
+        long etcdBefore = etcd.revision();
+        changeThroughA(key, "percent", "{\"percent\": 40}");
+        changeThroughA(key, "percent", "{\"percent\": 50}");
+
+        // etcd answers a watch that starts in the past first with "created", stamped with its newest
+        // revision, and replays the missed changes only after that (on its next sync, within 100 ms). B's
+        // first watch breaks between the two: it must not take that stamp for a revision it has seen.
+        int droppedBefore = relay.dropped();
+        relay.dropAfterLineContaining("\"created\":true");
+        relay.restore();
+        await().atMost(PATIENCE).until(() -> relay.dropped() > droppedBefore);
+
+        awaitOnB(() -> served(b, key).equals(served(a, key)) && revision(b, key) == revision(a, key));
+        assertThat(served(b, key).path("percent").asDouble()).isEqualTo(50.0);
+        assertThat(eventsAfter(b, key, seqBefore)).containsExactly(
+                (seqBefore + 1) + " set_percent 40.0 running by sidecar-a",
+                (seqBefore + 2) + " set_percent 50.0 running by sidecar-a");
+        List<Long> resumed = await().atMost(PATIENCE).until(() -> resumedFrom(logMark), l -> l.size() >= 2);
+        assertThat(resumed).as(String.join("\n", b.output()))
+                .allSatisfy(from -> assertThat(from).isPositive().isLessThanOrEqualTo(etcdBefore + 1));
     }
 }

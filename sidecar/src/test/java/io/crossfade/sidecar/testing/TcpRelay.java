@@ -8,9 +8,11 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * A plain TCP relay on a loopback port to one upstream address (say an etcd member), that a test can
@@ -24,6 +26,8 @@ public final class TcpRelay implements AutoCloseable {
     private final int port;
     private final Set<Socket> open = ConcurrentHashMap.newKeySet();
     private final AtomicInteger accepted = new AtomicInteger();
+    private final AtomicReference<String> dropAfter = new AtomicReference<>();
+    private final AtomicInteger dropped = new AtomicInteger();
     private ServerSocket server; // guarded by this; null while cut
 
     private TcpRelay(InetSocketAddress upstream) throws IOException {
@@ -49,6 +53,11 @@ public final class TcpRelay implements AutoCloseable {
         return accepted.get();
     }
 
+    /** How many connections {@link #dropAfterLineContaining} closed so far. */
+    public int dropped() {
+        return dropped.get();
+    }
+
     /** Stops accepting and closes every relayed connection, both ends. */
     public synchronized void cut() {
         if (server != null) {
@@ -65,6 +74,15 @@ public final class TcpRelay implements AutoCloseable {
             server = listen(port);
             accept(server);
         }
+    }
+
+    /**
+     * The next connection on which the upstream sends {@code marker} is closed, both ends, right after
+     * the line that holds it has been relayed; the client sees that line and then its connection break.
+     * Once.
+     */
+    public void dropAfterLineContaining(String marker) {
+        dropAfter.set(marker);
     }
 
     @Override
@@ -103,19 +121,46 @@ public final class TcpRelay implements AutoCloseable {
                     return;
                 }
                 accepted.incrementAndGet();
-                daemon("relay-up-" + port, () -> pump(client, up));
-                daemon("relay-down-" + port, () -> pump(up, client));
+                daemon("relay-up-" + port, () -> pump(client, up, false));
+                daemon("relay-down-" + port, () -> pump(up, client, true));
             }
         });
     }
 
     /** Copies {@code from} to {@code to} until either ends; then closes both. */
-    private void pump(Socket from, Socket to) {
+    private void pump(Socket from, Socket to, boolean downstream) {
         byte[] buffer = new byte[16 * 1024];
+        String carry = "";
+        boolean dropAtNewline = false;
         try (InputStream in = from.getInputStream()) {
             OutputStream out = to.getOutputStream();
             int n;
             while ((n = in.read(buffer)) >= 0) {
+                if (downstream && (dropAtNewline || dropAfter.get() != null)) {
+                    String chunk = new String(buffer, 0, n, StandardCharsets.ISO_8859_1);
+                    int searchFrom = 0;
+                    if (!dropAtNewline) {
+                        String marker = dropAfter.get();
+                        String window = carry + chunk;
+                        int at = marker == null ? -1 : window.indexOf(marker);
+                        if (at >= 0 && dropAfter.compareAndSet(marker, null)) {
+                            dropAtNewline = true;
+                            searchFrom = Math.max(0, at + marker.length() - carry.length());
+                        } else if (marker != null) {
+                            carry = window.substring(Math.max(0, window.length() - marker.length()));
+                        }
+                    }
+                    if (dropAtNewline) {
+                        int newline = chunk.indexOf('\n', searchFrom);
+                        if (newline >= 0) {
+                            out.write(buffer, 0, newline + 1);
+                            out.flush();
+                            to.shutdownOutput(); // the line, then the end: nothing the client got is lost
+                            dropped.incrementAndGet();
+                            return; // closed below, both ends
+                        }
+                    }
+                }
                 out.write(buffer, 0, n);
                 out.flush();
             }
