@@ -58,9 +58,35 @@ public final class EtcdGateway implements AutoCloseable {
     public record TxnResult(boolean succeeded, long revision, JsonNode responses) {
     }
 
-    /** One message of a watch stream. */
-    public record WatchMessage(long revision, List<WatchEvent> events, boolean canceled, long compactRevision,
-            String cancelReason) {
+    /**
+     * One message of a watch stream. {@code revision} is the header's: etcd's newest revision when it
+     * sent the message, which is not always a revision this watch has delivered everything up to (see
+     * {@link #seenThrough()}). {@code created}: etcd's first answer, which says the watch exists.
+     */
+    public record WatchMessage(long revision, List<WatchEvent> events, boolean created, boolean canceled,
+            long compactRevision, String cancelReason) {
+
+        /**
+         * The revision up to which this message shows the watch has delivered every change, or 0 when it
+         * shows none: the newest change it carries; for a progress notification (no changes, and etcd
+         * sends one only to a watch that has caught up), the header's revision. Never the header of the
+         * "created" answer, nor of a batch of changes: to a watch that starts in the past, etcd answers
+         * "created" with its newest revision and replays the changes missed only afterwards, in batches
+         * stamped with its newest revision too; a watch resumed from such a stamp would skip them.
+         */
+        public long seenThrough() {
+            if (created || canceled) {
+                return 0;
+            }
+            if (events.isEmpty()) {
+                return revision;
+            }
+            long newest = 0;
+            for (WatchEvent e : events) {
+                newest = Math.max(newest, e.kv().modRevision());
+            }
+            return newest;
+        }
     }
 
     /** A change seen by a watch: a put (value present) or a delete. */
@@ -453,7 +479,8 @@ public final class EtcdGateway implements AutoCloseable {
         for (JsonNode e : result.path("events")) {
             events.add(new WatchEvent("DELETE".equals(e.path("type").asText("PUT")), kv(e.path("kv"))));
         }
-        return new WatchMessage(revision(result), events, result.path("canceled").asBoolean(false),
+        return new WatchMessage(revision(result), events, result.path("created").asBoolean(false),
+                result.path("canceled").asBoolean(false),
                 result.path("compact_revision").asLong(0), result.path("cancel_reason").asText(""));
     }
 

@@ -428,6 +428,15 @@ public final class EtcdMigrationStore implements MigrationStore {
     // ---- watch, reconnection, heartbeats: on the store's event loop ----
 
     private void ensureWatching() {
+        ensureWatching(false);
+    }
+
+    /**
+     * Starts the watch from the revision after the last one seen. {@code resuming}: after a disconnect,
+     * with the state kept rather than read again, so etcd replays what this sidecar missed; said once in
+     * the log when the watch is back (an operator, and the tests, can tell it from a whole re-read).
+     */
+    private void ensureWatching(boolean resuming) {
         if (watch != null || closed) {
             return;
         }
@@ -439,6 +448,10 @@ public final class EtcdMigrationStore implements MigrationStore {
             if (ar.succeeded()) {
                 watch = ar.result();
                 connected();
+                if (resuming) {
+                    LOG.info("fleet {}: resumed the watch from etcd revision {}, after the last one seen: the changes"
+                            + " made meanwhile are replayed, nothing is read again", options.fleet(), from);
+                }
                 startHeartbeats();
             } else {
                 disconnected(ar.cause());
@@ -502,7 +515,8 @@ public final class EtcdMigrationStore implements MigrationStore {
                             ex.getMessage());
                 }
             }
-            etcdRevision = Math.max(etcdRevision, message.revision());
+            // Where a resumed watch starts: never past a change not delivered yet.
+            etcdRevision = Math.max(etcdRevision, message.seenThrough());
             trimMemory();
         }
         if (!fresh.isEmpty()) {
@@ -554,7 +568,7 @@ public final class EtcdMigrationStore implements MigrationStore {
         }
         if (everLoaded) {
             // Resume from the last revision seen: the watch replays what was missed.
-            ensureWatching();
+            ensureWatching(true);
             return;
         }
         vertx.executeBlocking(() -> {

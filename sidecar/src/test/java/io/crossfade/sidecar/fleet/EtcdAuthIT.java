@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.crossfade.sidecar.json.Json;
 import io.crossfade.sidecar.testing.EtcdCluster;
+import io.crossfade.sidecar.testing.FleetSidecars;
 import io.crossfade.sidecar.testing.SidecarProcess;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -74,15 +75,11 @@ class EtcdAuthIT {
     }
 
     private static SidecarProcess start(String name, String password) throws Exception {
-        Path settings = Files.createDirectories(dir.resolve(name + "/settings"));
-        Path state = Files.createDirectories(dir.resolve(name + "/state"));
-        Files.writeString(settings.resolve("s.yaml"), FILES);
         Path passwordFile = dir.resolve(name + ".password");
         Files.writeString(passwordFile, password + "\n");
         Files.setPosixFilePermissions(passwordFile, PosixFilePermissions.fromString("rw-------"));
-        return SidecarProcess.start(settings, state, "--store", "etcd", "--etcd-endpoints", etcd.endpoints(),
-                "--fleet", "secured", "--instance-id", name, "--etcd-user", "crossfade",
-                "--etcd-password-file", passwordFile.toString());
+        return new FleetSidecars("secured", FILES, etcd.endpoints()).start(dir.resolve(name), name,
+                "--etcd-user", "crossfade", "--etcd-password-file", passwordFile.toString());
     }
 
     private static JsonNode store(SidecarProcess s) throws Exception {

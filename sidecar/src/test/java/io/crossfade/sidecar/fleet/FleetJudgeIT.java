@@ -6,10 +6,9 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.crossfade.sidecar.json.Json;
 import io.crossfade.sidecar.testing.EtcdCluster;
+import io.crossfade.sidecar.testing.FleetSidecars;
 import io.crossfade.sidecar.testing.SidecarProcess;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -64,19 +63,10 @@ class FleetJudgeIT {
     static void startFleet() throws Exception {
         Assumptions.assumeTrue(EtcdCluster.available(), "etcd is not installed (apt-get install etcd-server)");
         etcd = EtcdCluster.start(dir.resolve("etcd"), 1);
-        Path token = dir.resolve("admin.token");
-        Files.writeString(token, "judge-token-0123456789abcdef\n");
-        Files.setPosixFilePermissions(token, PosixFilePermissions.fromString("rw-------"));
+        FleetSidecars fleet = new FleetSidecars(FLEET, FILES, etcd.endpoints()).withAdminToken(
+                FleetSidecars.adminTokenFile(dir.resolve("admin.token"), "judge-token-0123456789abcdef"));
         for (String name : List.of("a", "b", "c")) {
-            Path settings = dir.resolve(name + "/settings");
-            Path state = dir.resolve(name + "/state");
-            Files.createDirectories(settings);
-            Files.createDirectories(state);
-            Files.writeString(settings.resolve("s.yaml"), FILES);
-            Files.copy(token, state.resolve("admin.token"));
-            sidecars.add(SidecarProcess.start(settings, state, "--store", "etcd", "--etcd-endpoints",
-                    etcd.endpoints(), "--fleet", FLEET, "--instance-id", "sidecar-" + name,
-                    "--admin-token-file", token.toString()));
+            sidecars.add(fleet.start(dir.resolve(name), "sidecar-" + name));
         }
     }
 

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.crossfade.sidecar.json.Json;
 import io.crossfade.sidecar.testing.EtcdCluster;
+import io.crossfade.sidecar.testing.FleetSidecars;
 import io.crossfade.sidecar.testing.SidecarProcess;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
@@ -53,13 +54,7 @@ class FleetOutageIT {
     }
 
     private SidecarProcess start(String endpoints) throws Exception {
-        Path settings = dir.resolve("settings");
-        Path state = dir.resolve("state");
-        Files.createDirectories(settings);
-        Files.createDirectories(state);
-        Files.writeString(settings.resolve("s.yaml"), FILES);
-        return SidecarProcess.start(settings, state, "--store", "etcd", "--etcd-endpoints", endpoints,
-                "--fleet", "outage", "--instance-id", "solo");
+        return new FleetSidecars("outage", FILES, endpoints).start(dir, "solo");
     }
 
     private static JsonNode json(HttpResponse<String> r) throws Exception {
