@@ -123,6 +123,11 @@ class FleetIT {
         assertThat(a.path("opsAddress").asText()).isEqualTo(sidecars.get(0).opsUri().getAuthority());
         assertThat(a.path("specVersion").asText()).isNotEmpty();
         assertThat(a.path("migrations").path("db.pool.size").path("revision").asLong()).isPositive();
+        assertThat(a.path("migrations").path("db.pool.size").path("percent").isNumber()).as(a.toString()).isTrue();
+        assertThat(a.path("migrations").path("db.pool.size").path("state").asText()).isNotEmpty();
+        assertThat(java.time.Instant.parse(a.path("lastSeen").asText())).as("lastSeen, an ISO-8601 instant")
+                .isAfter(java.time.Instant.now().minus(Duration.ofMinutes(10)));
+        assertThat(a.path("outcomes").isObject()).as(a.toString()).isTrue();
 
         long revision = json(c.adminGet("/admin/v1/migrations/db.pool.size").body()).path("revision").asLong();
         // Heartbeats come every second: wait until all three report this revision, then ask ctl once.

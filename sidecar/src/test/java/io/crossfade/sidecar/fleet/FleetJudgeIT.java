@@ -200,6 +200,15 @@ class FleetJudgeIT {
             return now != null && !now.equals(old);
         });
 
+        // Its heartbeat expired with the same lease: every survivor lists the two live instances only.
+        for (SidecarProcess s : survivors) {
+            await().atMost(Duration.ofSeconds(30)).until(() -> {
+                List<String> ids = new java.util.ArrayList<>();
+                json(s.adminGet("/admin/v1/instances").body()).path("instances").forEach(i -> ids.add(i.path("id").asText()));
+                return ids.size() == 2 && !ids.contains(old);
+            });
+        }
+
         SidecarProcess.Result resume = survivors.get(0).ctl("resume", "checkout.flow", "--reason", "judge test");
         assertThat(resume.exitCode()).as(resume.output()).isZero();
         for (SidecarProcess s : survivors) {
