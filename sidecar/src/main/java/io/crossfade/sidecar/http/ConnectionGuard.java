@@ -48,12 +48,20 @@ public final class ConnectionGuard {
         this.listener = listener;
         this.limits = limits;
         this.connections = new ListenerConnections(listener, limits.maxConnections(), budget, registry);
-        headerTimeouts = Counter.builder("crossfade_http_timeouts").tag("listener", listener).tag("phase", "headers")
-                .description("connections closed by --header-timeout (first request head) or requests by"
-                        + " --request-timeout (body)").register(registry);
-        bodyTimeouts = Counter.builder("crossfade_http_timeouts").tag("listener", listener).tag("phase", "body")
-                .description("connections closed by --header-timeout (first request head) or requests by"
-                        + " --request-timeout (body)").register(registry);
+        headerTimeouts = timeouts(registry, listener, "headers");
+        bodyTimeouts = timeouts(registry, listener, "body");
+    }
+
+    /**
+     * The counter {@code crossfade_http_timeouts_total{listener,phase}}: connections closed because a
+     * request head did not complete in time ({@code phase="headers"}) or requests answered 408 because
+     * their body did not ({@code phase="body"}). Shared with the proxy listener, whose header deadline
+     * is its own.
+     */
+    public static Counter timeouts(MeterRegistry registry, String listener, String phase) {
+        return Counter.builder("crossfade_http_timeouts").tag("listener", listener).tag("phase", phase)
+                .description("connections closed because a request head did not complete in time (headers) or"
+                        + " requests answered 408 because their body did not (body)").register(registry);
     }
 
     /** The limits enforced. */

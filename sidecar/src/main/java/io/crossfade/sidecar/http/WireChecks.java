@@ -33,10 +33,11 @@ import java.nio.charset.StandardCharsets;
  *       in the error shape, in its turn after any pipelined answers before it, and the connection is
  *       closed; Vert.x would close it without a word.</li>
  * </ul>
- * One instance per connection, used only on its event loop. Installed by {@link HttpListener} when
- * Vert.x hands it the connection.
+ * One instance per connection, used only on its event loop. Installed by {@link HttpListener} and by
+ * the proxy listener when Vert.x hands them the connection; both answer the failures with
+ * {@link HttpListener#invalidRequest}.
  */
-final class WireChecks extends ChannelDuplexHandler {
+public final class WireChecks extends ChannelDuplexHandler {
 
     /** Name in the pipeline. */
     static final String NAME = "crossfade-wire-checks";
@@ -67,7 +68,7 @@ final class WireChecks extends ChannelDuplexHandler {
      * Adds the checks to an HTTP/1.x connection's pipeline, once; does nothing for another kind of
      * connection (there is no such listener today) or one whose pipeline Vert.x laid out differently.
      */
-    static void install(HttpConnection connection) {
+    public static void install(HttpConnection connection) {
         if (!(connection instanceof io.vertx.core.net.impl.ConnectionBase base)) {
             return;
         }

@@ -2,6 +2,7 @@ package io.crossfade.sidecar.proxy;
 
 import io.crossfade.sidecar.guard.Guard;
 import io.crossfade.sidecar.http.HttpListener;
+import io.crossfade.sidecar.http.WireChecks;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.VerticleBase;
@@ -63,7 +64,11 @@ final class ProxyListener extends VerticleBase {
                 .with(new PoolOptions().setHttp1MaxSize(MAX_UPSTREAM_CONNECTIONS_PER_LOOP).setMaxWaitQueueSize(-1))
                 .build();
         return vertx.createHttpServer(serverOptions)
-                .connectionHandler(connection -> RequestDeadlines.install(connection, shared.connections()))
+                .connectionHandler(connection -> {
+                    if (RequestDeadlines.install(connection, shared.connections(), shared.metrics().headerTimeouts())) {
+                        WireChecks.install(connection);
+                    }
+                })
                 .requestHandler(this::handle)
                 .invalidRequestHandler(HttpListener::invalidRequest)
                 .listen(address)

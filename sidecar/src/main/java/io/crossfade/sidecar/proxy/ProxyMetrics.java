@@ -1,5 +1,6 @@
 package io.crossfade.sidecar.proxy;
 
+import io.crossfade.sidecar.http.ConnectionGuard;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -12,7 +13,8 @@ import java.util.concurrent.TimeUnit;
  * The proxy's meters: {@code crossfade_proxy_requests_total{status_class}} (the status the client
  * got: {@code 1xx} .. {@code 5xx}), {@code crossfade_proxy_duration_seconds} (from the request's
  * headers to the response's last byte, a histogram) and
- * {@code crossfade_proxy_upstream_errors_total{kind}}. Every meter is registered up front, so
+ * {@code crossfade_proxy_upstream_errors_total{kind}}, and the proxy listener's
+ * {@code crossfade_http_timeouts_total{listener="proxy",phase="headers"}}. Every meter is registered up front, so
  * counting is an array index and an add. Thread-safe.
  */
 final class ProxyMetrics {
@@ -32,6 +34,7 @@ final class ProxyMetrics {
     private final Counter[] byClass = new Counter[6];
     private final Map<UpstreamError, Counter> errors = new EnumMap<>(UpstreamError.class);
     private final Timer duration;
+    private final Counter headerTimeouts;
 
     ProxyMetrics(MeterRegistry registry) {
         for (int c = 1; c <= 5; c++) {
@@ -49,6 +52,12 @@ final class ProxyMetrics {
                 .minimumExpectedValue(Duration.ofNanos(50_000))
                 .maximumExpectedValue(Duration.ofSeconds(60))
                 .register(registry);
+        headerTimeouts = ConnectionGuard.timeouts(registry, "proxy", "headers");
+    }
+
+    /** {@code crossfade_http_timeouts_total{listener="proxy",phase="headers"}}: slow request heads answered 408. */
+    Counter headerTimeouts() {
+        return headerTimeouts;
     }
 
     void answered(int status, long nanos) {

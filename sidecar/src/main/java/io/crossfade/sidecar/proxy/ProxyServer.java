@@ -21,8 +21,10 @@ import java.util.Objects;
  * Proxy mode ({@code --proxy-listen}, {@code --upstream}): Crossfade listens where the service used
  * to, forwards every request to it and streams the answer back, adding the request's settings and
  * variants as headers, and turns each response into outcomes for the guard. Built on Vert.x core's
- * HTTP server and client directly (see {@link ProxyExchange}); the read and ops listeners' checks do
- * not apply here, since the proxy's {@code Host} is the service's own public name. Its client
+ * HTTP server and client directly (see {@link ProxyExchange}); the read and ops listeners' {@code Host}
+ * check does not apply here, since the proxy's {@code Host} is the service's own public name, but
+ * their wire checks do ({@link io.crossfade.sidecar.http.WireChecks}: unknown HTTP versions and broken
+ * chunk framing are answered in the error shape, never forwarded). Its client
  * connections count like every listener's ({@link ListenerConnections}: the process's descriptor
  * budget and {@code --max-connections}, across the per-core instances); its timeouts are its own
  * ({@link RequestDeadlines}, and {@code --upstream-timeout} for the exchange).

@@ -1,6 +1,7 @@
 package io.crossfade.sidecar.proxy;
 
 import io.crossfade.sidecar.http.ListenerConnections;
+import io.micrometer.core.instrument.Counter;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
@@ -26,7 +27,9 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>A Netty handler at the head of the connection's pipeline: it sees bytes arrive before the HTTP
  * decoder does. Everything runs on the connection's event loop, which is also the thread of the
- * proxy's request handler, so no state is shared across threads.
+ * proxy's request handler, so no state is shared across threads. Slow heads are counted in
+ * {@code crossfade_http_timeouts_total{listener="proxy",phase="headers"}}; idle closes, as on every
+ * listener, are not.
  */
 final class RequestDeadlines extends ChannelInboundHandlerAdapter {
 
@@ -53,6 +56,7 @@ final class RequestDeadlines extends ChannelInboundHandlerAdapter {
     private long idleSince;
     private ScheduledFuture<?> timer;
     private final Runnable check = this::check;
+    private final Counter headerTimeouts;
 
     /**
      * The proxy server's connection handler: admits a new connection into {@code connections} and
@@ -60,7 +64,7 @@ final class RequestDeadlines extends ChannelInboundHandlerAdapter {
      * budget, or when its transport is not reachable (neither deadlines nor counts then; Vert.x's
      * HTTP/1 connections always are).
      */
-    static boolean install(HttpConnection connection, ListenerConnections connections) {
+    static boolean install(HttpConnection connection, ListenerConnections connections, Counter headerTimeouts) {
         if (!(connection instanceof ConnectionBase base)) {
             return false;
         }
@@ -72,12 +76,13 @@ final class RequestDeadlines extends ChannelInboundHandlerAdapter {
         // The channel's own close, not the HTTP connection's close handler: it also comes for a
         // connection that became a WebSocket tunnel, whose HTTP connection is gone by then.
         channel.closeFuture().addListener(f -> client.closed());
-        channel.pipeline().addFirst(NAME, new RequestDeadlines(client));
+        channel.pipeline().addFirst(NAME, new RequestDeadlines(client, headerTimeouts));
         return true;
     }
 
-    private RequestDeadlines(ListenerConnections.Client client) {
+    private RequestDeadlines(ListenerConnections.Client client, Counter headerTimeouts) {
         this.awaitingFirstHead = client;
+        this.headerTimeouts = headerTimeouts;
     }
 
     /** The deadlines of {@code connection}, or null. */
@@ -190,6 +195,7 @@ final class RequestDeadlines extends ChannelInboundHandlerAdapter {
     }
 
     private void headersLate() {
+        headerTimeouts.increment();
         // Written at the head of the pipeline, below the HTTP codec, whose half-decoded request
         // is abandoned with the connection.
         context.writeAndFlush(Unpooled.wrappedBuffer(REQUEST_TIMEOUT)).addListener(ChannelFutureListener.CLOSE);

@@ -31,6 +31,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Proxy mode against the real sidecar jar and a real upstream server: forwarding, the injected and
@@ -293,6 +295,29 @@ class ProxyIT {
                 HttpResponse.BodyHandlers.discarding()).statusCode()).isEqualTo(200);
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"HTTP/9.9", "FOO/1.0", "HTTP/2.0"})
+    void anUnknownHttpVersionIs505InTheErrorShapeAndNeverReachesTheService(String version) throws Exception {
+        int before = upstream.requests.get();
+        RawHttp.Answer a = RawHttp.exchange(proxy, "GET /echo " + version + "\r\nHost: a\r\n\r\n", 30_000);
+        assertThat(a.status()).as(a.raw()).isEqualTo(505);
+        assertThat(a.raw()).startsWith("HTTP/1.1 505").doesNotContain(version);
+        assertThat(a.headers().get("content-type")).startsWith("application/json");
+        assertThat(a.body()).contains("\"error\":\"bad_request\"", "HTTP/1.1 and HTTP/1.0 only");
+        assertThat(upstream.requests.get()).isEqualTo(before);
+    }
+
+    @Test
+    void aBadChunkSizeIs400InTheErrorShapeThenTheConnectionCloses() throws Exception {
+        RawHttp.Answer a = RawHttp.exchangeHeld(proxy, ("POST /echo HTTP/1.1\r\nHost: a\r\n"
+                + "Transfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n").getBytes(StandardCharsets.US_ASCII), 30_000);
+        assertThat(a.status()).as(a.raw()).isEqualTo(400);
+        assertThat(a.headers().get("connection")).isEqualTo("close");
+        assertThat(a.body()).contains("\"error\":\"bad_request\"", "chunked body is malformed");
+        assertThat(HTTP.send(HttpRequest.newBuilder(proxy.resolve("/echo")).build(),
+                HttpResponse.BodyHandlers.discarding()).statusCode()).isEqualTo(200);
+    }
+
     @Test
     void anUpstreamThatClosesMidResponseCutsTheClientsResponseAndCountsAnError() throws Exception {
         double before = metrics().valueOrZero("crossfade_proxy_upstream_errors_total", "kind", "reset");
@@ -348,6 +373,8 @@ class ProxyIT {
             assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(45));
             assertThat(new String(answer, 0, Math.max(read, 0), StandardCharsets.US_ASCII))
                     .startsWith("HTTP/1.1 408");
+            assertThat(metrics().valueOrZero("crossfade_http_timeouts_total", "listener", "proxy"))
+                    .as("the 408 is counted with the other listeners' timeouts").isPositive();
         }
     }
 

@@ -24,6 +24,8 @@ final class TestUpstream implements AutoCloseable {
     private final HttpServer server;
     /** Bytes of {@code /bytes/N} written so far, to see how far the upstream got ahead of a slow client. */
     final AtomicLong bytesWritten = new AtomicLong();
+    /** Requests that reached the service, on any path. */
+    final java.util.concurrent.atomic.AtomicInteger requests = new java.util.concurrent.atomic.AtomicInteger();
     private final java.util.Set<String> closedOnce = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     TestUpstream() throws Exception {
@@ -38,6 +40,7 @@ final class TestUpstream implements AutoCloseable {
     }
 
     private void handle(HttpServerRequest request) {
+        requests.incrementAndGet();
         String path = request.path();
         HttpServerResponse response = request.response();
         if (path.startsWith("/echo")) {
