@@ -8,13 +8,19 @@
 #   bench/proxy.sh --pin              # both proxies on CPU 0; wrk, loadgen, curl and the upstream on CPU 1
 #   bench/proxy.sh --latency-rate 3000  # the open-loop rate of the latency section (default: half of
 #                                       # nginx's saturation rate, which queues on a busy machine)
+#   bench/proxy.sh --only throughput,latency  # some sections only (throughput, latency, conns, download)
+#   bench/proxy.sh --compare-jar OTHER.jar  # a second sidecar from another build ("crossfade-b") in the
+#                                       # throughput section, beside the first, rep by rep: an A/B of a
+#                                       # change, and a check of whether a slow spell is the machine's
 #
 # Sections: throughput (wrk -t2 -c32, requests/s: direct, nginx, crossfade), latency (open loop at
-# half of nginx's saturation rate: p50/p99, and what each proxy adds over the direct call),
+# half of nginx's saturation rate, or --latency-rate, on each target at once, interleaved: p50/p99,
+# and what each proxy adds over the direct call in the same seconds),
 # conns (RSS and requests/s with 1 000 concurrent connections), download (a 100 MB body: time to the
 # first byte while the upstream is still sending, RSS while streaming to a fast and to a slow client).
 # Throughput also records each proxy's CPU time per request (user + system, from /proc), which
-# depends far less on what else the machine runs than requests/s do.
+# depends far less on what else the machine runs than requests/s do, and for the sidecars the share
+# of it spent by the JIT's compiler threads.
 # Results: OUT/results.tsv and OUT/summary.md (OUT defaults to bench/results/proxy-<date-time>).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -25,6 +31,8 @@ OUT=""
 BUILD=1
 PIN=0
 LATENCY_RATE=""
+COMPARE_JAR=""
+ONLY="throughput,latency,conns,download"
 while [ $# -gt 0 ]; do
   case "$1" in
     --smoke) SMOKE=1 ;;
@@ -33,10 +41,19 @@ while [ $# -gt 0 ]; do
     --no-build) BUILD=0 ;;
     --pin) PIN=1 ;;
     --latency-rate) LATENCY_RATE="$2"; shift ;;
-    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+    --compare-jar) COMPARE_JAR="$2"; shift ;;
+    --only) ONLY="$2"; shift ;;
+    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
     *) die "unknown argument $1 (see --help)" ;;
   esac
   shift
+done
+
+for section in ${ONLY//,/ }; do
+  case "$section" in
+    throughput|latency|conns|download) ;;
+    *) die "--only: unknown section $section (throughput, latency, conns, download)" ;;
+  esac
 done
 
 JDK17_JAVA="${JDK17_JAVA:-$(command -v java)}"
@@ -45,7 +62,7 @@ IMAGE_JAVA_OPTS="$(sed -n 's/^ENV JAVA_OPTS="\(.*\)"$/\1/p' "$ROOT/Dockerfile" |
 BENCH_JAVA_OPTS="${BENCH_JAVA_OPTS:--XX:MaxRAM=192m $IMAGE_JAVA_OPTS}"
 UNITS=10000
 PORT_BASE="${BENCH_PORT_BASE:-18000}"
-UP=$((PORT_BASE + 51)); NGX=$((PORT_BASE + 52)); CF=$((PORT_BASE + 53))
+UP=$((PORT_BASE + 51)); NGX=$((PORT_BASE + 52)); CF=$((PORT_BASE + 53)); CFB=$((PORT_BASE + 56))
 BIG_MB=100
 # With --pin, the proxies under test share CPU 0 (lib.sh's SERVER_TASKSET) and everything that drives
 # or serves them runs on CPU 1 (LOAD_TASKSET), so neither proxy's throughput is paid for by the load
@@ -144,7 +161,11 @@ start_nginx_proxy() {
 
 # The sidecar in proxy mode with the image's JVM flags: three settings injected, one migration
 # running at 50 % (so every request buckets its unit and is an outcome), a guard that never trips.
+# start_crossfade_proxy [NAME PORT JAR] -> sets the pid of NAME (default crossfade, on $CF, $SIDECAR_JAR)
+# in PIDS[NAME]; its read and ops listeners are on PORT + 1 and PORT + 2.
+declare -A PIDS
 start_crossfade_proxy() {
+  local name="${1:-crossfade}" port="${2:-$CF}" jar="${3:-$SIDECAR_JAR}"
   mkdir -p "$WORK/settings"
   cat > "$WORK/settings/checkout.yaml" <<YAML
 settings:
@@ -159,13 +180,13 @@ migrations:
 YAML
   local line
   # shellcheck disable=SC2086
-  line="$(start_with_ready crossfade "http://127.0.0.1:$((CF + 2))/ready" "$JDK17_JAVA" $BENCH_JAVA_OPTS \
-    -jar "$SIDECAR_JAR" serve --settings "$WORK/settings" --state "$WORK/state" --listen "127.0.0.1:$((CF + 1))" \
-    --ops-listen "127.0.0.1:$((CF + 2))" --instance-id bench --proxy-listen "127.0.0.1:$CF" \
+  line="$(start_with_ready "$name" "http://127.0.0.1:$((port + 2))/ready" "$JDK17_JAVA" $BENCH_JAVA_OPTS \
+    -jar "$jar" serve --settings "$WORK/settings" --state "$WORK/state-$name" --listen "127.0.0.1:$((port + 1))" \
+    --ops-listen "127.0.0.1:$((port + 2))" --instance-id bench --proxy-listen "127.0.0.1:$port" \
     --upstream "http://127.0.0.1:$UP" --inject 'checkout.*')"
-  CF_PID="$(field pid "$line")"
-  STARTED_PIDS+=("$CF_PID")
-  grep -h -o -E 'transport[=:] ?[a-zA-Z]+' "$WORK/crossfade.log" | sed 's/^/  /' >&2 || true
+  PIDS[$name]="$(field pid "$line")"
+  STARTED_PIDS+=("${PIDS[$name]}")
+  grep -h -o -E 'transport[=:] ?[a-zA-Z]+' "$WORK/$name.log" | sed 's/^/  /' >&2 || true
 }
 
 url_of() {
@@ -173,6 +194,7 @@ url_of() {
     direct) echo "http://127.0.0.1:$UP" ;;
     nginx) echo "http://127.0.0.1:$NGX" ;;
     crossfade) echo "http://127.0.0.1:$CF" ;;
+    crossfade-b) echo "http://127.0.0.1:$CFB" ;;
   esac
 }
 
@@ -204,13 +226,24 @@ nginx_rss_mib() {
 # cpu_ticks TARGET -> user + system clock ticks so far of the proxy TARGET (nginx: master + workers)
 cpu_ticks() {
   local pids
-  if [ "$1" = crossfade ]; then pids="$CF_PID"; else
+  if [ "$1" != nginx ]; then pids="${PIDS[$1]}"; else
     pids="$(cat "$WORK/nginx-proxy.pid") $(pgrep -P "$(cat "$WORK/nginx-proxy.pid")" | tr '\n' ' ')"; fi
   # shellcheck disable=SC2086
   for p in $pids; do awk '{ print $14 + $15 }' "/proc/$p/stat"; done | awk '{ s += $1 } END { print s }'
 }
 
-rss_of() { if [ "$1" = crossfade ]; then rss_mib "$CF_PID"; else nginx_rss_mib "$(cat "$WORK/nginx-proxy.pid")"; fi; }
+# jit_ticks TARGET -> user + system clock ticks so far of the JIT compiler threads of the sidecar TARGET
+jit_ticks() {
+  local task total=0
+  for task in /proc/"${PIDS[$1]}"/task/*; do
+    if grep -q 'CompilerThre' "$task/comm" 2>/dev/null; then
+      total=$((total + $(awk '{ print $14 + $15 }' "$task/stat" 2>/dev/null || echo 0)))
+    fi
+  done
+  echo "$total"
+}
+
+rss_of() { if [ "$1" = crossfade ]; then rss_mib "${PIDS[crossfade]}"; else nginx_rss_mib "$(cat "$WORK/nginx-proxy.pid")"; fi; }
 
 describe_machine() {
   {
@@ -234,16 +267,18 @@ median_of() { # median of the values of (section, metric, target) so far
 }
 
 section_throughput() {
-  local rep t rps before ticks
-  declare -A r cpu
+  local rep t rps before jit_before ticks targets=(direct nginx crossfade)
+  declare -A r cpu jit
   ticks="$(getconf CLK_TCK)"
-  for t in direct nginx crossfade; do
+  [ -z "$COMPARE_JAR" ] || targets+=(crossfade-b)
+  for t in "${targets[@]}"; do
     log "warm-up $t (${WARM}s)"
     wrk_proxy "$(url_of "$t")/small.json" "$WARM" 32 >/dev/null
   done
   for rep in $(seq 1 "$REPS"); do
-    for t in $(rotate "$rep" direct nginx crossfade); do
+    for t in $(rotate "$rep" "${targets[@]}"); do
       [ "$t" = direct ] || before="$(cpu_ticks "$t")"
+      [ "${t#crossfade}" = "$t" ] || jit_before="$(jit_ticks "$t")"
       rps="$(wrk_proxy "$(url_of "$t")/small.json" "$DUR" 32)"
       r[$t]="$rps"
       record proxy_throughput rps "$t" "$rep" "$rps"
@@ -252,8 +287,13 @@ section_throughput() {
           'BEGIN { printf "%.1f", (b - a) / hz * 1e6 / (r * d) }')"
         record proxy_throughput cpu_us_per_request "$t" "$rep" "${cpu[$t]}"
       fi
+      if [ "${t#crossfade}" != "$t" ]; then
+        jit[$t]="$(awk -v a="$jit_before" -v b="$(jit_ticks "$t")" -v hz="$ticks" -v r="$rps" -v d="$DUR" \
+          'BEGIN { printf "%.1f", (b - a) / hz * 1e6 / (r * d) }')"
+        record proxy_throughput jit_cpu_us_per_request "$t" "$rep" "${jit[$t]}"
+      fi
     done
-    log "throughput rep $rep: direct=${r[direct]} nginx=${r[nginx]} crossfade=${r[crossfade]} crossfade/nginx=$(ratio "${r[crossfade]}" "${r[nginx]}"); CPU per request (us): nginx=${cpu[nginx]} crossfade=${cpu[crossfade]}"
+    log "throughput rep $rep: direct=${r[direct]} nginx=${r[nginx]} crossfade=${r[crossfade]} crossfade/nginx=$(ratio "${r[crossfade]}" "${r[nginx]}"); CPU per request (us): nginx=${cpu[nginx]} crossfade=${cpu[crossfade]} (JIT ${jit[crossfade]})$([ -z "$COMPARE_JAR" ] || echo "; crossfade-b=${r[crossfade-b]} CPU ${cpu[crossfade-b]} (JIT ${jit[crossfade-b]}) b/a=$(ratio "${r[crossfade-b]}" "${r[crossfade]}")")"
   done
 }
 
@@ -265,10 +305,19 @@ section_latency() {
   record proxy_latency rate all 0 "$rate"
   log "latency at $rate requests/s (nginx's saturation rate: $sat)"
   declare -A p50 p99
+  local order lines i
   for rep in $(seq 1 "$REPS"); do
-    for t in $(rotate "$rep" direct nginx crossfade); do
-      line="$($LOAD_TASKSET "$LOADGEN_JAVA" -jar "$LOADGEN_JAR" rate --target "$(url_of "$t")" --path-template '/small.json?u={unit}' \
-        --units "$UNITS" --connections 32 --rate "$rate" --warmup "$LAT_WARM" --duration "$LAT_DUR")"
+    # Paired: one generator drives the three targets in the same seconds, each at the rate on its own
+    # 32 connections, interleaved, so a stall of the generator or the machine hits all three alike.
+    read -r -a order <<<"$(rotate "$rep" direct nginx crossfade)"
+    lines="$($LOAD_TASKSET "$LOADGEN_JAVA" -jar "$LOADGEN_JAR" rate $(for t in "${order[@]}"; do echo "--target $(url_of "$t")"; done) \
+      --path-template '/small.json?u={unit}' --units "$UNITS" --connections 32 --rate "$rate" --warmup "$LAT_WARM" \
+      --duration "$LAT_DUR")"
+    [ "$(wc -l <<<"$lines")" = 3 ] || die "expected three result lines from the latency run: $lines"
+    for i in 0 1 2; do
+      t="${order[$i]}"
+      line="$(sed -n "$((i + 1))p" <<<"$lines")"
+      [ "$(field target "$line")" = "$(url_of "$t")" ] || die "latency result out of order: $line"
       [ "$(field errors "$line")" = 0 ] || die "errors in latency run: $line"
       p50[$t]="$(field p50_us "$line")"; p99[$t]="$(field p99_us "$line")"
       record proxy_latency p50_us "$t" "$rep" "${p50[$t]}"
@@ -354,14 +403,17 @@ ensure_tools
 if [ "$BUILD" = 1 ]; then build_jars; fi
 [ -f "$SIDECAR_JAR" ] && [ -f "$LOADGEN_JAR" ] || die "jars missing: run without --no-build"
 require_ports_free "$UP" "$NGX" "$CF" $((CF + 1)) $((CF + 2))
+if [ -n "$COMPARE_JAR" ]; then
+  [ -f "$COMPARE_JAR" ] || die "--compare-jar $COMPARE_JAR: no such file"
+  COMPARE_JAR="$(cd "$(dirname "$COMPARE_JAR")" && pwd)/$(basename "$COMPARE_JAR")"
+  require_ports_free "$CFB" $((CFB + 1)) $((CFB + 2))
+fi
 describe_machine
 start_upstream
 start_nginx_proxy
 start_crossfade_proxy
-section_throughput
-section_latency
-section_conns
-section_download
+[ -z "$COMPARE_JAR" ] || start_crossfade_proxy crossfade-b "$CFB" "$COMPARE_JAR"
+for section in ${ONLY//,/ }; do "section_$section"; done
 echo "load after: $(cat /proc/loadavg)" >> "$OUT/machine.txt"
 "$BENCH_DIR/summarize.sh" "$RESULTS" | tee "$OUT/summary.md"
 log "results in $OUT"

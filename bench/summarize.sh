@@ -51,6 +51,9 @@ footprint rps sidecar25 bare25
 proxy_throughput rps crossfade nginx
 proxy_throughput rps crossfade direct
 proxy_throughput rps nginx direct
+proxy_throughput rps crossfade-b crossfade
+proxy_throughput cpu_us_per_request crossfade-b crossfade
+proxy_latency p50_us crossfade nginx
 proxy_latency p99_us crossfade nginx
 proxy_conns rss_1000_mib crossfade nginx
 proxy_conns rps_1000 crossfade nginx

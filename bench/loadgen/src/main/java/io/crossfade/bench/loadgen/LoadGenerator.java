@@ -25,7 +25,12 @@ import java.util.Locale;
  * {@code ready} starts a process and measures the time to the first 200 on the URL, polling every
  * millisecond; the process keeps running and its pid is printed.
  *
- * <p>Results are printed as one line of {@code name=value} pairs, for scripts.
+ * <p>{@code --target} may be given several times: each target gets {@code --connections} connections
+ * and, in {@code rate} mode, {@code --rate} requests per second of its own, all in the same seconds,
+ * so that the targets are compared under the same conditions (a paired comparison).
+ *
+ * <p>Results are printed as one line of {@code name=value} pairs per target, in the order given, for
+ * scripts.
  */
 public final class LoadGenerator {
 
@@ -39,7 +44,7 @@ public final class LoadGenerator {
         String mode = args[0];
         String[] rest = Arrays.copyOfRange(args, 1, args.length);
         switch (mode) {
-            case "rate", "max" -> System.out.println(LoadRun.parse(mode.equals("rate"), rest).run().line());
+            case "rate", "max" -> LoadRun.parse(mode.equals("rate"), rest).run().forEach(r -> System.out.println(r.line()));
             case "ready" -> System.out.println(ReadyTimer.parse(rest).run());
             default -> throw usage("unknown mode " + mode);
         }

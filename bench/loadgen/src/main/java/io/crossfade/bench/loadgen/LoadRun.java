@@ -34,13 +34,17 @@ import org.HdrHistogram.Histogram;
 import org.HdrHistogram.Recorder;
 
 /**
- * One load run against one target over keep-alive HTTP/1.1 connections (no pipelining): open-loop at
- * a fixed rate, or closed-loop for saturation. Every answer is checked for status 200.
+ * One load run over keep-alive HTTP/1.1 connections (no pipelining): open-loop at a fixed rate, or
+ * closed-loop for saturation. Every answer is checked for status 200.
+ *
+ * <p>With several targets, each gets its own connections and its own figures, all driven at once by
+ * the same threads in the same seconds: a paired comparison, in which a stall of the generator or the
+ * machine is charged to every target alike instead of to whichever ran at the time.
  */
 final class LoadRun {
 
     private final boolean openLoop;
-    private final String target;
+    private final List<Target> targets;
     private final String[] paths;
     private final int connections;
     private final int threads;
@@ -48,17 +52,17 @@ final class LoadRun {
     private final double warmupSeconds;
     private final double durationSeconds;
 
-    private final Recorder latencies = new Recorder(TimeUnit.SECONDS.toNanos(60), 3);
-    private final LongAdder ok = new LongAdder();
-    private final LongAdder errors = new LongAdder();
     private volatile boolean measuring;
     private volatile boolean stopped;
     private volatile String failure;
 
-    private LoadRun(boolean openLoop, String target, String[] paths, int connections, int threads, double rate,
+    private LoadRun(boolean openLoop, List<String> targets, String[] paths, int connections, int threads, double rate,
             double warmupSeconds, double durationSeconds) {
         this.openLoop = openLoop;
-        this.target = target;
+        this.targets = new ArrayList<>();
+        for (String target : targets) {
+            this.targets.add(new Target(target, this.targets.size()));
+        }
         this.paths = paths;
         this.connections = connections;
         this.threads = threads;
@@ -68,7 +72,7 @@ final class LoadRun {
     }
 
     static LoadRun parse(boolean openLoop, String[] args) {
-        String target = null;
+        List<String> targets = new ArrayList<>();
         String template = null;
         int units = 10_000;
         int connections = 32;
@@ -78,7 +82,7 @@ final class LoadRun {
         double duration = 10;
         for (String[] o : LoadGenerator.options(args)) {
             switch (o[0]) {
-                case "target" -> target = o[1];
+                case "target" -> targets.add(o[1]);
                 case "path-template" -> template = o[1];
                 case "units" -> units = Integer.parseInt(o[1]);
                 case "connections" -> connections = Integer.parseInt(o[1]);
@@ -89,7 +93,7 @@ final class LoadRun {
                 default -> throw LoadGenerator.usage("unknown option --" + o[0]);
             }
         }
-        if (target == null || template == null) {
+        if (targets.isEmpty() || template == null) {
             throw LoadGenerator.usage("--target and --path-template are required");
         }
         if (openLoop && rate <= 0) {
@@ -102,74 +106,89 @@ final class LoadRun {
         for (int i = 0; i < units; i++) {
             paths[i] = template.replace("{unit}", "u-" + i);
         }
-        return new LoadRun(openLoop, target, paths, connections, threads, rate, warmup, duration);
+        return new LoadRun(openLoop, targets, paths, connections, threads, rate, warmup, duration);
     }
 
-    /** Runs warm-up then measurement, and returns what was measured. */
-    Result run() throws InterruptedException {
-        boolean unix = target.startsWith("unix:");
-        if (unix && !Epoll.isAvailable()) {
-            throw new IllegalStateException("Unix-socket targets need the native epoll transport: "
-                    + Epoll.unavailabilityCause());
-        }
+    /** Runs warm-up then measurement, and returns what was measured, one result per target in order. */
+    List<Result> run() throws InterruptedException {
         boolean epoll = Epoll.isAvailable();
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(threads,
                 epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
         try {
-            SocketAddress address;
-            Class<? extends Channel> channelType;
-            if (unix) {
-                address = new DomainSocketAddress(target.substring("unix:".length()));
-                channelType = EpollDomainSocketChannel.class;
-            } else {
-                URI uri = URI.create(target);
-                address = new InetSocketAddress(uri.getHost(), uri.getPort());
-                channelType = epoll ? EpollSocketChannel.class : NioSocketChannel.class;
-            }
             List<Connection> open = new ArrayList<>();
-            for (int i = 0; i < connections; i++) {
-                Connection c = new Connection(i);
-                Bootstrap b = new Bootstrap().group(group).channel(channelType)
-                        .handler(new ChannelInitializer<Channel>() {
-                            @Override
-                            protected void initChannel(Channel ch) {
-                                ch.pipeline().addLast(new HttpClientCodec(), new HttpObjectAggregator(1 << 20), c);
-                            }
-                        });
-                if (!unix) {
-                    b.option(ChannelOption.TCP_NODELAY, true);
-                }
-                c.channel = b.connect(address).sync().channel();
-                open.add(c);
+            for (Target target : targets) {
+                connect(target, group, epoll, open);
             }
             long start = System.nanoTime();
             long interval = openLoop ? (long) (1e9 * connections / rate) : 0;
             for (Connection c : open) {
-                // Stagger the connections evenly over one interval so the aggregate rate is smooth.
-                long first = start + interval * c.index / connections;
+                // Stagger the connections evenly over one interval so the rate is smooth, and the
+                // targets' connections between one another, so no target's requests are always sent
+                // (or answered) just before another's.
+                long slots = (long) connections * targets.size();
+                long first = start + interval * ((long) c.index * targets.size() + c.target.index) / slots;
                 c.channel.eventLoop().execute(() -> c.start(first, interval));
             }
             sleepSeconds(warmupSeconds);
-            latencies.reset();
-            ok.reset();
-            errors.reset();
+            for (Target target : targets) {
+                target.reset();
+            }
             measuring = true;
             long measureStart = System.nanoTime();
             sleepSeconds(durationSeconds);
             measuring = false;
             long measured = System.nanoTime() - measureStart;
             stopped = true;
-            Histogram histogram = latencies.getIntervalHistogram();
+            List<Result> results = new ArrayList<>();
+            for (Target target : targets) {
+                results.add(new Result(openLoop ? "rate" : "max", target.address, connections, rate, durationSeconds,
+                        target.ok.sum(), target.errors.sum(), measured, target.latencies.getIntervalHistogram(),
+                        epoll ? "epoll" : "nio"));
+            }
             for (Connection c : open) {
                 c.channel.close();
             }
             if (failure != null) {
                 throw new IllegalStateException("load run failed: " + failure);
             }
-            return new Result(openLoop ? "rate" : "max", target, connections, rate, durationSeconds,
-                    ok.sum(), errors.sum(), measured, histogram, epoll ? "epoll" : "nio");
+            return results;
         } finally {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).await(5, TimeUnit.SECONDS);
+        }
+    }
+
+    /** Opens {@link #connections} connections to {@code target}, adding them to {@code open}. */
+    private void connect(Target target, EventLoopGroup group, boolean epoll, List<Connection> open)
+            throws InterruptedException {
+        boolean unix = target.address.startsWith("unix:");
+        if (unix && !epoll) {
+            throw new IllegalStateException("Unix-socket targets need the native epoll transport: "
+                    + Epoll.unavailabilityCause());
+        }
+        SocketAddress address;
+        Class<? extends Channel> channelType;
+        if (unix) {
+            address = new DomainSocketAddress(target.address.substring("unix:".length()));
+            channelType = EpollDomainSocketChannel.class;
+        } else {
+            URI uri = URI.create(target.address);
+            address = new InetSocketAddress(uri.getHost(), uri.getPort());
+            channelType = epoll ? EpollSocketChannel.class : NioSocketChannel.class;
+        }
+        for (int i = 0; i < connections; i++) {
+            Connection c = new Connection(target, i);
+            Bootstrap b = new Bootstrap().group(group).channel(channelType)
+                    .handler(new ChannelInitializer<Channel>() {
+                        @Override
+                        protected void initChannel(Channel ch) {
+                            ch.pipeline().addLast(new HttpClientCodec(), new HttpObjectAggregator(1 << 20), c);
+                        }
+                    });
+            if (!unix) {
+                b.option(ChannelOption.TCP_NODELAY, true);
+            }
+            c.channel = b.connect(address).sync().channel();
+            open.add(c);
         }
     }
 
@@ -181,8 +200,29 @@ final class LoadRun {
         }
     }
 
+    /** One target and what was measured on it. */
+    private static final class Target {
+        final String address;
+        final int index;
+        final Recorder latencies = new Recorder(TimeUnit.SECONDS.toNanos(60), 3);
+        final LongAdder ok = new LongAdder();
+        final LongAdder errors = new LongAdder();
+
+        Target(String address, int index) {
+            this.address = address;
+            this.index = index;
+        }
+
+        void reset() {
+            latencies.reset();
+            ok.reset();
+            errors.reset();
+        }
+    }
+
     /** One keep-alive connection: at most one request in flight, sent at its intended time or at once. */
     private final class Connection extends SimpleChannelInboundHandler<FullHttpResponse> {
+        final Target target;
         final int index;
         Channel channel;
         private long interval;
@@ -190,7 +230,8 @@ final class LoadRun {
         private long inFlightIntended;
         private int unit;
 
-        Connection(int index) {
+        Connection(Target target, int index) {
+            this.target = target;
             this.index = index;
             this.unit = index % paths.length;
         }
@@ -238,11 +279,11 @@ final class LoadRun {
         protected void channelRead0(ChannelHandlerContext ctx, FullHttpResponse response) {
             long latency = System.nanoTime() - inFlightIntended;
             if (measuring) {
-                latencies.recordValue(Math.min(latency, TimeUnit.SECONDS.toNanos(60)));
+                target.latencies.recordValue(Math.min(latency, TimeUnit.SECONDS.toNanos(60)));
                 if (response.status().code() == 200) {
-                    ok.increment();
+                    target.ok.increment();
                 } else {
-                    errors.increment();
+                    target.errors.increment();
                 }
             }
             next();
@@ -251,14 +292,14 @@ final class LoadRun {
         @Override
         public void channelInactive(ChannelHandlerContext ctx) {
             if (!stopped) {
-                failure = "connection " + index + " closed by the server";
+                failure = "connection " + index + " to " + target.address + " closed by the server";
             }
         }
 
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
             if (!stopped) {
-                failure = "connection " + index + ": " + cause;
+                failure = "connection " + index + " to " + target.address + ": " + cause;
             }
             ctx.close();
         }
