@@ -162,6 +162,7 @@ public final class Sidecar implements AutoCloseable {
             }
             wire(stateDir);
             if (options.proxy() != null) {
+                requireUnshared(options.proxy().listen(), "cannot listen on " + options.proxy().listen() + " (--proxy-listen)");
                 proxyAddress = await(new ProxyServer(vertx, options.proxy(), controller, guard, metrics.registry(),
                         instanceId, new ListenerConnections("proxy", limits.maxConnections(), budget, metrics.registry()))
                         .start(Math.max(1, Runtime.getRuntime().availableProcessors())),
@@ -335,6 +336,7 @@ public final class Sidecar implements AutoCloseable {
         // SO_REUSEPORT: each event loop gets its own accepting socket on the same port and the kernel
         // spreads connections over them (one shared socket would funnel accepts through one loop).
         HttpServerOptions options = HttpListener.defaultOptions().setReusePort(instances > 1);
+        requireUnshared(address, failure);
         HttpListener first = new HttpListener(SocketAddress.inetSocketAddress(address.port(), address.host()),
                 options, handler, guard);
         listeners.add(first);
@@ -349,6 +351,23 @@ public final class Sidecar implements AutoCloseable {
             }, new DeploymentOptions().setInstances(instances - 1)), failure);
         }
         return new HostPort(address.host(), port);
+    }
+
+    /**
+     * Fails when something already listens on {@code address}. Needed because the listeners bind with
+     * SO_REUSEPORT: a second sidecar would otherwise join the first one's port without an error, and
+     * the kernel would share the connections between two processes serving different states. A plain
+     * socket cannot bind beside a listening one, whatever its options; port 0 is always free.
+     */
+    private static void requireUnshared(HostPort address, String failure) throws IOException {
+        if (address.port() == 0) {
+            return;
+        }
+        try (java.net.ServerSocket probe = new java.net.ServerSocket()) {
+            probe.bind(new java.net.InetSocketAddress(address.host(), address.port()), 1);
+        } catch (IOException e) {
+            throw new IOException(failure + ": " + bindProblem(e), e);
+        }
     }
 
     private static <T> T await(Future<T> future, String failure) throws InterruptedException, IOException {

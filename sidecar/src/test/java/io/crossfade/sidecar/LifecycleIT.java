@@ -79,6 +79,19 @@ class LifecycleIT {
     }
 
     @Test
+    void aSecondSidecarOnTheFirstOnesReadPortIsRefusedEvenWithItsOwnState(@TempDir Path otherState) throws Exception {
+        try (SidecarProcess first = SidecarProcess.start(settings, state)) {
+            String address = "127.0.0.1:" + first.readUri().getPort();
+
+            SidecarProcess.Result second = SidecarProcess.run(Duration.ofSeconds(120), "serve", "--settings",
+                    settings.toString(), "--state", otherState.toString(), "--listen", address, "--ops-listen", "127.0.0.1:0");
+
+            assertThat(second.exitCode()).as(second.output()).isEqualTo(1);
+            assertThat(second.output()).contains("cannot listen on " + address + " (--listen)").contains("already in use");
+        }
+    }
+
+    @Test
     void aSecondSidecarOnTheSameStateIsRefusedNamingTheFirstOnesPid() throws Exception {
         try (SidecarProcess first = SidecarProcess.start(settings, state)) {
             String audit = Files.readString(state.resolve("audit.jsonl"));
