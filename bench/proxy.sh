@@ -12,6 +12,9 @@
 #   bench/proxy.sh --compare-jar OTHER.jar  # a second sidecar from another build ("crossfade-b") in the
 #                                       # throughput section, beside the first, rep by rep: an A/B of a
 #                                       # change, and a check of whether a slow spell is the machine's
+#   bench/proxy.sh --floors             # also the least a proxy on this stack costs, in the throughput and
+#                                       # latency sections: bare Netty ("netty-floor") and bare Vert.x
+#                                       # ("vertx-floor"), bench/baseline-server's BaselineProxy
 #
 # Sections: throughput (wrk -t2 -c32, requests/s: direct, nginx, crossfade), latency (open loop at
 # half of nginx's saturation rate, or --latency-rate, on each target at once, interleaved: p50/p99,
@@ -32,6 +35,7 @@ BUILD=1
 PIN=0
 LATENCY_RATE=""
 COMPARE_JAR=""
+FLOORS=0
 ONLY="throughput,latency,conns,download"
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -43,7 +47,8 @@ while [ $# -gt 0 ]; do
     --latency-rate) LATENCY_RATE="$2"; shift ;;
     --compare-jar) COMPARE_JAR="$2"; shift ;;
     --only) ONLY="$2"; shift ;;
-    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
+    --floors) FLOORS=1 ;;
+    -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
     *) die "unknown argument $1 (see --help)" ;;
   esac
   shift
@@ -63,6 +68,7 @@ BENCH_JAVA_OPTS="${BENCH_JAVA_OPTS:--XX:MaxRAM=192m $IMAGE_JAVA_OPTS}"
 UNITS=10000
 PORT_BASE="${BENCH_PORT_BASE:-18000}"
 UP=$((PORT_BASE + 51)); NGX=$((PORT_BASE + 52)); CF=$((PORT_BASE + 53)); CFB=$((PORT_BASE + 56))
+NETTY_FLOOR=$((PORT_BASE + 57)); VERTX_FLOOR=$((PORT_BASE + 58))
 BIG_MB=100
 # With --pin, the proxies under test share CPU 0 (lib.sh's SERVER_TASKSET) and everything that drives
 # or serves them runs on CPU 1 (LOAD_TASKSET), so neither proxy's throughput is paid for by the load
@@ -189,8 +195,22 @@ YAML
   grep -h -o -E 'transport[=:] ?[a-zA-Z]+' "$WORK/$name.log" | sed 's/^/  /' >&2 || true
 }
 
+# start_floor LAYER PORT -> starts BaselineProxy's LAYER floor (netty or vertx) as LAYER-floor, with the
+# sidecar's JVM flags, pinned like the sidecar
+start_floor() {
+  local layer="$1" port="$2" line
+  # shellcheck disable=SC2086
+  line="$(start_with_ready "$layer-floor" "http://127.0.0.1:$port/small.json" "$JDK17_JAVA" $BENCH_JAVA_OPTS \
+    -cp "$BASELINE_JAR" io.crossfade.bench.baseline.BaselineProxy --layer "$layer" --listen "127.0.0.1:$port" \
+    --upstream "127.0.0.1:$UP")"
+  PIDS[$layer-floor]="$(field pid "$line")"
+  STARTED_PIDS+=("${PIDS[$layer-floor]}")
+}
+
 url_of() {
   case "$1" in
+    netty-floor) echo "http://127.0.0.1:$NETTY_FLOOR" ;;
+    vertx-floor) echo "http://127.0.0.1:$VERTX_FLOOR" ;;
     direct) echo "http://127.0.0.1:$UP" ;;
     nginx) echo "http://127.0.0.1:$NGX" ;;
     crossfade) echo "http://127.0.0.1:$CF" ;;
@@ -223,13 +243,13 @@ nginx_rss_mib() {
   ps -o rss= --pid "$master" --ppid "$master" | awk '{ s += $1 } END { printf "%.1f", s / 1024 }'
 }
 
-# cpu_ticks TARGET -> user + system clock ticks so far of the proxy TARGET (nginx: master + workers)
+# cpu_ticks TARGET -> "USER SYSTEM" clock ticks so far of the proxy TARGET (nginx: master + workers)
 cpu_ticks() {
   local pids
   if [ "$1" != nginx ]; then pids="${PIDS[$1]}"; else
     pids="$(cat "$WORK/nginx-proxy.pid") $(pgrep -P "$(cat "$WORK/nginx-proxy.pid")" | tr '\n' ' ')"; fi
   # shellcheck disable=SC2086
-  for p in $pids; do awk '{ print $14 + $15 }' "/proc/$p/stat"; done | awk '{ s += $1 } END { print s }'
+  for p in $pids; do awk '{ print $14, $15 }' "/proc/$p/stat"; done | awk '{ u += $1; s += $2 } END { print u, s }'
 }
 
 # jit_ticks TARGET -> user + system clock ticks so far of the JIT compiler threads of the sidecar TARGET
@@ -266,34 +286,43 @@ median_of() { # median of the values of (section, metric, target) so far
     | awk '{ v[NR] = $1 } END { if (NR) print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'
 }
 
+# per_request TICKS_BEFORE TICKS_AFTER RPS -> microseconds of CPU per request over the $DUR seconds
+per_request() {
+  awk -v a="$1" -v b="$2" -v hz="$(getconf CLK_TCK)" -v r="$3" -v d="$DUR" 'BEGIN { printf "%.1f", (b - a) / hz * 1e6 / (r * d) }'
+}
+
 section_throughput() {
-  local rep t rps before jit_before ticks targets=(direct nginx crossfade)
+  local rep t rps before after jit_before targets=(direct nginx crossfade) floor_log
   declare -A r cpu jit
-  ticks="$(getconf CLK_TCK)"
   [ -z "$COMPARE_JAR" ] || targets+=(crossfade-b)
+  [ "$FLOORS" = 0 ] || targets+=(netty-floor vertx-floor)
   for t in "${targets[@]}"; do
     log "warm-up $t (${WARM}s)"
     wrk_proxy "$(url_of "$t")/small.json" "$WARM" 32 >/dev/null
   done
   for rep in $(seq 1 "$REPS"); do
     for t in $(rotate "$rep" "${targets[@]}"); do
-      [ "$t" = direct ] || before="$(cpu_ticks "$t")"
+      [ "$t" = direct ] || read -r -a before <<<"$(cpu_ticks "$t")"
       [ "${t#crossfade}" = "$t" ] || jit_before="$(jit_ticks "$t")"
       rps="$(wrk_proxy "$(url_of "$t")/small.json" "$DUR" 32)"
       r[$t]="$rps"
       record proxy_throughput rps "$t" "$rep" "$rps"
       if [ "$t" != direct ]; then
-        cpu[$t]="$(awk -v a="$before" -v b="$(cpu_ticks "$t")" -v hz="$ticks" -v r="$rps" -v d="$DUR" \
-          'BEGIN { printf "%.1f", (b - a) / hz * 1e6 / (r * d) }')"
+        read -r -a after <<<"$(cpu_ticks "$t")"
+        cpu[$t]="$(per_request $((before[0] + before[1])) $((after[0] + after[1])) "$rps")"
         record proxy_throughput cpu_us_per_request "$t" "$rep" "${cpu[$t]}"
+        # user (the proxy's own code, the JVM's) and system (the kernel's TCP work, nearly alike for all)
+        record proxy_throughput cpu_user_us_per_request "$t" "$rep" "$(per_request "${before[0]}" "${after[0]}" "$rps")"
+        record proxy_throughput cpu_system_us_per_request "$t" "$rep" "$(per_request "${before[1]}" "${after[1]}" "$rps")"
       fi
       if [ "${t#crossfade}" != "$t" ]; then
-        jit[$t]="$(awk -v a="$jit_before" -v b="$(jit_ticks "$t")" -v hz="$ticks" -v r="$rps" -v d="$DUR" \
-          'BEGIN { printf "%.1f", (b - a) / hz * 1e6 / (r * d) }')"
+        jit[$t]="$(per_request "$jit_before" "$(jit_ticks "$t")" "$rps")"
         record proxy_throughput jit_cpu_us_per_request "$t" "$rep" "${jit[$t]}"
       fi
     done
-    log "throughput rep $rep: direct=${r[direct]} nginx=${r[nginx]} crossfade=${r[crossfade]} crossfade/nginx=$(ratio "${r[crossfade]}" "${r[nginx]}"); CPU per request (us): nginx=${cpu[nginx]} crossfade=${cpu[crossfade]} (JIT ${jit[crossfade]})$([ -z "$COMPARE_JAR" ] || echo "; crossfade-b=${r[crossfade-b]} CPU ${cpu[crossfade-b]} (JIT ${jit[crossfade-b]}) b/a=$(ratio "${r[crossfade-b]}" "${r[crossfade]}")")"
+    floor_log=""
+    [ "$FLOORS" = 0 ] || floor_log="; floors: netty=${r[netty-floor]} (CPU ${cpu[netty-floor]}) vertx=${r[vertx-floor]} (CPU ${cpu[vertx-floor]})"
+    log "throughput rep $rep: direct=${r[direct]} nginx=${r[nginx]} crossfade=${r[crossfade]} crossfade/nginx=$(ratio "${r[crossfade]}" "${r[nginx]}"); CPU per request (us): nginx=${cpu[nginx]} crossfade=${cpu[crossfade]} (JIT ${jit[crossfade]})$([ -z "$COMPARE_JAR" ] || echo "; crossfade-b=${r[crossfade-b]} CPU ${cpu[crossfade-b]} (JIT ${jit[crossfade-b]}) b/a=$(ratio "${r[crossfade-b]}" "${r[crossfade]}")")$floor_log"
   done
 }
 
@@ -305,16 +334,17 @@ section_latency() {
   record proxy_latency rate all 0 "$rate"
   log "latency at $rate requests/s (nginx's saturation rate: $sat)"
   declare -A p50 p99
-  local order lines i
+  local order lines i targets=(direct nginx crossfade)
+  [ "$FLOORS" = 0 ] || targets+=(netty-floor vertx-floor)
   for rep in $(seq 1 "$REPS"); do
     # Paired: one generator drives the three targets in the same seconds, each at the rate on its own
     # 32 connections, interleaved, so a stall of the generator or the machine hits all three alike.
-    read -r -a order <<<"$(rotate "$rep" direct nginx crossfade)"
+    read -r -a order <<<"$(rotate "$rep" "${targets[@]}")"
     lines="$($LOAD_TASKSET "$LOADGEN_JAVA" -jar "$LOADGEN_JAR" rate $(for t in "${order[@]}"; do echo "--target $(url_of "$t")"; done) \
       --path-template '/small.json?u={unit}' --units "$UNITS" --connections 32 --rate "$rate" --warmup "$LAT_WARM" \
       --duration "$LAT_DUR")"
-    [ "$(wc -l <<<"$lines")" = 3 ] || die "expected three result lines from the latency run: $lines"
-    for i in 0 1 2; do
+    [ "$(wc -l <<<"$lines")" = "${#targets[@]}" ] || die "expected ${#targets[@]} result lines from the latency run: $lines"
+    for i in $(seq 0 $((${#targets[@]} - 1))); do
       t="${order[$i]}"
       line="$(sed -n "$((i + 1))p" <<<"$lines")"
       [ "$(field target "$line")" = "$(url_of "$t")" ] || die "latency result out of order: $line"
@@ -324,11 +354,11 @@ section_latency() {
       record proxy_latency p99_us "$t" "$rep" "${p99[$t]}"
       record proxy_latency achieved_rps "$t" "$rep" "$(field rps "$line")"
     done
-    for t in nginx crossfade; do
+    for t in "${targets[@]:1}"; do
       record proxy_latency added_p50_us "$t" "$rep" "$(awk -v a="${p50[$t]}" -v b="${p50[direct]}" 'BEGIN { print a - b }')"
       record proxy_latency added_p99_us "$t" "$rep" "$(awk -v a="${p99[$t]}" -v b="${p99[direct]}" 'BEGIN { print a - b }')"
     done
-    log "latency rep $rep: p50 direct=${p50[direct]} nginx=${p50[nginx]} crossfade=${p50[crossfade]} us; p99 direct=${p99[direct]} nginx=${p99[nginx]} crossfade=${p99[crossfade]} us"
+    log "latency rep $rep: p50 direct=${p50[direct]} nginx=${p50[nginx]} crossfade=${p50[crossfade]} us; p99 direct=${p99[direct]} nginx=${p99[nginx]} crossfade=${p99[crossfade]} us$([ "$FLOORS" = 0 ] || echo "; floors p50 netty=${p50[netty-floor]} vertx=${p50[vertx-floor]} p99 netty=${p99[netty-floor]} vertx=${p99[vertx-floor]} us")"
   done
 }
 
@@ -413,6 +443,11 @@ start_upstream
 start_nginx_proxy
 start_crossfade_proxy
 [ -z "$COMPARE_JAR" ] || start_crossfade_proxy crossfade-b "$CFB" "$COMPARE_JAR"
+if [ "$FLOORS" = 1 ]; then
+  [ -f "$BASELINE_JAR" ] || die "--floors needs $BASELINE_JAR (./mvnw -B -Pbench -DskipTests package)"
+  start_floor netty "$NETTY_FLOOR"
+  start_floor vertx "$VERTX_FLOOR"
+fi
 for section in ${ONLY//,/ }; do "section_$section"; done
 echo "load after: $(cat /proc/loadavg)" >> "$OUT/machine.txt"
 "$BENCH_DIR/summarize.sh" "$RESULTS" | tee "$OUT/summary.md"
