@@ -119,13 +119,20 @@ EOF
   # shellcheck disable=SC2086
   $SERVER_TASKSET nginx -p "$root" -c "$root/nginx.conf" >"$root/logs/stdout.log" 2>&1 &
   STARTED_PIDS+=("$!")
-  local i
+  wait_for_http "http://127.0.0.1:$port/v1/settings/$KEY" nginx "$root/logs/stdout.log" "$root/logs/error.log"
+}
+
+# wait_for_http URL WHAT [LOG...] -> returns once URL answers 2xx, polling for 5 s at most; else shows
+# the LOGs and dies saying that WHAT did not start
+wait_for_http() {
+  local url="$1" what="$2" i
+  shift 2
   for i in $(seq 1 100); do
-    curl -fs -o /dev/null "http://127.0.0.1:$port/v1/settings/$KEY" && return 0
+    curl -fs -o /dev/null "$url" && return 0
     sleep 0.05
   done
-  cat "$root/logs/stdout.log" "$root/logs/error.log" >&2 2>/dev/null || true
-  die "nginx did not start"
+  cat "$@" >&2 2>/dev/null || true
+  die "$what did not start"
 }
 
 stop_pid() {

@@ -124,13 +124,7 @@ CONF
   "$@" nginx -p "$root" -c "$root/nginx.conf" >"$root/logs/stdout.log" 2>&1 &
   STARTED_PIDS+=("$!")
   echo "$!" > "$WORK/$name.pid"
-  local i
-  for i in $(seq 1 100); do
-    curl -fs -o /dev/null "http://127.0.0.1:$port/small.json" && return 0
-    sleep 0.05
-  done
-  cat "$root/logs/stdout.log" "$root/logs/error.log" >&2 2>/dev/null || true
-  die "nginx $name did not start"
+  wait_for_http "http://127.0.0.1:$port/small.json" "nginx $name" "$root/logs/stdout.log" "$root/logs/error.log"
 }
 
 # The upstream both proxies forward to: a small JSON answer, a 100 MB file, and the same file sent at
