@@ -125,7 +125,13 @@ public final class Sidecar implements AutoCloseable {
 
         // Listeners first: a port in use stops the start before any state is written. Requests that
         // arrive before the endpoints exist are held by the gates and answered once they do.
-        vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
+        NetworkTransport.Opened opened;
+        try {
+            opened = options.transport().open(new VertxOptions());
+        } catch (IllegalStateException e) {
+            throw new IOException(e.getMessage(), e); // "crossfade: cannot start: --transport ... is not available here"
+        }
+        vertx = opened.vertx();
         metrics = new CrossfadeMetrics();
         closeables.add(metrics);
         StartupGate read = new StartupGate();
@@ -138,8 +144,10 @@ public final class Sidecar implements AutoCloseable {
                 LOG.info("descriptor limit {}: at most {} client connections across listeners; beyond that the oldest"
                         + " still awaiting a request head is closed", budget.descriptorLimit(), budget.connections());
             }
-            readAddress = listenTcp(options.listen(), "--listen", read,
-                    Math.max(1, Runtime.getRuntime().availableProcessors()),
+            // one listener per core, each on its own socket (SO_REUSEPORT, so the kernel spreads the
+            // connections); NIO has no SO_REUSEPORT, so there one listener takes them all
+            int loops = vertx.isNativeTransportEnabled() ? Math.max(1, Runtime.getRuntime().availableProcessors()) : 1;
+            readAddress = listenTcp(options.listen(), "--listen", read, loops,
                     new ConnectionGuard("read", limits, budget, metrics.registry()));
             opsAddress = listenTcp(options.opsListen(), "--ops-listen", ops, 1,
                     new ConnectionGuard("ops", limits, budget, metrics.registry()));
@@ -154,18 +162,13 @@ public final class Sidecar implements AutoCloseable {
                 unix = " unix=" + socket;
             }
             LOG.info("listening read={} ops={}{}", readAddress, opsAddress, unix);
-            if (vertx.isNativeTransportEnabled()) {
-                LOG.info("transport: native (epoll)");
-            } else {
-                LOG.info("transport: NIO, native transport unavailable: {}", vertx.unavailableNativeTransportCause() == null
-                        ? "unknown reason" : vertx.unavailableNativeTransportCause().toString());
-            }
+            LOG.info("transport: {}", opened.description());
             wire(stateDir);
             if (options.proxy() != null) {
                 requireUnshared(options.proxy().listen(), "cannot listen on " + options.proxy().listen() + " (--proxy-listen)");
                 proxyAddress = await(new ProxyServer(vertx, options.proxy(), controller, guard, metrics.registry(),
                         instanceId, new ListenerConnections("proxy", limits.maxConnections(), budget, metrics.registry()))
-                        .start(Math.max(1, Runtime.getRuntime().availableProcessors())),
+                        .start(loops),
                         "cannot listen on " + options.proxy().listen() + " (--proxy-listen)");
                 LOG.info("listening proxy={} forwarding to {} (unit from header {}{}; injecting {}; errors: {},"
                         + " upstream timeout {})", proxyAddress, options.proxy().upstream(), options.proxy().unitHeader(),

@@ -18,9 +18,19 @@ import java.util.Objects;
  * @param fleet the fleet store ({@code --store etcd}), or null to keep migration state in {@code stateDir}
  * @param resilience limits on reloads, clients and connections
  * @param proxy proxy mode ({@code --proxy-listen}, {@code --upstream}, ...), or null for none
+ * @param transport the network transport of the event loops ({@code --transport}); null is
+ *     {@link NetworkTransport#AUTO}
  */
 public record SidecarOptions(Path settingsDir, Path stateDir, HostPort listen, Path listenUnix, HostPort opsListen,
-        Path adminTokenFile, String instanceId, FleetOptions fleet, ResilienceOptions resilience, ProxyOptions proxy) {
+        Path adminTokenFile, String instanceId, FleetOptions fleet, ResilienceOptions resilience, ProxyOptions proxy,
+        NetworkTransport transport) {
+
+    /** Options on the {@link NetworkTransport#AUTO} transport. */
+    public SidecarOptions(Path settingsDir, Path stateDir, HostPort listen, Path listenUnix, HostPort opsListen,
+            Path adminTokenFile, String instanceId, FleetOptions fleet, ResilienceOptions resilience, ProxyOptions proxy) {
+        this(settingsDir, stateDir, listen, listenUnix, opsListen, adminTokenFile, instanceId, fleet, resilience, proxy,
+                NetworkTransport.AUTO);
+    }
 
     /** Options without proxy mode. */
     public SidecarOptions(Path settingsDir, Path stateDir, HostPort listen, Path listenUnix, HostPort opsListen,
@@ -43,6 +53,7 @@ public record SidecarOptions(Path settingsDir, Path stateDir, HostPort listen, P
 
     public SidecarOptions {
         resilience = resilience == null ? ResilienceOptions.DEFAULTS : resilience;
+        transport = transport == null ? NetworkTransport.AUTO : transport;
         Objects.requireNonNull(settingsDir, "settingsDir");
         Objects.requireNonNull(stateDir, "stateDir");
         Objects.requireNonNull(listen, "listen");

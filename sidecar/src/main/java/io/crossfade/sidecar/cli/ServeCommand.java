@@ -7,6 +7,7 @@ import io.crossfade.config.Durations;
 import io.crossfade.sidecar.HostPort;
 import io.crossfade.sidecar.ResilienceOptions;
 import io.crossfade.sidecar.Sidecar;
+import io.crossfade.sidecar.NetworkTransport;
 import io.crossfade.sidecar.SidecarOptions;
 import io.crossfade.sidecar.proxy.ProxyOptions;
 import java.io.IOException;
@@ -132,6 +133,11 @@ public final class ServeCommand implements Callable<Integer> {
                     + " request of one more is answered 503 and its connection closed (default: ${DEFAULT-VALUE}).")
     int maxConnections;
 
+    @Option(names = "--transport", paramLabel = "auto|io_uring|epoll|nio", defaultValue = "${env:CROSSFADE_TRANSPORT:-auto}",
+            description = "Network transport of the event loops: auto (default) takes io_uring where the kernel and"
+                    + " container allow it, else epoll, else NIO; a named one that is not available stops the start.")
+    String transport;
+
     @Option(names = "--store", paramLabel = "file|etcd", defaultValue = "${env:CROSSFADE_STORE:-file}",
             description = "Where migration state lives: file (the --state directory, default) or etcd (shared by a fleet).")
     String store;
@@ -184,7 +190,8 @@ public final class ServeCommand implements Callable<Integer> {
                     AuditRetention.parse(auditRetention));
             options = new SidecarOptions(settings, state, HostPort.parse(listen), listenUnix, HostPort.parse(opsListen),
                     adminTokenFile, instanceId, fleetOptions, resilience, ProxyOptions.fromFlags(proxyListen,
-                            upstream, unitHeader, unitCookie, inject, errorStatus, upstreamTimeout));
+                            upstream, unitHeader, unitCookie, inject, errorStatus, upstreamTimeout),
+                    NetworkTransport.parse(transport));
         } catch (IllegalArgumentException e) {
             System.err.println("crossfade: " + e.getMessage());
             return 2;
