@@ -12,6 +12,8 @@
 #   bench/proxy.sh --compare-jar OTHER.jar  # a second sidecar from another build ("crossfade-b") in the
 #                                       # throughput section, beside the first, rep by rep: an A/B of a
 #                                       # change, and a check of whether a slow spell is the machine's
+#   bench/proxy.sh --transport epoll    # the sidecars and the floors on this transport (default: what the
+#                                       # sidecar's --transport auto takes here, io_uring where allowed)
 #   bench/proxy.sh --floors             # also the least a proxy on this stack costs, in the throughput and
 #                                       # latency sections: bare Netty ("netty-floor") and bare Vert.x
 #                                       # ("vertx-floor"), bench/baseline-server's BaselineProxy
@@ -36,6 +38,7 @@ PIN=0
 LATENCY_RATE=""
 COMPARE_JAR=""
 FLOORS=0
+TRANSPORT=auto
 ONLY="throughput,latency,conns,download"
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -48,7 +51,8 @@ while [ $# -gt 0 ]; do
     --compare-jar) COMPARE_JAR="$2"; shift ;;
     --only) ONLY="$2"; shift ;;
     --floors) FLOORS=1 ;;
-    -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
+    --transport) TRANSPORT="$2"; shift ;;
+    -h|--help) sed -n '2,30p' "$0"; exit 0 ;;
     *) die "unknown argument $1 (see --help)" ;;
   esac
   shift
@@ -183,10 +187,10 @@ YAML
   line="$(start_with_ready "$name" "http://127.0.0.1:$((port + 2))/ready" "$JDK17_JAVA" $BENCH_JAVA_OPTS \
     -jar "$jar" serve --settings "$WORK/settings" --state "$WORK/state-$name" --listen "127.0.0.1:$((port + 1))" \
     --ops-listen "127.0.0.1:$((port + 2))" --instance-id bench --proxy-listen "127.0.0.1:$port" \
-    --upstream "http://127.0.0.1:$UP" --inject 'checkout.*')"
+    --upstream "http://127.0.0.1:$UP" --inject 'checkout.*' $([ "$TRANSPORT" = auto ] || echo "--transport $TRANSPORT"))"
   PIDS[$name]="$(field pid "$line")"
   STARTED_PIDS+=("${PIDS[$name]}")
-  grep -h -o -E 'transport[=:] ?[a-zA-Z]+' "$WORK/$name.log" | sed 's/^/  /' >&2 || true
+  grep -h -o -E 'transport[=:] ?[a-zA-Z_ ()]+' "$WORK/$name.log" | sed 's/^/  /' >&2 || true
 }
 
 # start_floor LAYER PORT -> starts BaselineProxy's LAYER floor (netty or vertx) as LAYER-floor, with the
@@ -196,7 +200,8 @@ start_floor() {
   # shellcheck disable=SC2086
   line="$(start_with_ready "$layer-floor" "http://127.0.0.1:$port/small.json" "$JDK17_JAVA" $BENCH_JAVA_OPTS \
     -cp "$BASELINE_JAR" io.crossfade.bench.baseline.BaselineProxy --layer "$layer" --listen "127.0.0.1:$port" \
-    --upstream "127.0.0.1:$UP")"
+    --upstream "127.0.0.1:$UP" $([ "$TRANSPORT" = auto ] || echo "--transport $TRANSPORT"))"
+  grep -h -o -E 'transport=[a-z_]+' "$WORK/$layer-floor.log" | sed "s/^/  $layer-floor: /" >&2 || true
   PIDS[$layer-floor]="$(field pid "$line")"
   STARTED_PIDS+=("${PIDS[$layer-floor]}")
 }
@@ -270,6 +275,7 @@ describe_machine() {
     echo "load before: $(cat /proc/loadavg)"
     echo "pinning: proxies: ${SERVER_TASKSET:-none}; wrk, loadgen, curl, upstream: ${LOAD_TASKSET:-none}"
     echo "jvm flags: $BENCH_JAVA_OPTS"
+    echo "transport: $TRANSPORT (sidecars' --transport; the floors take the same)"
     echo "git: $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null)$(cd "$ROOT" && git diff --quiet 2>/dev/null || echo ' (uncommitted changes)')"
   } | tee "$OUT/machine.txt" >&2
 }

@@ -9,11 +9,17 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.ServerChannel;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.uring.IoUring;
+import io.netty.channel.uring.IoUringIoHandler;
+import io.netty.channel.uring.IoUringServerSocketChannel;
+import io.netty.channel.uring.IoUringSocketChannel;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpServerCodec;
@@ -32,6 +38,7 @@ import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
+import io.vertx.core.transport.Transport;
 import java.net.InetSocketAddress;
 
 /**
@@ -50,6 +57,9 @@ import java.net.InetSocketAddress;
  *       loop, the request and the answer piped with {@code send(ReadStream)}; the same two headers.</li>
  * </ul>
  *
+ * <p>Both run on the transport the sidecar's {@code --transport auto} takes: io_uring where this kernel
+ * allows it, else epoll ({@code --transport} names one).
+ *
  * <p>Neither is a proxy to run: no backpressure beyond what the codecs give, no timeouts, no
  * hop-by-hop header handling, no error answers (a failed upstream closes the connection). Whatever
  * the sidecar costs beyond the {@code vertx} floor is its own work; whatever the {@code vertx}
@@ -59,9 +69,10 @@ import java.net.InetSocketAddress;
  * <pre>
  * java -cp baseline-server.jar io.crossfade.bench.baseline.BaselineProxy \
  *      --layer netty|vertx --listen 127.0.0.1:18057 --upstream 127.0.0.1:18051 [--event-loops N]
+ *      [--transport io_uring|epoll]
  * </pre>
  *
- * <p>It prints {@code listening proxy=HOST:PORT layer=LAYER transport=native} once it listens.
+ * <p>It prints {@code listening proxy=HOST:PORT layer=LAYER transport=io_uring|epoll} once it listens.
  */
 public final class BaselineProxy {
 
@@ -73,9 +84,11 @@ public final class BaselineProxy {
         InetSocketAddress listen = null;
         InetSocketAddress upstream = null;
         int eventLoops = Runtime.getRuntime().availableProcessors();
+        String transport = IoUring.isAvailable() ? "io_uring" : "epoll";
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--layer" -> layer = args[++i];
+                case "--transport" -> transport = args[++i];
                 case "--listen" -> listen = address("--listen", args[++i]);
                 case "--upstream" -> upstream = address("--upstream", args[++i]);
                 case "--event-loops" -> eventLoops = Integer.parseInt(args[++i]);
@@ -86,28 +99,41 @@ public final class BaselineProxy {
             throw usage("--layer, --listen and --upstream are required");
         }
         // both floors need the native transport the sidecar uses; measuring NIO instead would be unfair to them
-        Epoll.ensureAvailability();
+        boolean uring = switch (transport) {
+            case "io_uring" -> {
+                IoUring.ensureAvailability();
+                yield true;
+            }
+            case "epoll" -> {
+                Epoll.ensureAvailability();
+                yield false;
+            }
+            default -> throw usage("--transport must be io_uring or epoll, not " + transport);
+        };
         switch (layer) {
-            case "netty" -> netty(listen, upstream, eventLoops);
-            case "vertx" -> vertx(listen, upstream, eventLoops);
+            case "netty" -> netty(listen, upstream, eventLoops, uring);
+            case "vertx" -> vertx(listen, upstream, eventLoops, uring);
             default -> throw usage("--layer must be netty or vertx, not " + layer);
         }
         System.out.println("listening proxy=" + listen.getHostString() + ":" + listen.getPort() + " layer=" + layer
-                + " transport=native");
+                + " transport=" + transport);
     }
 
-    private static void netty(InetSocketAddress listen, InetSocketAddress upstream, int eventLoops)
+    private static void netty(InetSocketAddress listen, InetSocketAddress upstream, int eventLoops, boolean uring)
             throws InterruptedException {
-        EventLoopGroup loops = new MultiThreadIoEventLoopGroup(eventLoops, EpollIoHandler.newFactory());
+        IoHandlerFactory io = uring ? IoUringIoHandler.newFactory() : EpollIoHandler.newFactory();
+        Class<? extends ServerChannel> serverChannel = uring ? IoUringServerSocketChannel.class : EpollServerSocketChannel.class;
+        Class<? extends Channel> clientChannel = uring ? IoUringSocketChannel.class : EpollSocketChannel.class;
+        EventLoopGroup loops = new MultiThreadIoEventLoopGroup(eventLoops, io);
         new ServerBootstrap()
                 .group(loops)
-                .channel(EpollServerSocketChannel.class)
+                .channel(serverChannel)
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childHandler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel client) {
                         client.config().setAutoRead(false); // until its upstream connection is open
-                        client.pipeline().addLast(new HttpServerCodec(), new ClientSide(upstream));
+                        client.pipeline().addLast(new HttpServerCodec(), new ClientSide(upstream, clientChannel));
                     }
                 })
                 .bind(listen)
@@ -118,10 +144,12 @@ public final class BaselineProxy {
     private static final class ClientSide extends ChannelInboundHandlerAdapter {
 
         private final InetSocketAddress upstreamAddress;
+        private final Class<? extends Channel> channelType;
         private Channel upstream;
 
-        ClientSide(InetSocketAddress upstreamAddress) {
+        ClientSide(InetSocketAddress upstreamAddress, Class<? extends Channel> channelType) {
             this.upstreamAddress = upstreamAddress;
+            this.channelType = channelType;
         }
 
         @Override
@@ -129,7 +157,7 @@ public final class BaselineProxy {
             Channel client = ctx.channel();
             new Bootstrap()
                     .group(client.eventLoop())
-                    .channel(EpollSocketChannel.class)
+                    .channel(channelType)
                     .option(ChannelOption.TCP_NODELAY, true)
                     .handler(new ChannelInitializer<Channel>() {
                         @Override
@@ -206,8 +234,9 @@ public final class BaselineProxy {
         }
     }
 
-    private static void vertx(InetSocketAddress listen, InetSocketAddress upstream, int eventLoops) {
-        Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true).setEventLoopPoolSize(eventLoops));
+    private static void vertx(InetSocketAddress listen, InetSocketAddress upstream, int eventLoops, boolean uring) {
+        Vertx vertx = Vertx.builder().with(new VertxOptions().setEventLoopPoolSize(eventLoops))
+                .withTransport(uring ? Transport.IO_URING : Transport.EPOLL).build();
         vertx.deployVerticle(() -> new VertxFloor(listen, upstream), new DeploymentOptions().setInstances(eventLoops))
                 .await();
     }
@@ -272,6 +301,6 @@ public final class BaselineProxy {
 
     private static IllegalArgumentException usage(String problem) {
         return new IllegalArgumentException(problem + "\nusage: BaselineProxy --layer netty|vertx --listen HOST:PORT "
-                + "--upstream HOST:PORT [--event-loops N]");
+                + "--upstream HOST:PORT [--event-loops N] [--transport io_uring|epoll]");
     }
 }
