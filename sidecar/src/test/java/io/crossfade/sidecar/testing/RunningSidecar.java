@@ -34,6 +34,7 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  */
 public final class RunningSidecar implements BeforeAllCallback, AfterAllCallback {
 
+    private final List<Path> directoriesToCopy = new ArrayList<>();
     private final Map<String, String> files = new LinkedHashMap<>();
     private final List<String> args = new ArrayList<>();
     private Path settings;
@@ -46,6 +47,16 @@ public final class RunningSidecar implements BeforeAllCallback, AfterAllCallback
     /** A sidecar serving one settings file {@code name} with {@code content}. */
     public static RunningSidecar withFile(String name, String content) {
         return new RunningSidecar().andFile(name, content);
+    }
+
+    /**
+     * A sidecar serving a copy of every regular file of {@code directory} (not recursive), e.g. the
+     * project's {@code examples/settings}: a copy, so that a test may change its files.
+     */
+    public static RunningSidecar withFilesOf(Path directory) {
+        RunningSidecar sidecar = new RunningSidecar();
+        sidecar.directoriesToCopy.add(directory);
+        return sidecar;
     }
 
     /** Adds a settings file written before the start. */
@@ -64,6 +75,7 @@ public final class RunningSidecar implements BeforeAllCallback, AfterAllCallback
     public void beforeAll(ExtensionContext context) throws IOException {
         settings = Files.createTempDirectory("crossfade-settings-");
         state = Files.createTempDirectory("crossfade-state-");
+        directoriesToCopy.forEach(directory -> SettingsFiles.copyDirectory(directory, settings));
         files.forEach((name, content) -> SettingsFiles.write(settings, name, content));
         process = SidecarProcess.start(settings, state, args.toArray(String[]::new));
     }
