@@ -11,6 +11,7 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalInt;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
@@ -37,6 +38,7 @@ public final class RunningSidecar implements BeforeAllCallback, AfterAllCallback
     private final List<Path> directoriesToCopy = new ArrayList<>();
     private final Map<String, String> files = new LinkedHashMap<>();
     private final List<String> args = new ArrayList<>();
+    private OptionalInt descriptorLimit = OptionalInt.empty();
     private Path settings;
     private Path state;
     private SidecarProcess process;
@@ -71,13 +73,22 @@ public final class RunningSidecar implements BeforeAllCallback, AfterAllCallback
         return this;
     }
 
+    /** Runs it under {@link SidecarProcess#startWithDescriptorLimit}: at most {@code limit} open descriptors. */
+    public RunningSidecar underDescriptorLimit(int limit) {
+        descriptorLimit = OptionalInt.of(limit);
+        return this;
+    }
+
     @Override
     public void beforeAll(ExtensionContext context) throws IOException {
         settings = Files.createTempDirectory("crossfade-settings-");
         state = Files.createTempDirectory("crossfade-state-");
         directoriesToCopy.forEach(directory -> SettingsFiles.copyDirectory(directory, settings));
         files.forEach((name, content) -> SettingsFiles.write(settings, name, content));
-        process = SidecarProcess.start(settings, state, args.toArray(String[]::new));
+        String[] serveArgs = args.toArray(String[]::new);
+        process = descriptorLimit.isPresent()
+                ? SidecarProcess.startWithDescriptorLimit(descriptorLimit.getAsInt(), settings, state, serveArgs)
+                : SidecarProcess.start(settings, state, serveArgs);
     }
 
     @Override
