@@ -103,7 +103,8 @@ public final class RunningSidecar implements BeforeAllCallback, AfterAllCallback
         }
     }
 
-    private static void deleteTree(Path dir) {
+    /** Removes {@code dir} and all below it, if it exists; also for the other extensions of this package. */
+    static void deleteTree(Path dir) {
         if (dir == null || !Files.exists(dir)) {
             return;
         }
