@@ -5,20 +5,15 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.crossfade.sidecar.json.Json;
-import io.crossfade.sidecar.testing.EtcdCluster;
-import io.crossfade.sidecar.testing.FleetSidecars;
+import io.crossfade.sidecar.testing.RunningFleet;
 import io.crossfade.sidecar.testing.SidecarProcess;
 import io.crossfade.sidecar.testing.VariantSweep;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.IntStream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Three real sidecar processes share one real etcd as one fleet: a change made through one is
@@ -34,31 +29,8 @@ class FleetIT {
               db.pool.size: { to: 20, percent: 5 }
             """;
 
-    @TempDir
-    static Path dir;
-
-    static EtcdCluster etcd;
-    static final List<SidecarProcess> sidecars = new ArrayList<>();
-
-    @BeforeAll
-    static void startFleet() throws Exception {
-        Assumptions.assumeTrue(EtcdCluster.available(), "etcd is not installed (apt-get install etcd-server)");
-        etcd = EtcdCluster.start(dir.resolve("etcd"), 1);
-        // One admin token for the whole fleet, as a Kubernetes Secret mounted into every pod would be.
-        FleetSidecars fleet = new FleetSidecars("checkout", FILES, etcd.endpoints()).withAdminToken(
-                FleetSidecars.adminTokenFile(dir.resolve("admin.token"), "fleet-token-0123456789abcdef"));
-        for (String name : List.of("a", "b", "c")) {
-            sidecars.add(fleet.start(dir.resolve(name), "sidecar-" + name));
-        }
-    }
-
-    @AfterAll
-    static void stopFleet() {
-        sidecars.forEach(SidecarProcess::close);
-        if (etcd != null) {
-            etcd.close();
-        }
-    }
+    @RegisterExtension
+    static final RunningFleet fleet = RunningFleet.of("checkout", FILES, "fleet-token-0123456789abcdef");
 
     private static JsonNode json(String body) throws Exception {
         return Json.MAPPER.readTree(body);
@@ -70,9 +42,9 @@ class FleetIT {
 
     @Test
     void aChangeThroughOneSidecarIsServedByAllWithEveryUnitOnTheSameSideEverywhere() throws Exception {
-        SidecarProcess a = sidecars.get(0);
-        SidecarProcess b = sidecars.get(1);
-        SidecarProcess c = sidecars.get(2);
+        SidecarProcess a = fleet.sidecars().get(0);
+        SidecarProcess b = fleet.sidecars().get(1);
+        SidecarProcess c = fleet.sidecars().get(2);
 
         SidecarProcess.Result set = a.ctl("set", "db.pool.size", "37.5", "--reason", "fleet-wide");
         assertThat(set.exitCode()).as(set.output()).isZero();
@@ -100,7 +72,8 @@ class FleetIT {
 
     @Test
     void threeSidecarsLoadingTheSameFilesCreatedTheMigrationOnce() throws Exception {
-        JsonNode events = json(sidecars.get(1).adminGet("/admin/v1/events?key=db.pool.size").body()).path("events");
+        JsonNode events = json(fleet.sidecars().get(1).adminGet("/admin/v1/events?key=db.pool.size").body())
+                .path("events");
         List<String> created = new ArrayList<>();
         events.forEach(e -> {
             if (e.path("action").asText().equals("created")) {
@@ -112,7 +85,7 @@ class FleetIT {
 
     @Test
     void everySidecarListsTheLiveFleetAndCtlStatusShowsConvergence() throws Exception {
-        SidecarProcess c = sidecars.get(2);
+        SidecarProcess c = fleet.sidecars().get(2);
         await().atMost(Duration.ofSeconds(30)).until(() ->
                 json(c.adminGet("/admin/v1/instances").body()).path("instances").size() == 3);
         JsonNode instances = json(c.adminGet("/admin/v1/instances").body()).path("instances");
@@ -120,7 +93,7 @@ class FleetIT {
         instances.forEach(i -> ids.add(i.path("id").asText()));
         assertThat(ids).containsExactlyInAnyOrder("sidecar-a", "sidecar-b", "sidecar-c");
         JsonNode a = instances.get(ids.indexOf("sidecar-a"));
-        assertThat(a.path("opsAddress").asText()).isEqualTo(sidecars.get(0).opsUri().getAuthority());
+        assertThat(a.path("opsAddress").asText()).isEqualTo(fleet.sidecars().get(0).opsUri().getAuthority());
         assertThat(a.path("specVersion").asText()).isNotEmpty();
         assertThat(a.path("migrations").path("db.pool.size").path("revision").asLong()).isPositive();
         assertThat(a.path("migrations").path("db.pool.size").path("percent").isNumber()).as(a.toString()).isTrue();
@@ -145,7 +118,7 @@ class FleetIT {
 
     @Test
     void readyShowsTheStoreAndMetricsItsConnection() throws Exception {
-        SidecarProcess b = sidecars.get(1);
+        SidecarProcess b = fleet.sidecars().get(1);
         JsonNode store = json(b.getOps("/ready").body()).path("store");
         assertThat(store.path("type").asText()).isEqualTo("etcd");
         assertThat(store.path("fleet").asText()).isEqualTo("checkout");

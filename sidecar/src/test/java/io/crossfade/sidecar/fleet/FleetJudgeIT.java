@@ -5,10 +5,8 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.crossfade.sidecar.json.Json;
-import io.crossfade.sidecar.testing.EtcdCluster;
-import io.crossfade.sidecar.testing.FleetSidecars;
+import io.crossfade.sidecar.testing.RunningFleet;
 import io.crossfade.sidecar.testing.SidecarProcess;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -16,14 +14,11 @@ import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Three real sidecars on one real etcd judge each migration as one: the guard on the fleet's pooled
@@ -53,30 +48,8 @@ class FleetJudgeIT {
                 steps: [ { percent: 1, hold: 3s }, { percent: 10, hold: 3s }, { percent: 50 } ]
             """;
 
-    @TempDir
-    static Path dir;
-
-    static EtcdCluster etcd;
-    static final List<SidecarProcess> sidecars = new ArrayList<>();
-
-    @BeforeAll
-    static void startFleet() throws Exception {
-        Assumptions.assumeTrue(EtcdCluster.available(), "etcd is not installed (apt-get install etcd-server)");
-        etcd = EtcdCluster.start(dir.resolve("etcd"), 1);
-        FleetSidecars fleet = new FleetSidecars(FLEET, FILES, etcd.endpoints()).withAdminToken(
-                FleetSidecars.adminTokenFile(dir.resolve("admin.token"), "judge-token-0123456789abcdef"));
-        for (String name : List.of("a", "b", "c")) {
-            sidecars.add(fleet.start(dir.resolve(name), "sidecar-" + name));
-        }
-    }
-
-    @AfterAll
-    static void stopFleet() {
-        sidecars.forEach(SidecarProcess::close);
-        if (etcd != null) {
-            etcd.close();
-        }
-    }
+    @RegisterExtension
+    static final RunningFleet fleet = RunningFleet.of(FLEET, FILES, "judge-token-0123456789abcdef");
 
     private static JsonNode json(String body) throws Exception {
         return Json.MAPPER.readTree(body);
@@ -106,7 +79,7 @@ class FleetJudgeIT {
     }
 
     private static String judge() throws Exception {
-        List<String> values = etcd.values("/crossfade/" + FLEET + "/judge");
+        List<String> values = fleet.etcd().values("/crossfade/" + FLEET + "/judge");
         return values.isEmpty() ? null : json(values.get(0)).path("instance").asText(null);
     }
 
@@ -122,24 +95,24 @@ class FleetJudgeIT {
     void outcomesSpreadAcrossTheFleetTripTheGuardOnTheirSumWithOneHaltEvent() throws Exception {
         await().atMost(Duration.ofSeconds(30)).until(() -> judge() != null);
         // Two sidecars' worth: 200 new-variant outcomes, below minSamples even pooled.
-        feed(sidecars.get(0), "checkout.flow", 990, 10, 70, 30);
-        feed(sidecars.get(1), "checkout.flow", 990, 10, 70, 30);
-        for (SidecarProcess s : sidecars) {
+        feed(fleet.sidecars().get(0), "checkout.flow", 990, 10, 70, 30);
+        feed(fleet.sidecars().get(1), "checkout.flow", 990, 10, 70, 30);
+        for (SidecarProcess s : fleet.sidecars()) {
             await().atMost(Duration.ofSeconds(30)).until(() -> pooledNew(s, "checkout.flow") == 200);
         }
-        for (SidecarProcess s : sidecars) {
+        for (SidecarProcess s : fleet.sidecars()) {
             assertThat(stateOn(s, "checkout.flow")).isEqualTo("running");
             assertThat(view(s, "checkout.flow").path("health").path("guard").path("message").asText())
                     .contains("pooled over 3 sidecars");
         }
 
         // The third sidecar's 100 make 300 >= 250: the fleet's judge trips it, all three halt.
-        feed(sidecars.get(2), "checkout.flow", 990, 10, 70, 30);
-        for (SidecarProcess s : sidecars) {
+        feed(fleet.sidecars().get(2), "checkout.flow", 990, 10, 70, 30);
+        for (SidecarProcess s : fleet.sidecars()) {
             await().atMost(Duration.ofSeconds(30)).until(() -> stateOn(s, "checkout.flow").equals("halted"));
         }
         String judge = judge();
-        for (SidecarProcess s : sidecars) {
+        for (SidecarProcess s : fleet.sidecars()) {
             List<JsonNode> halts = events(s, "checkout.flow", "halt");
             assertThat(halts).hasSize(1);
             assertThat(halts.get(0).path("actor").asText()).isEqualTo("guard");
@@ -154,14 +127,14 @@ class FleetJudgeIT {
         ScheduledExecutorService feeder = Executors.newSingleThreadScheduledExecutor();
         feeder.scheduleWithFixedDelay(() -> {
             try {
-                feed(sidecars.get(1), "search.ranker", 100, 0, 6, 0);
-                feed(sidecars.get(2), "search.ranker", 100, 0, 6, 0);
+                feed(fleet.sidecars().get(1), "search.ranker", 100, 0, 6, 0);
+                feed(fleet.sidecars().get(2), "search.ranker", 100, 0, 6, 0);
             } catch (RuntimeException | AssertionError ignored) {
                 // the next round tries again
             }
         }, 0, 500, TimeUnit.MILLISECONDS);
         try {
-            for (SidecarProcess s : sidecars) {
+            for (SidecarProcess s : fleet.sidecars()) {
                 await().atMost(Duration.ofSeconds(60)).until(() ->
                         view(s, "search.ranker").path("state").path("percent").asDouble() == 50.0);
             }
@@ -169,20 +142,21 @@ class FleetJudgeIT {
             feeder.shutdownNow();
         }
         String judge = judge();
-        List<JsonNode> steps = events(sidecars.get(0), "search.ranker", "step");
+        List<JsonNode> steps = events(fleet.sidecars().get(0), "search.ranker", "step");
         assertThat(steps).hasSize(2);
         for (JsonNode step : steps) {
             assertThat(step.path("actor").asText()).isEqualTo("ramp");
             assertThat(step.path("instance").asText()).isEqualTo(judge);
         }
         // Every hold lasted at least its 3 s, as the events that started and ended it were stamped.
-        Instant created = Instant.parse(events(sidecars.get(0), "search.ranker", "created").get(0).path("time").asText());
+        Instant created = Instant.parse(events(fleet.sidecars().get(0), "search.ranker", "created").get(0).path("time")
+                .asText());
         Instant first = Instant.parse(steps.get(0).path("time").asText());
         Instant second = Instant.parse(steps.get(1).path("time").asText());
         assertThat(Duration.between(created, first)).isGreaterThanOrEqualTo(Duration.ofSeconds(3));
         assertThat(Duration.between(first, second)).isGreaterThanOrEqualTo(Duration.ofSeconds(3));
         // The holds were timed by etcd: a marker per hold names the last one.
-        List<String> markers = etcd.values("/crossfade/" + FLEET + "/holds/");
+        List<String> markers = fleet.etcd().values("/crossfade/" + FLEET + "/holds/");
         assertThat(markers).anySatisfy(m -> assertThat(m).contains("\"step\":1").contains("\"by\":\"" + judge + "\""));
     }
 
@@ -190,10 +164,10 @@ class FleetJudgeIT {
     @Order(3)
     void whenTheJudgeDiesASurvivorJudgesAndCommitsTheNextTripOnce() throws Exception {
         String old = judge();
-        SidecarProcess dead = sidecars.stream().filter(s -> s.output().stream()
+        SidecarProcess dead = fleet.sidecars().stream().filter(s -> s.output().stream()
                 .anyMatch(l -> l.contains("(" + old + ") is now the fleet's judge"))).findFirst().orElseThrow();
         dead.kill9();
-        List<SidecarProcess> survivors = sidecars.stream().filter(s -> s != dead).toList();
+        List<SidecarProcess> survivors = fleet.sidecars().stream().filter(s -> s != dead).toList();
         // Its lease runs out (5 s), and one of the two left takes the judge's key at its next heartbeat.
         await().atMost(Duration.ofSeconds(30)).until(() -> {
             String now = judge();

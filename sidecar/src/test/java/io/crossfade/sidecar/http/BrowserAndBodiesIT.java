@@ -4,14 +4,11 @@ import static io.crossfade.sidecar.testing.ApiAnswers.json;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.crossfade.sidecar.testing.RawHttp;
-import io.crossfade.sidecar.testing.SettingsFiles;
-import io.crossfade.sidecar.testing.SidecarProcess;
+import io.crossfade.sidecar.testing.RunningSidecar;
 import java.net.URI;
 import java.nio.file.Path;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * A web page in a browser on the same machine, DNS rebinding, and bodies built to hang a parser
@@ -23,24 +20,9 @@ class BrowserAndBodiesIT {
 
     private static final int TIMEOUT = 30_000;
 
-    @TempDir
-    static Path settings;
-    @TempDir
-    static Path state;
-    static SidecarProcess sidecar;
-
-    @BeforeAll
-    static void start() {
-        SettingsFiles.copyDirectory(Path.of("..", "examples", "settings"), settings);
-        sidecar = SidecarProcess.start(settings, state, "--allowed-hosts", "crossfade.internal,Sidecar.Example");
-    }
-
-    @AfterAll
-    static void stop() {
-        if (sidecar != null) {
-            sidecar.close();
-        }
-    }
+    @RegisterExtension
+    static final RunningSidecar sidecar = RunningSidecar.withFilesOf(Path.of("..", "examples", "settings"))
+            .args("--allowed-hosts", "crossfade.internal,Sidecar.Example");
 
     private static RawHttp.Answer send(URI base, String method, String path, String... headersAndBody) {
         StringBuilder sb = new StringBuilder(method + " " + path + " HTTP/1.1\r\n");
@@ -118,8 +100,8 @@ class BrowserAndBodiesIT {
     @Test
     void theReadListenersReadyRevealsNoPath() {
         String read = sidecar.get("/ready").body();
-        assertThat(read).doesNotContain(settings.toString()).doesNotContain(state.toString())
-                .doesNotContain("\"location\"");
+        assertThat(read).doesNotContain(sidecar.settingsDir().toString())
+                .doesNotContain(sidecar.stateDir().toString()).doesNotContain("\"location\"");
         assertThat(json(read).path("status").asText()).isEqualTo("ready");
         assertThat(sidecar.getOps("/ready").body()).contains("\"location\"");
     }

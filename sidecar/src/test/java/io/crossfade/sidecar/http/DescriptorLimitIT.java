@@ -4,8 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.crossfade.sidecar.testing.MetricsScrape;
-import io.crossfade.sidecar.testing.SettingsFiles;
-import io.crossfade.sidecar.testing.SidecarProcess;
+import io.crossfade.sidecar.testing.RunningSidecar;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -14,15 +13,11 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Issue 10 D: with the process limited to 600 descriptors ({@code prlimit --nofile=600:600}), 700
@@ -36,29 +31,9 @@ class DescriptorLimitIT {
 
     private static final int HOSTILE = 700;
 
-    @TempDir
-    static Path settings;
-    @TempDir
-    static Path state;
-    static SidecarProcess sidecar;
-
-    @BeforeAll
-    static void start() {
-        SettingsFiles.write(settings, "a.yaml", "settings:\n  a.b:\n    value: 1\n");
-        List<String> command = new ArrayList<>(List.of("prlimit", "--nofile=600:600", "--",
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m",
-                "-jar", SidecarProcess.jar().toString(), "serve", "--settings", settings.toString(), "--state",
-                state.toString(), "--listen", "127.0.0.1:0", "--ops-listen", "127.0.0.1:0",
-                "--header-timeout", "10m", "--idle-timeout", "10m"));
-        sidecar = SidecarProcess.startCommand(command, Map.of(), settings, state);
-    }
-
-    @AfterAll
-    static void stop() {
-        if (sidecar != null) {
-            sidecar.close();
-        }
-    }
+    @RegisterExtension
+    static final RunningSidecar sidecar = RunningSidecar.withFile("a.yaml", "settings:\n  a.b:\n    value: 1\n")
+            .args("--header-timeout", "10m", "--idle-timeout", "10m").underDescriptorLimit(600);
 
     @Test
     void readsAndHealthAreAnsweredWhileSevenHundredHalfSentHeadsAreHeld() throws Exception {

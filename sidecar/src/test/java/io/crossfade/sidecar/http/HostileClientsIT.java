@@ -5,8 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.crossfade.sidecar.testing.MetricsScrape;
 import io.crossfade.sidecar.testing.RawHttp;
-import io.crossfade.sidecar.testing.SettingsFiles;
-import io.crossfade.sidecar.testing.SidecarProcess;
+import io.crossfade.sidecar.testing.RunningSidecar;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.Socket;
@@ -15,14 +14,11 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Slow and hostile clients (issue D), against the real sidecar with short limits: half-sent request
@@ -34,25 +30,9 @@ class HostileClientsIT {
 
     private static final Duration WAIT = Duration.ofSeconds(60);
 
-    @TempDir
-    static Path settings;
-    @TempDir
-    static Path state;
-    static SidecarProcess sidecar;
-
-    @BeforeAll
-    static void start() {
-        SettingsFiles.write(settings, "a.yaml", "settings:\n  a.b:\n    value: 1\n");
-        sidecar = SidecarProcess.start(settings, state, "--request-timeout", "3s", "--idle-timeout", "5s",
-                "--max-connections", "300");
-    }
-
-    @AfterAll
-    static void stop() {
-        if (sidecar != null) {
-            sidecar.close();
-        }
-    }
+    @RegisterExtension
+    static final RunningSidecar sidecar = RunningSidecar.withFile("a.yaml", "settings:\n  a.b:\n    value: 1\n")
+            .args("--request-timeout", "3s", "--idle-timeout", "5s", "--max-connections", "300");
 
     private static double metric(String name, String... labels) {
         return MetricsScrape.parse(sidecar.getOps("/metrics").body()).valueOrZero(name, labels);

@@ -4,19 +4,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.crossfade.sidecar.testing.ApiAnswers;
 import io.crossfade.sidecar.testing.RawHttp;
-import io.crossfade.sidecar.testing.SettingsFiles;
-import io.crossfade.sidecar.testing.SidecarProcess;
+import io.crossfade.sidecar.testing.RunningSidecar;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Raw-HTTP fuzzing with a fixed seed against the real sidecar: 5 000 mutated requests, spread over
@@ -31,24 +28,9 @@ class RawHttpFuzzIT {
     static final long SEED = 20261201L;
     static final int CASES = 5_000;
 
-    @TempDir
-    static Path settings;
-    @TempDir
-    static Path state;
-    static SidecarProcess sidecar;
-
-    @BeforeAll
-    static void start() {
-        SettingsFiles.copyDirectory(Path.of("..", "examples", "settings"), settings);
-        sidecar = SidecarProcess.start(settings, state, "--request-timeout", "2s");
-    }
-
-    @AfterAll
-    static void stop() {
-        if (sidecar != null) {
-            sidecar.close();
-        }
-    }
+    @RegisterExtension
+    static final RunningSidecar sidecar = RunningSidecar.withFilesOf(Path.of("..", "examples", "settings"))
+            .args("--request-timeout", "2s");
 
     private static final String[] METHODS = {"GET", "POST", "HEAD", "PUT", "DELETE", "OPTIONS", "PATCH", "TRACE", "get",
             "BREW", "", "G\u0000T"};

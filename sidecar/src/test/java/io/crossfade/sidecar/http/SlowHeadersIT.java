@@ -4,8 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.crossfade.sidecar.testing.MetricsScrape;
-import io.crossfade.sidecar.testing.SettingsFiles;
-import io.crossfade.sidecar.testing.SidecarProcess;
+import io.crossfade.sidecar.testing.RunningSidecar;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -13,7 +12,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,10 +19,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Slowloris before the first request (issue 10, D), against the real sidecar with small limits: 300
@@ -37,25 +33,9 @@ class SlowHeadersIT {
     private static final Duration WAIT = Duration.ofSeconds(30);
     private static final int SLOW = 300;
 
-    @TempDir
-    static Path settings;
-    @TempDir
-    static Path state;
-    static SidecarProcess sidecar;
-
-    @BeforeAll
-    static void start() {
-        SettingsFiles.write(settings, "a.yaml", "settings:\n  a.b:\n    value: 1\n");
-        sidecar = SidecarProcess.start(settings, state, "--header-timeout", "3s", "--idle-timeout", "60s",
-                "--max-connections", "50");
-    }
-
-    @AfterAll
-    static void stop() {
-        if (sidecar != null) {
-            sidecar.close();
-        }
-    }
+    @RegisterExtension
+    static final RunningSidecar sidecar = RunningSidecar.withFile("a.yaml", "settings:\n  a.b:\n    value: 1\n")
+            .args("--header-timeout", "3s", "--idle-timeout", "60s", "--max-connections", "50");
 
     @Test
     void trickledAndSilentFirstHeadsAreClosedAndCountedWhileReadsGoOn() throws Exception {

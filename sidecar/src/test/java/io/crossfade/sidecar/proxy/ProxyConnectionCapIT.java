@@ -6,8 +6,6 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.crossfade.sidecar.testing.ApiAnswers;
 import io.crossfade.sidecar.testing.MetricsScrape;
-import io.crossfade.sidecar.testing.SettingsFiles;
-import io.crossfade.sidecar.testing.SidecarProcess;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -16,17 +14,14 @@ import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * {@code --max-connections} on the proxy listener, counted across its per-core instances: with a cap
@@ -38,35 +33,11 @@ class ProxyConnectionCapIT {
 
     private static final int CAP = 5;
 
-    @TempDir
-    static Path settings;
-    @TempDir
-    static Path state;
-    static TestUpstream upstream;
-    static SidecarProcess sidecar;
-    static URI proxy;
-
-    @BeforeAll
-    static void start() throws Exception {
-        upstream = new TestUpstream();
-        SettingsFiles.write(settings, "a.yaml", "settings:\n  a.b:\n    value: 1\n");
-        sidecar = SidecarProcess.start(settings, state, "--proxy-listen", "127.0.0.1:0", "--upstream",
-                upstream.uri().toString(), "--max-connections", String.valueOf(CAP));
-        proxy = ProxyAddress.of(sidecar);
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        if (sidecar != null) {
-            sidecar.close();
-        }
-        if (upstream != null) {
-            upstream.close();
-        }
-    }
+    @RegisterExtension
+    static final ProxiedSidecar running = ProxiedSidecar.withArgs("--max-connections", String.valueOf(CAP));
 
     private static double metric(String name) {
-        return MetricsScrape.parse(sidecar.getOps("/metrics").body()).valueOrZero(name, "listener", "proxy");
+        return MetricsScrape.parse(running.sidecar().getOps("/metrics").body()).valueOrZero(name, "listener", "proxy");
     }
 
     @Test
@@ -74,7 +45,7 @@ class ProxyConnectionCapIT {
         List<KeptAlive> five = new ArrayList<>();
         try {
             for (int i = 0; i < CAP; i++) {
-                KeptAlive c = new KeptAlive(proxy);
+                KeptAlive c = new KeptAlive(running.proxy());
                 five.add(c);
                 Answer a = c.get("/status/200");
                 assertThat(a.status()).as(a.toString()).isEqualTo(200);
@@ -82,7 +53,7 @@ class ProxyConnectionCapIT {
             }
             double refusedBefore = metric("crossfade_http_connections_refused_total");
 
-            try (KeptAlive sixth = new KeptAlive(proxy)) {
+            try (KeptAlive sixth = new KeptAlive(running.proxy())) {
                 Answer refused = sixth.get("/status/200");
                 assertThat(refused.status()).as(refused.toString()).isEqualTo(503);
                 assertThat(refused.headers().get("connection")).isEqualToIgnoringCase("close");
@@ -106,7 +77,7 @@ class ProxyConnectionCapIT {
             five.remove(0).close();
             await("the closed connection leaves the count").atMost(Duration.ofSeconds(30))
                     .until(() -> metric("crossfade_http_connections") == CAP - 1);
-            try (KeptAlive next = new KeptAlive(proxy)) {
+            try (KeptAlive next = new KeptAlive(running.proxy())) {
                 Answer a = next.get("/status/200");
                 assertThat(a.status()).as(a.toString()).isEqualTo(200);
             }

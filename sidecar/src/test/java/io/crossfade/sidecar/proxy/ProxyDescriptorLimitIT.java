@@ -4,25 +4,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.crossfade.sidecar.testing.MetricsScrape;
-import io.crossfade.sidecar.testing.SettingsFiles;
-import io.crossfade.sidecar.testing.SidecarProcess;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Issue 10 D on the proxy listener: with the process limited to 600 descriptors
@@ -38,37 +31,9 @@ class ProxyDescriptorLimitIT {
     private static final int HOSTILE = 700;
     private static final Duration ATTEMPT = Duration.ofSeconds(60);
 
-    @TempDir
-    static Path settings;
-    @TempDir
-    static Path state;
-    static TestUpstream upstream;
-    static SidecarProcess sidecar;
-    static URI proxy;
-
-    @BeforeAll
-    static void start() throws Exception {
-        upstream = new TestUpstream();
-        SettingsFiles.write(settings, "a.yaml", "settings:\n  a.b:\n    value: 1\n");
-        List<String> command = new ArrayList<>(List.of("prlimit", "--nofile=600:600", "--",
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m",
-                "-jar", SidecarProcess.jar().toString(), "serve", "--settings", settings.toString(), "--state",
-                state.toString(), "--listen", "127.0.0.1:0", "--ops-listen", "127.0.0.1:0",
-                "--proxy-listen", "127.0.0.1:0", "--upstream", upstream.uri().toString(), "--inject", "a.*",
-                "--upstream-timeout", "30s"));
-        sidecar = SidecarProcess.startCommand(command, Map.of(), settings, state);
-        proxy = ProxyAddress.of(sidecar);
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        if (sidecar != null) {
-            sidecar.close();
-        }
-        if (upstream != null) {
-            upstream.close();
-        }
-    }
+    @RegisterExtension
+    static final ProxiedSidecar running = ProxiedSidecar.withArgs("--inject", "a.*", "--upstream-timeout", "30s")
+            .underDescriptorLimit(600);
 
     @Test
     void aProxiedRequestAndHealthAreAnsweredWhileSevenHundredHalfSentHeadsAreHeldOnTheProxy() throws Exception {
@@ -86,7 +51,7 @@ class ProxyDescriptorLimitIT {
     }
 
     private void answeredWhileHeld(String firstBytes) throws Exception {
-        assertThat(sidecar.output()).anySatisfy(line -> assertThat(line).contains("descriptor limit 600"));
+        assertThat(running.sidecar().output()).anySatisfy(line -> assertThat(line).contains("descriptor limit 600"));
         double shedBefore = metrics().valueOrZero("crossfade_http_connections_shed_total", "listener", "proxy");
         List<Socket> hostile = new ArrayList<>();
         try {
@@ -94,7 +59,7 @@ class ProxyDescriptorLimitIT {
                 Socket s = new Socket();
                 // the kernel completes the handshake even when the process cannot accept; a shed
                 // connection is reset later, which the write below may or may not notice
-                s.connect(new InetSocketAddress(proxy.getHost(), proxy.getPort()), 30_000);
+                s.connect(new InetSocketAddress(running.proxy().getHost(), running.proxy().getPort()), 30_000);
                 try {
                     s.getOutputStream().write(firstBytes.getBytes(StandardCharsets.US_ASCII));
                 } catch (IOException shed) {
@@ -105,14 +70,14 @@ class ProxyDescriptorLimitIT {
             // a fresh client (a new connection) gets through the proxy to the service ...
             HttpClient fresh = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(ATTEMPT)
                     .build();
-            HttpResponse<String> proxied = fresh.send(HttpRequest.newBuilder(proxy.resolve("/echo"))
+            HttpResponse<String> proxied = fresh.send(HttpRequest.newBuilder(running.proxy().resolve("/echo"))
                     .header("X-User-Id", "user-1").timeout(ATTEMPT).build(), HttpResponse.BodyHandlers.ofString());
             assertThat(proxied.statusCode()).as(proxied.body()).isEqualTo(200);
             assertThat(proxied.body()).contains("\"x-crossfade-settings\"");
             // ... and the ops listener, which the crowd never touched, still answers /health
             HttpResponse<String> health = HttpClient.newBuilder().connectTimeout(ATTEMPT).build()
-                    .send(HttpRequest.newBuilder(sidecar.opsUri().resolve("/health")).timeout(ATTEMPT).build(),
-                            HttpResponse.BodyHandlers.ofString());
+                    .send(HttpRequest.newBuilder(running.sidecar().opsUri().resolve("/health")).timeout(ATTEMPT)
+                            .build(), HttpResponse.BodyHandlers.ofString());
             assertThat(health.statusCode()).isEqualTo(200);
 
             // The kernel completes all 700 handshakes at once, and the proxy's instances (one accept
@@ -134,6 +99,6 @@ class ProxyDescriptorLimitIT {
     }
 
     private static MetricsScrape metrics() {
-        return MetricsScrape.parse(sidecar.getOps("/metrics").body());
+        return MetricsScrape.parse(running.sidecar().getOps("/metrics").body());
     }
 }

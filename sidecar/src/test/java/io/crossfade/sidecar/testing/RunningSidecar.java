@@ -11,6 +11,7 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalInt;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
@@ -34,8 +35,10 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  */
 public final class RunningSidecar implements BeforeAllCallback, AfterAllCallback {
 
+    private final List<Path> directoriesToCopy = new ArrayList<>();
     private final Map<String, String> files = new LinkedHashMap<>();
     private final List<String> args = new ArrayList<>();
+    private OptionalInt descriptorLimit = OptionalInt.empty();
     private Path settings;
     private Path state;
     private SidecarProcess process;
@@ -46,6 +49,16 @@ public final class RunningSidecar implements BeforeAllCallback, AfterAllCallback
     /** A sidecar serving one settings file {@code name} with {@code content}. */
     public static RunningSidecar withFile(String name, String content) {
         return new RunningSidecar().andFile(name, content);
+    }
+
+    /**
+     * A sidecar serving a copy of every regular file of {@code directory} (not recursive), e.g. the
+     * project's {@code examples/settings}: a copy, so that a test may change its files.
+     */
+    public static RunningSidecar withFilesOf(Path directory) {
+        RunningSidecar sidecar = new RunningSidecar();
+        sidecar.directoriesToCopy.add(directory);
+        return sidecar;
     }
 
     /** Adds a settings file written before the start. */
@@ -60,12 +73,22 @@ public final class RunningSidecar implements BeforeAllCallback, AfterAllCallback
         return this;
     }
 
+    /** Runs it under {@link SidecarProcess#startWithDescriptorLimit}: at most {@code limit} open descriptors. */
+    public RunningSidecar underDescriptorLimit(int limit) {
+        descriptorLimit = OptionalInt.of(limit);
+        return this;
+    }
+
     @Override
     public void beforeAll(ExtensionContext context) throws IOException {
         settings = Files.createTempDirectory("crossfade-settings-");
         state = Files.createTempDirectory("crossfade-state-");
+        directoriesToCopy.forEach(directory -> SettingsFiles.copyDirectory(directory, settings));
         files.forEach((name, content) -> SettingsFiles.write(settings, name, content));
-        process = SidecarProcess.start(settings, state, args.toArray(String[]::new));
+        String[] serveArgs = args.toArray(String[]::new);
+        process = descriptorLimit.isPresent()
+                ? SidecarProcess.startWithDescriptorLimit(descriptorLimit.getAsInt(), settings, state, serveArgs)
+                : SidecarProcess.start(settings, state, serveArgs);
     }
 
     @Override
@@ -80,7 +103,8 @@ public final class RunningSidecar implements BeforeAllCallback, AfterAllCallback
         }
     }
 
-    private static void deleteTree(Path dir) {
+    /** Removes {@code dir} and all below it, if it exists; also for the other extensions of this package. */
+    static void deleteTree(Path dir) {
         if (dir == null || !Files.exists(dir)) {
             return;
         }

@@ -109,8 +109,28 @@ public final class SidecarProcess implements AutoCloseable {
         return launch(settingsDir, stateDir, 0, jvmOptions, env, extraArgs);
     }
 
+    /**
+     * As {@link #start(Path, Path, String...)}, run under {@code prlimit --nofile=LIMIT:LIMIT}: the process
+     * may hold at most {@code descriptorLimit} open files and sockets, to show what it does when a crowd of
+     * connections would take them all.
+     */
+    public static SidecarProcess startWithDescriptorLimit(int descriptorLimit, Path settingsDir, Path stateDir,
+            String... extraArgs) {
+        List<String> command = new ArrayList<>(List.of("prlimit",
+                "--nofile=" + descriptorLimit + ":" + descriptorLimit, "--"));
+        command.addAll(serveCommand(settingsDir, stateDir, 0, List.of(), extraArgs));
+        return startCommand(command, Map.of(), settingsDir, stateDir);
+    }
+
     private static SidecarProcess launch(Path settingsDir, Path stateDir, int readPort, List<String> jvmOptions,
             Map<String, String> env, String... extraArgs) {
+        return startCommand(serveCommand(settingsDir, stateDir, readPort, jvmOptions, extraArgs), env, settingsDir,
+                stateDir);
+    }
+
+    /** {@code java … -jar crossfade-sidecar.jar serve} with both listeners on loopback, as every start runs it. */
+    private static List<String> serveCommand(Path settingsDir, Path stateDir, int readPort, List<String> jvmOptions,
+            String... extraArgs) {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.add("-Xmx256m");
@@ -127,7 +147,7 @@ public final class SidecarProcess implements AutoCloseable {
         command.add("--ops-listen");
         command.add("127.0.0.1:0");
         command.addAll(List.of(extraArgs));
-        return startCommand(command, env, settingsDir, stateDir);
+        return command;
     }
 
     /**
