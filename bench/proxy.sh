@@ -12,6 +12,8 @@
 #   bench/proxy.sh --compare-jar OTHER.jar  # a second sidecar from another build ("crossfade-b") in the
 #                                       # throughput section, beside the first, rep by rep: an A/B of a
 #                                       # change, and a check of whether a slow spell is the machine's
+#   bench/proxy.sh --compare-transport epoll  # "crossfade-b" is this build on that transport: an A/B of
+#                                       # the transports in the throughput section
 #   bench/proxy.sh --transport epoll    # the sidecars and the floors on this transport (default: what the
 #                                       # sidecar's --transport auto takes here, io_uring where allowed)
 #   bench/proxy.sh --floors             # also the least a proxy on this stack costs, in the throughput and
@@ -39,6 +41,7 @@ LATENCY_RATE=""
 COMPARE_JAR=""
 FLOORS=0
 TRANSPORT=auto
+COMPARE_TRANSPORT=""
 ONLY="throughput,latency,conns,download"
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -52,7 +55,8 @@ while [ $# -gt 0 ]; do
     --only) ONLY="$2"; shift ;;
     --floors) FLOORS=1 ;;
     --transport) TRANSPORT="$2"; shift ;;
-    -h|--help) sed -n '2,30p' "$0"; exit 0 ;;
+    --compare-transport) COMPARE_TRANSPORT="$2"; shift ;;
+    -h|--help) sed -n '2,32p' "$0"; exit 0 ;;
     *) die "unknown argument $1 (see --help)" ;;
   esac
   shift
@@ -72,7 +76,7 @@ BENCH_JAVA_OPTS="${BENCH_JAVA_OPTS:--XX:MaxRAM=192m $IMAGE_JAVA_OPTS}"
 UNITS=10000
 PORT_BASE="${BENCH_PORT_BASE:-18000}"
 UP=$((PORT_BASE + 51)); NGX=$((PORT_BASE + 52)); CF=$((PORT_BASE + 53)); CFB=$((PORT_BASE + 56))
-NETTY_FLOOR=$((PORT_BASE + 57)); VERTX_FLOOR=$((PORT_BASE + 58))
+NETTY_FLOOR=$((PORT_BASE + 61)); VERTX_FLOOR=$((PORT_BASE + 62))  # crossfade-b takes +56 to +58
 BIG_MB=100
 # With --pin, the proxies under test share CPU 0 (lib.sh's SERVER_TASKSET) and everything that drives
 # or serves them runs on CPU 1 (LOAD_TASKSET), so neither proxy's throughput is paid for by the load
@@ -165,11 +169,12 @@ start_nginx_proxy() {
 
 # The sidecar in proxy mode with the image's JVM flags: three settings injected, one migration
 # running at 50 % (so every request buckets its unit and is an outcome), a guard that never trips.
-# start_crossfade_proxy [NAME PORT JAR] -> sets the pid of NAME (default crossfade, on $CF, $SIDECAR_JAR)
+# start_crossfade_proxy [NAME PORT JAR TRANSPORT] -> sets the pid of NAME (default crossfade, on $CF,
+# $SIDECAR_JAR, $TRANSPORT)
 # in PIDS[NAME]; its read and ops listeners are on PORT + 1 and PORT + 2.
 declare -A PIDS
 start_crossfade_proxy() {
-  local name="${1:-crossfade}" port="${2:-$CF}" jar="${3:-$SIDECAR_JAR}"
+  local name="${1:-crossfade}" port="${2:-$CF}" jar="${3:-$SIDECAR_JAR}" transport="${4:-$TRANSPORT}"
   mkdir -p "$WORK/settings"
   cat > "$WORK/settings/checkout.yaml" <<YAML
 settings:
@@ -187,7 +192,7 @@ YAML
   line="$(start_with_ready "$name" "http://127.0.0.1:$((port + 2))/ready" "$JDK17_JAVA" $BENCH_JAVA_OPTS \
     -jar "$jar" serve --settings "$WORK/settings" --state "$WORK/state-$name" --listen "127.0.0.1:$((port + 1))" \
     --ops-listen "127.0.0.1:$((port + 2))" --instance-id bench --proxy-listen "127.0.0.1:$port" \
-    --upstream "http://127.0.0.1:$UP" --inject 'checkout.*' $([ "$TRANSPORT" = auto ] || echo "--transport $TRANSPORT"))"
+    --upstream "http://127.0.0.1:$UP" --inject 'checkout.*' $([ "$transport" = auto ] || echo "--transport $transport"))"
   PIDS[$name]="$(field pid "$line")"
   STARTED_PIDS+=("${PIDS[$name]}")
   grep -h -o -E 'transport[=:] ?[a-zA-Z_ ()]+' "$WORK/$name.log" | sed 's/^/  /' >&2 || true
@@ -433,6 +438,10 @@ ensure_tools
 if [ "$BUILD" = 1 ]; then build_jars; fi
 [ -f "$SIDECAR_JAR" ] && [ -f "$LOADGEN_JAR" ] || die "jars missing: run without --no-build"
 require_ports_free "$UP" "$NGX" "$CF" $((CF + 1)) $((CF + 2))
+if [ -n "$COMPARE_TRANSPORT" ]; then
+  [ -z "$COMPARE_JAR" ] || die "--compare-transport and --compare-jar: one of them"
+  COMPARE_JAR="$SIDECAR_JAR"
+fi
 if [ -n "$COMPARE_JAR" ]; then
   [ -f "$COMPARE_JAR" ] || die "--compare-jar $COMPARE_JAR: no such file"
   COMPARE_JAR="$(cd "$(dirname "$COMPARE_JAR")" && pwd)/$(basename "$COMPARE_JAR")"
@@ -442,7 +451,7 @@ describe_machine
 start_upstream
 start_nginx_proxy
 start_crossfade_proxy
-[ -z "$COMPARE_JAR" ] || start_crossfade_proxy crossfade-b "$CFB" "$COMPARE_JAR"
+[ -z "$COMPARE_JAR" ] || start_crossfade_proxy crossfade-b "$CFB" "$COMPARE_JAR" "${COMPARE_TRANSPORT:-$TRANSPORT}"
 if [ "$FLOORS" = 1 ]; then
   [ -f "$BASELINE_JAR" ] || die "--floors needs $BASELINE_JAR (./mvnw -B -Pbench -DskipTests package)"
   start_floor netty "$NETTY_FLOOR"

@@ -155,7 +155,7 @@ start_stack() {
     start_bare bare25 "$JDK25_JAVA" "$BENCH_JAVA_OPTS" $((PORT_BASE + 7)) >/dev/null
     STACK+=(sidecar25 bare25)
   fi
-  grep -h -o -E 'transport[=:] ?[a-zA-Z]+' "$WORK"/sidecar17.log "$WORK"/bare17.log | sed 's/^/  /' >&2 || true
+  grep -h -o -E 'transport[=:] ?[a-zA-Z_ ()]+' "$WORK"/sidecar17.log "$WORK"/bare17.log | sed 's/^/  /' >&2 || true
   local t
   for t in "${STACK[@]}"; do
     log "warm-up $t (${WARM}s)"

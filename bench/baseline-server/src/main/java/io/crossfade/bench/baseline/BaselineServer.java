@@ -5,6 +5,7 @@ import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
+import io.vertx.core.transport.Transport;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServer;
@@ -20,8 +21,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The ceiling the sidecar's read path is measured against: a Vert.x HTTP server with the sidecar's
- * Vert.x version, transport preference, server options and event-loop count, that answers every
- * request with bytes prepared once at start-up (the body and headers the sidecar answers for the
+ * Vert.x version, transport (io_uring where allowed, as the sidecar's {@code --transport auto}),
+ * server options and event-loop count, that answers every request with bytes prepared once at start-up (the body and headers the sidecar answers for the
  * benchmarked key). Whatever the sidecar costs beyond this server is the price of Crossfade's own
  * work: routing, bucketing, the snapshot and cache lookups, metrics.
  *
@@ -63,7 +64,10 @@ public final class BaselineServer {
         int port = Integer.parseInt(listen.substring(colon + 1));
         Buffer body = Buffer.buffer(Files.readAllBytes(bodyFile));
 
-        Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
+        // the transport the sidecar's --transport auto takes: io_uring where allowed, else epoll, else NIO
+        Transport transport = Transport.IO_URING.available() ? Transport.IO_URING
+                : Transport.EPOLL.available() ? Transport.EPOLL : Transport.NIO;
+        Vertx vertx = Vertx.builder().with(new VertxOptions()).withTransport(transport).build();
         // Same options as the sidecar's read listener (HttpListener.defaultOptions and listenTcp), so the
         // comparison isolates Crossfade's own work rather than differences in server configuration.
         HttpServerOptions options = new HttpServerOptions()
@@ -76,7 +80,8 @@ public final class BaselineServer {
         await(vertx.deployVerticle(() -> new Listener(host, port, options, body, prepared),
                 new DeploymentOptions().setInstances(eventLoops)));
         System.out.println("listening read=" + host + ":" + port + " transport="
-                + (vertx.isNativeTransportEnabled() ? "native" : "NIO") + " event-loops=" + eventLoops);
+                + (vertx.isNativeTransportEnabled() ? "native" : "NIO") + " (" + transport.name() + ") event-loops="
+                + eventLoops);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             try {
                 vertx.close().toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
