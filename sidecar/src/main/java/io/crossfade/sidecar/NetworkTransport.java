@@ -9,8 +9,8 @@ import java.util.Locale;
  * Which of Vert.x's network transports the sidecar's event loops run on ({@code --transport}).
  *
  * <p>{@link #AUTO}, the default, takes the cheapest one this kernel and container allow: io_uring,
- * else epoll, else Java's NIO. io_uring costs about a quarter less CPU per proxied request than epoll
- * on the benchmark machine (BENCHMARKS.md, "The floors of the stack"); the default seccomp profiles of
+ * else epoll, else Java's NIO. io_uring costs about a third less CPU per proxied request than epoll
+ * on the benchmark machine (BENCHMARKS.md, "io_uring"); the default seccomp profiles of
  * container runtimes (Docker's, Kubernetes' {@code RuntimeDefault}) forbid its system calls, and there
  * AUTO lands on epoll. An explicit choice that is not available stops the start with the reason, rather
  * than running on something else than was asked for.
@@ -25,11 +25,6 @@ public enum NetworkTransport {
 
     NetworkTransport(String flagValue) {
         this.flagValue = flagValue;
-    }
-
-    /** The value of {@code --transport} that names this choice. */
-    public String flagValue() {
-        return flagValue;
     }
 
     /**

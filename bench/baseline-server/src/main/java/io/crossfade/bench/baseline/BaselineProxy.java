@@ -84,7 +84,7 @@ public final class BaselineProxy {
         InetSocketAddress listen = null;
         InetSocketAddress upstream = null;
         int eventLoops = Runtime.getRuntime().availableProcessors();
-        String transport = IoUring.isAvailable() ? "io_uring" : "epoll";
+        String transport = BaselineServer.sidecarTransport() == Transport.IO_URING ? "io_uring" : "epoll";
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--layer" -> layer = args[++i];

@@ -21,9 +21,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The ceiling the sidecar's read path is measured against: a Vert.x HTTP server with the sidecar's
- * Vert.x version, transport (io_uring where allowed, as the sidecar's {@code --transport auto}),
- * server options and event-loop count, that answers every request with bytes prepared once at start-up (the body and headers the sidecar answers for the
- * benchmarked key). Whatever the sidecar costs beyond this server is the price of Crossfade's own
+ * Vert.x version, transport ({@link #sidecarTransport}), server options and event-loop count, that
+ * answers every request with bytes prepared once at start-up (the body and headers the sidecar answers
+ * for the benchmarked key). Whatever the sidecar costs beyond this server is the price of Crossfade's own
  * work: routing, bucketing, the snapshot and cache lookups, metrics.
  *
  * <pre>
@@ -40,6 +40,15 @@ public final class BaselineServer {
     private static final Buffer READY = Buffer.buffer("{\"status\":\"ready\"}");
 
     private BaselineServer() {
+    }
+
+    /**
+     * The transport the sidecar's {@code --transport auto} takes here: io_uring where allowed, else
+     * epoll, else NIO. Every baseline runs on it, so that a comparison never measures two transports.
+     */
+    static Transport sidecarTransport() {
+        return Transport.IO_URING.available() ? Transport.IO_URING
+                : Transport.EPOLL.available() ? Transport.EPOLL : Transport.NIO;
     }
 
     public static void main(String[] args) throws Exception {
@@ -64,9 +73,7 @@ public final class BaselineServer {
         int port = Integer.parseInt(listen.substring(colon + 1));
         Buffer body = Buffer.buffer(Files.readAllBytes(bodyFile));
 
-        // the transport the sidecar's --transport auto takes: io_uring where allowed, else epoll, else NIO
-        Transport transport = Transport.IO_URING.available() ? Transport.IO_URING
-                : Transport.EPOLL.available() ? Transport.EPOLL : Transport.NIO;
+        Transport transport = sidecarTransport();
         Vertx vertx = Vertx.builder().with(new VertxOptions()).withTransport(transport).build();
         // Same options as the sidecar's read listener (HttpListener.defaultOptions and listenTcp), so the
         // comparison isolates Crossfade's own work rather than differences in server configuration.
