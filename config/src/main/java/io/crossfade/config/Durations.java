@@ -52,4 +52,33 @@ public final class Durations {
         }
         return ms + "ms";
     }
+
+    /**
+     * A duration for people: the two largest units, rounded down, e.g. {@code 1m 47s},
+     * {@code 2h 5m}, {@code 3d 4h}, {@code 12s}, {@code 350ms}. Not for settings files (see
+     * {@link #format}).
+     */
+    public static String forPeople(Duration d) {
+        long ms = Math.max(0, d.toMillis());
+        if (ms < 1000) {
+            return ms + "ms";
+        }
+        long s = ms / 1000;
+        long[] sizes = {86_400, 3_600, 60, 1};
+        String[] names = {"d", "h", "m", "s"};
+        for (int i = 0; i < sizes.length; i++) {
+            if (s >= sizes[i]) {
+                long major = s / sizes[i];
+                String text = major + names[i];
+                if (i + 1 < sizes.length) {
+                    long minor = s % sizes[i] / sizes[i + 1];
+                    if (minor > 0) {
+                        text += " " + minor + names[i + 1];
+                    }
+                }
+                return text;
+            }
+        }
+        return s + "s";
+    }
 }

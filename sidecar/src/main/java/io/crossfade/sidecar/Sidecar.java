@@ -274,9 +274,11 @@ public final class Sidecar implements AutoCloseable {
         if (fleetStore != null) {
             // The fleet's guard judges pooled counts, and only the elected judge acts (FleetPool).
             io.crossfade.sidecar.fleet.FleetPool pool = new io.crossfade.sidecar.fleet.FleetPool(fleetStore);
-            guard = new Guard(controller, metrics.registry(), clock, pool, pool);
+            guard = new Guard(controller, metrics.registry(), clock, pool, pool,
+                    new io.crossfade.sidecar.state.EvidenceFiles(stateDir));
         } else {
-            guard = new Guard(controller, metrics.registry(), clock);
+            guard = new Guard(controller, metrics.registry(), clock, io.crossfade.sidecar.guard.OutcomePool.LOCAL,
+                    io.crossfade.sidecar.guard.HoldClock.LOCAL, new io.crossfade.sidecar.state.EvidenceFiles(stateDir));
         }
         closeables.add(guard);
         guard.start();

@@ -83,6 +83,41 @@ public final class GuardCommand implements Runnable {
                 description = "Seed of the random outcomes; the same seed gives the same results (default: ${DEFAULT-VALUE}).")
         long seed;
 
+        @Option(names = "--units", paramLabel = "N", defaultValue = "0",
+                description = "Distinct units (users) sending the requests; 0 (default) for independent requests,"
+                        + " each its own unit.")
+        int units;
+
+        @Option(names = "--bad-units", paramLabel = "SHARE:RATE",
+                description = "A share of the units fails this often on either side, e.g. 0.005:0.5 (needs --units).")
+        String badUnits;
+
+        @Option(names = "--heavy-units", paramLabel = "SHARE:WEIGHT",
+                description = "A share of the units sends WEIGHT times the traffic of the others, e.g. 0.01:100.")
+        String heavyUnits;
+
+        @Option(names = "--broken-units", paramLabel = "SHARE",
+                description = "A share of the units for which the new value fails every request, e.g. 0.05.")
+        double brokenUnits;
+
+        @Option(names = "--retries", paramLabel = "K", defaultValue = "1",
+                description = "Errors arrive in clusters of K failed requests of one unit (a failure and its retries);"
+                        + " the error rate stays the same (default: ${DEFAULT-VALUE}).")
+        int retries;
+
+        @Option(names = "--storm", paramLabel = "AT:COUNT:DURATION",
+                description = "One unit on the new value sends COUNT failing requests over DURATION from AT,"
+                        + " e.g. 10m:500:10s (needs --units).")
+        String storm;
+
+        @Option(names = "--onset", paramLabel = "DURATION",
+                description = "The new error rate applies from then on (before: the old one), e.g. 8h.")
+        String onset;
+
+        @Option(names = "--restart-every", paramLabel = "DURATION",
+                description = "The sidecar restarts this often; its evidence resumes from what it stored, e.g. 10m.")
+        String restartEvery;
+
         @Option(names = "--json", description = "Print JSON instead of a table.")
         boolean json;
 
@@ -95,7 +130,7 @@ public final class GuardCommand implements Runnable {
                     throw new IllegalArgumentException("--hours must be more than 0 and at most a year, got " + hours);
                 }
                 scenario = new GuardSimulator.Scenario(rate, GuardSimulator.phases(percent), oldErrorRate,
-                        newErrorRate, Duration.ofMillis(Math.round(hours * 3_600_000)), runs, rule, seed);
+                        newErrorRate, Duration.ofMillis(Math.round(hours * 3_600_000)), runs, rule, seed, traffic());
             } catch (IllegalArgumentException e) {
                 throw new ParameterException(spec.commandLine(), e.getMessage());
             }
@@ -110,6 +145,53 @@ public final class GuardCommand implements Runnable {
             }
             out.flush();
             return 0;
+        }
+
+        private GuardSimulator.Traffic traffic() {
+            double[] bad = pair("--bad-units", badUnits, 0, 0);
+            double[] heavy = pair("--heavy-units", heavyUnits, 0, 1);
+            Duration stormAt = null;
+            long stormCount = 0;
+            Duration stormLength = null;
+            if (storm != null) {
+                String[] parts = storm.split(":");
+                if (parts.length != 3) {
+                    throw new IllegalArgumentException("--storm takes AT:COUNT:DURATION, e.g. 10m:500:10s; got '" + storm + "'");
+                }
+                stormAt = duration("--storm", parts[0]);
+                try {
+                    stormCount = Long.parseLong(parts[1].strip());
+                } catch (NumberFormatException e) {
+                    throw new IllegalArgumentException("--storm's COUNT must be a whole number, got '" + parts[1] + "'");
+                }
+                stormLength = duration("--storm", parts[2]);
+            }
+            return new GuardSimulator.Traffic(units, bad[0], bad[1], heavy[0], heavy[1], brokenUnits, retries, stormAt,
+                    stormCount, stormLength, onset == null ? null : duration("--onset", onset),
+                    restartEvery == null ? null : duration("--restart-every", restartEvery));
+        }
+
+        private static double[] pair(String flag, String text, double shareDefault, double valueDefault) {
+            if (text == null) {
+                return new double[] {shareDefault, valueDefault};
+            }
+            String[] parts = text.split(":");
+            try {
+                if (parts.length != 2) {
+                    throw new NumberFormatException();
+                }
+                return new double[] {Double.parseDouble(parts[0].strip()), Double.parseDouble(parts[1].strip())};
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException(flag + " takes SHARE:VALUE, e.g. 0.01:100; got '" + text + "'");
+            }
+        }
+
+        private static Duration duration(String flag, String text) {
+            try {
+                return Durations.parse(text.strip());
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(flag + ": " + e.getMessage());
+            }
         }
 
         private GuardSpec parseGuard(String text) {
@@ -175,10 +257,11 @@ public final class GuardCommand implements Runnable {
             double[] ci = result.tripShareInterval();
             String share = String.format(Locale.ROOT, "%d of %d = %s (95 %% interval %s to %s)", result.trips(),
                     s.runs(), pct(result.tripShare()), pct(ci[0]), pct(ci[1]));
+            out.printf(Locale.ROOT, "traffic   %s%n", traffic(s.traffic()));
             if (s.noRegression()) {
                 out.printf(Locale.ROOT, "verdict   no regression: every halt is a false halt%n");
-                out.printf(Locale.ROOT, "false halts  %s; the promise is at most %s%n", share,
-                        pct(1 - g.confidence()));
+                out.printf(Locale.ROOT, "false halts  %s; the promise is at most %s in the first day of running,"
+                        + " and half that again per further day%n", share, pct(1 - g.confidence()));
             } else {
                 out.printf(Locale.ROOT, "verdict   a regression: the guard should halt%n");
                 TextTable table = new TextTable("HALTED", "MEDIAN", "P90", "MAX", "MISSES", "BY CEILING", "BY RATIO");
@@ -187,6 +270,16 @@ public final class GuardCommand implements Runnable {
                         String.valueOf(result.misses()), String.valueOf(result.trips(Verdict.Kind.TRIP_CEILING)),
                         String.valueOf(result.trips(Verdict.Kind.TRIP_RATIO)));
                 table.print(out);
+            }
+            if (s.phases().size() > 1 && result.trips() > 0) {
+                StringBuilder steps = new StringBuilder("halts by step:");
+                for (int i = 0; i < s.phases().size(); i++) {
+                    final int step = i;
+                    long n = result.runs().stream().filter(r -> r.step() == step).count();
+                    steps.append(String.format(Locale.ROOT, " %d (%s %%) %d;", i + 1,
+                            Percent.format(s.phases().get(i).percent()), n));
+                }
+                out.println(steps.substring(0, steps.length() - 1));
             }
             out.printf(Locale.ROOT, "(simulated in %.1f s)%n", seconds);
         }
@@ -213,8 +306,38 @@ public final class GuardCommand implements Runnable {
                 return "never";
             }
             long ms = d.toMillis();
-            return ms < 60_000 ? String.format(Locale.ROOT, "%.1fs", ms / 1000.0)
-                    : Durations.format(Duration.ofSeconds(d.toSeconds()));
+            return ms < 60_000 ? String.format(Locale.ROOT, "%.1fs", ms / 1000.0) : Durations.forPeople(d);
+        }
+
+        private static String traffic(GuardSimulator.Traffic t) {
+            if (t.units() == 0) {
+                return "independent requests (each its own unit), judged as aggregated counts";
+            }
+            StringBuilder b = new StringBuilder(t.units() + " units");
+            if (t.badShare() > 0) {
+                b.append(String.format(Locale.ROOT, "; %s of them fail %s", pct(t.badShare()), pct(t.badRate())));
+            }
+            if (t.heavyShare() > 0) {
+                b.append(String.format(Locale.ROOT, "; %s send %sx the traffic", pct(t.heavyShare()),
+                        plain(t.heavyWeight())));
+            }
+            if (t.brokenShare() > 0) {
+                b.append(String.format(Locale.ROOT, "; the new value breaks %s of them", pct(t.brokenShare())));
+            }
+            if (t.retries() > 1) {
+                b.append("; errors in clusters of ").append(t.retries());
+            }
+            if (t.stormAt() != null) {
+                b.append(String.format(Locale.ROOT, "; a storm of %d errors from one unit on new at %s over %s",
+                        t.stormCount(), Durations.forPeople(t.stormAt()), Durations.forPeople(t.stormLength())));
+            }
+            if (t.onset() != null) {
+                b.append("; the new error rate from ").append(Durations.forPeople(t.onset()));
+            }
+            if (t.restartEvery() != null) {
+                b.append("; a restart every ").append(Durations.forPeople(t.restartEvery()));
+            }
+            return b.toString();
         }
 
         private static String pct(double fraction) {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.crossfade.config.MigrationState;
 import io.crossfade.sidecar.guard.HoldClock;
 import io.crossfade.sidecar.guard.OutcomePool;
+import io.crossfade.sidecar.guard.GuardTotals;
 import io.crossfade.sidecar.guard.RunCounts;
 import io.crossfade.sidecar.guard.WindowCounts;
 import io.crossfade.sidecar.json.Json;
@@ -54,7 +55,7 @@ import java.util.Objects;
 public final class FleetPool implements OutcomePool, HoldClock {
 
     /** One instance's last published counts of one migration. */
-    private record Published(String run, WindowCounts total) {
+    private record Published(String run, GuardTotals total) {
     }
 
     private final EtcdMigrationStore store;
@@ -63,7 +64,7 @@ public final class FleetPool implements OutcomePool, HoldClock {
     // Guarded by this, by migration id: each other instance's last published counts, and what instances
     // that have gone, or started their counts again, had published before.
     private final Map<String, Map<String, Published>> seen = new HashMap<>();
-    private final Map<String, WindowCounts> archived = new HashMap<>();
+    private final Map<String, GuardTotals> archived = new HashMap<>();
 
     public FleetPool(EtcdMigrationStore store) {
         this.store = Objects.requireNonNull(store, "store");
@@ -71,11 +72,11 @@ public final class FleetPool implements OutcomePool, HoldClock {
     }
 
     @Override
-    public synchronized WindowCounts totals(String migrationId, WindowCounts own) {
+    public synchronized GuardTotals totals(String migrationId, GuardTotals own) {
         Map<String, Published> latest = refresh(migrationId);
-        WindowCounts sum = plus(own, archived.getOrDefault(migrationId, WindowCounts.EMPTY));
+        GuardTotals sum = own.plus(archived.getOrDefault(migrationId, GuardTotals.EMPTY));
         for (Published p : latest.values()) {
-            sum = plus(sum, p.total());
+            sum = sum.plus(p.total());
         }
         return sum;
     }
@@ -150,9 +151,9 @@ public final class FleetPool implements OutcomePool, HoldClock {
             Map.Entry<String, Published> e = it.next();
             JsonNode doc = heartbeats.get(e.getKey());
             RunCounts now = doc == null ? null : countsOf(e.getKey(), doc, migrationId);
-            if (now == null || !now.run().equals(e.getValue().run()) || decreased(e.getValue().total(), now.total())) {
+            if (now == null || !now.run().equals(e.getValue().run()) || now.total() == null || now.total().below(e.getValue().total())) {
                 // Gone, or counting from zero again: what it had published stays counted.
-                archived.merge(migrationId, e.getValue().total(), FleetPool::plus);
+                archived.merge(migrationId, e.getValue().total(), GuardTotals::plus);
                 it.remove();
             }
         }
@@ -179,11 +180,6 @@ public final class FleetPool implements OutcomePool, HoldClock {
         } catch (java.io.IOException | IllegalArgumentException e) {
             return null; // a heartbeat this version cannot read contributes nothing
         }
-    }
-
-    private static boolean decreased(WindowCounts before, WindowCounts after) {
-        return after.oldOk() < before.oldOk() || after.oldErrors() < before.oldErrors()
-                || after.newOk() < before.newOk() || after.newErrors() < before.newErrors();
     }
 
     private static WindowCounts plus(WindowCounts a, WindowCounts b) {

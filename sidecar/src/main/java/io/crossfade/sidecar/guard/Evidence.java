@@ -148,29 +148,64 @@ public final class Evidence {
      * @param delta the outcomes counted since the previous look (not a window, not a running total)
      */
     public Evidence after(WindowCounts delta) {
-        Objects.requireNonNull(delta, "delta");
+        return after(Look.of(Objects.requireNonNull(delta, "delta")));
+    }
+
+    /**
+     * One look's contribution, computed once: the same look grows many evidences (one per start of a
+     * {@link ChangeEvidence}), and its logarithms do not depend on which. Immutable.
+     */
+    static final class Look {
+        final WindowCounts delta;
+        final double[] ratioIncrement;
+        final double newWeighed;
+        final double oldWeighed;
+        final double varianceWeighed;
+
+        private Look(WindowCounts delta, double[] ratioIncrement, double newWeighed, double oldWeighed,
+                double varianceWeighed) {
+            this.delta = delta;
+            this.ratioIncrement = ratioIncrement;
+            this.newWeighed = newWeighed;
+            this.oldWeighed = oldWeighed;
+            this.varianceWeighed = varianceWeighed;
+        }
+
+        static Look of(WindowCounts delta) {
+            long nOld = delta.oldTotal();
+            long nNew = delta.newTotal();
+            long errors = delta.oldErrors() + delta.newErrors();
+            if (errors > 0 && nOld > 0 && nNew > 0) {
+                double[] ratio = new double[RATIO_GRID.length];
+                double n = (double) nOld + nNew;
+                for (int k = 0; k < ratio.length; k++) {
+                    ratio[k] = delta.newErrors() * LN_PSI[k] + errors * Math.log(n / (RATIO_GRID[k] * nNew + nOld));
+                }
+                return new Look(delta, ratio, delta.newErrors() * (nOld / n), delta.oldErrors() * (nNew / n),
+                        errors * (nNew / n) * (nOld / n));
+            }
+            return new Look(delta, null, 0, 0, 0);
+        }
+    }
+
+    /** The evidence after one more look, whose contribution was computed once. */
+    Evidence after(Look look) {
+        WindowCounts delta = look.delta;
         long nOld = delta.oldTotal();
         long nNew = delta.newTotal();
-        long errors = delta.oldErrors() + delta.newErrors();
-        double[] ratio = ratioLog;
-        double newWeighed = newErrorsWeighed;
-        double oldWeighed = oldErrorsWeighed;
-        double varWeighed = varianceWeighed;
-        if (errors > 0 && nOld > 0 && nNew > 0) {
-            ratio = ratioLog.clone();
-            double n = (double) nOld + nNew;
-            for (int k = 0; k < ratio.length; k++) {
-                ratio[k] += delta.newErrors() * LN_PSI[k] + errors * Math.log(n / (RATIO_GRID[k] * nNew + nOld));
-            }
-            newWeighed += delta.newErrors() * (nOld / n);
-            oldWeighed += delta.oldErrors() * (nNew / n);
-            varWeighed += errors * (nNew / n) * (nOld / n);
-        }
         if (nOld == 0 && nNew == 0) {
             return this;
         }
+        double[] ratio = ratioLog;
+        if (look.ratioIncrement != null) {
+            ratio = ratioLog.clone();
+            for (int k = 0; k < ratio.length; k++) {
+                ratio[k] += look.ratioIncrement[k];
+            }
+        }
         return new Evidence(ceiling, oldOutcomes + nOld, oldErrors + delta.oldErrors(), newOutcomes + nNew,
-                newErrors + delta.newErrors(), ratio, newWeighed, oldWeighed, varWeighed);
+                newErrors + delta.newErrors(), ratio, newErrorsWeighed + look.newWeighed,
+                oldErrorsWeighed + look.oldWeighed, varianceWeighed + look.varianceWeighed);
     }
 
     /** The ratio test's mixture martingale: 1 at the start, expected at most 1 while {@code pNew <= pOld}. */
@@ -186,6 +221,38 @@ public final class Evidence {
     /** ln of {@link #ratio()}. */
     public double logRatio() {
         return logMixture(ratioLog, LN_RATIO_WEIGHTS);
+    }
+
+    /**
+     * ln of the ratio test's mixture with every component's log likelihood ratio divided by
+     * {@code designEffect} (at least 1): the Rao-Scott correction for outcomes that arrive in
+     * clusters (units), under which the counts carry {@code designEffect} times fewer independent
+     * trials than they seem to. At 1 it is {@link #logRatio()}; for independent outcomes any value
+     * above 1 only lowers it (a power below 1 of a test martingale is a test supermartingale).
+     */
+    public double logRatio(double designEffect) {
+        return designEffect <= 1 ? logRatio() : logMixture(scaled(ratioLog, 1 / designEffect), LN_RATIO_WEIGHTS);
+    }
+
+    /** As {@link #logRatio(double)}, for the ceiling test. */
+    public double logCeiling(double designEffect) {
+        if (ceiling == null) {
+            return 0;
+        }
+        double[] log = new double[CEILING_ODDS.length];
+        double scale = designEffect <= 1 ? 1 : 1 / designEffect;
+        for (int j = 0; j < log.length; j++) {
+            log[j] = ceilingLog(j) * scale;
+        }
+        return logMixture(log, LN_CEILING_WEIGHTS);
+    }
+
+    private static double[] scaled(double[] log, double factor) {
+        double[] out = new double[log.length];
+        for (int i = 0; i < log.length; i++) {
+            out[i] = log[i] * factor;
+        }
+        return out;
     }
 
     /** ln of {@link #ceiling()}. */
@@ -242,14 +309,61 @@ public final class Evidence {
      * only ever used to hold back a halt, never to make one.
      */
     public double ratioUpperBound() {
+        return ratioUpperBound(1);
+    }
+
+    /**
+     * As {@link #ratioUpperBound()}, with the variance of the log estimate multiplied by
+     * {@code designEffect} (at least 1): the interval of clustered outcomes (Rao-Scott).
+     */
+    public double ratioUpperBound(double designEffect) {
         if (oldErrorsWeighed == 0) {
             return newErrorsWeighed == 0 ? Double.NaN : Double.POSITIVE_INFINITY;
         }
         if (newErrorsWeighed == 0) {
             return 0;
         }
-        double se = Math.sqrt(varianceWeighed / (newErrorsWeighed * oldErrorsWeighed));
+        double se = Math.sqrt(Math.max(1, designEffect) * varianceWeighed / (newErrorsWeighed * oldErrorsWeighed));
         return newErrorsWeighed / oldErrorsWeighed * Math.exp(Z95 * se);
+    }
+
+    /**
+     * What this evidence is, to store and {@link #restore} it: the counts and sums it was grown to.
+     * Immutable; serialised by Jackson.
+     *
+     * @param maxErrorRate the ceiling
+     * @param oldOutcomes old-variant outcomes since the start
+     * @param oldErrors old-variant errors
+     * @param newOutcomes new-variant outcomes
+     * @param newErrors new-variant errors
+     * @param ratioLog the ratio test's log likelihood ratio per alternative of {@link #RATIO_GRID}
+     * @param mantelHaenszel the three Mantel-Haenszel sums: new errors weighed, old errors weighed, variance
+     */
+    public record State(double maxErrorRate, long oldOutcomes, long oldErrors, long newOutcomes, long newErrors,
+            double[] ratioLog, double[] mantelHaenszel) {
+    }
+
+    /** This evidence's state. */
+    public State state() {
+        return new State(maxErrorRate(), oldOutcomes, oldErrors, newOutcomes, newErrors, ratioLog.clone(),
+                new double[] {newErrorsWeighed, oldErrorsWeighed, varianceWeighed});
+    }
+
+    /**
+     * The evidence a {@link #state()} describes.
+     *
+     * @throws IllegalArgumentException when the state is not one this version writes
+     */
+    public static Evidence restore(State state) {
+        Evidence fresh = start(state.maxErrorRate());
+        if (state.ratioLog() == null || state.ratioLog().length != RATIO_GRID.length || state.mantelHaenszel() == null
+                || state.mantelHaenszel().length != 3 || state.oldOutcomes() < state.oldErrors()
+                || state.newOutcomes() < state.newErrors() || state.oldErrors() < 0 || state.newErrors() < 0) {
+            throw new IllegalArgumentException("not a stored guard evidence of this version");
+        }
+        double[] mh = state.mantelHaenszel();
+        return new Evidence(fresh.ceiling, state.oldOutcomes(), state.oldErrors(), state.newOutcomes(),
+                state.newErrors(), state.ratioLog().clone(), mh[0], mh[1], mh[2]);
     }
 
     /** The maxErrorRate the ceiling test was started with. */

@@ -66,6 +66,12 @@ public final class Guard implements MigrationHealth, AutoCloseable {
      */
     static final Duration EVALUATION_GAP = Duration.ofMillis(5);
 
+    /**
+     * How far behind the outcomes the stored evidence may be: what a crash or a deploy loses of the
+     * test's data (never the test itself).
+     */
+    public static final Duration EVIDENCE_SAVE_INTERVAL = Duration.ofSeconds(2);
+
     /** Start of every reason the guard writes. */
     static final String TRIP_PREFIX = "guard tripped: ";
 
@@ -79,6 +85,13 @@ public final class Guard implements MigrationHealth, AutoCloseable {
     private final StepScheduler steps;
     private final OutcomePool pool;
     private final HoldClock holds;
+    private final EvidenceStore evidenceStore;
+    private final java.util.Map<String, StoredEvidence> storedEvidence = new java.util.concurrent.ConcurrentHashMap<>();
+    private final java.util.concurrent.ExecutorService saver;
+    private final java.util.concurrent.atomic.AtomicBoolean saving = new java.util.concurrent.atomic.AtomicBoolean();
+    private final java.util.Map<String, StoredEvidence> unsaved = new java.util.concurrent.ConcurrentHashMap<>();
+    private long lastSaveMillis;
+    private String lastSaveFailure;
 
     /** What a batch of outcomes came to, counted in outcomes (an aggregated entry counts ok + errors). */
     public record Recorded(long accepted, long dropped) {
@@ -102,7 +115,27 @@ public final class Guard implements MigrationHealth, AutoCloseable {
      */
     public Guard(RolloutController controller, MeterRegistry registry, Clock clock, LongSupplier millis,
             OutcomePool pool, HoldClock holds) {
+        this(controller, registry, clock, millis, pool, holds, EvidenceStore.NONE);
+    }
+
+    /**
+     * A guard that keeps its evidence in {@code evidenceStore}, so that a restart resumes the same
+     * test. Reads what is stored at once (call before serving).
+     *
+     * @param evidenceStore where the evidence is kept
+     */
+    public Guard(RolloutController controller, MeterRegistry registry, Clock clock, LongSupplier millis,
+            OutcomePool pool, HoldClock holds, EvidenceStore evidenceStore) {
+        this.evidenceStore = Objects.requireNonNull(evidenceStore, "evidenceStore");
+        try {
+            storedEvidence.putAll(evidenceStore.loadAll());
+        } catch (java.io.IOException e) {
+            LOG.warn("the guard's stored evidence cannot be read ({}); every running migration's test starts afresh",
+                    e.getMessage());
+        }
+        this.saver = java.util.concurrent.Executors.newSingleThreadExecutor(DaemonThreads.factory("crossfade-evidence"));
         this.controller = Objects.requireNonNull(controller, "controller");
+        dropEvidenceOfRunsSinceStarted();
         this.metrics = new GuardMetrics(registry);
         this.clock = Objects.requireNonNull(clock, "clock");
         this.pool = Objects.requireNonNull(pool, "pool");
@@ -110,6 +143,58 @@ public final class Guard implements MigrationHealth, AutoCloseable {
         this.watches = new Watches(Objects.requireNonNull(millis, "millis"), pool);
         this.thread = DaemonThreads.scheduler("crossfade-guard");
         this.steps = new StepScheduler(controller, watches, thread, holds);
+        watches.onCreate(this::resumeStored);
+    }
+
+    /** A guard on the system clocks, its evidence kept in {@code evidenceStore}. */
+    public Guard(RolloutController controller, MeterRegistry registry, Clock clock, OutcomePool pool,
+            HoldClock holds, EvidenceStore evidenceStore) {
+        this(controller, registry, clock, OutcomeWindow::monotonicMillis, pool, holds, evidenceStore);
+    }
+
+    /**
+     * Forgets stored evidence whose migration ran again after it was saved (a resume, a set after a
+     * rollback: each starts the test afresh, and the evidence may be what tripped it). Reads the
+     * audit trail since each save; called once, before the guard serves.
+     */
+    private void dropEvidenceOfRunsSinceStarted() {
+        PublishedState state = controller.current();
+        storedEvidence.values().removeIf(stored -> {
+            for (MigrationRecord record : state == null ? java.util.List.<MigrationRecord>of() : state.records().values()) {
+                if (!record.id().equals(stored.migrationId())) {
+                    continue;
+                }
+                for (AuditEvent e : controller.audit().page(stored.revision(), record.key(), 10_000)) {
+                    String before = e.from() == null ? null : e.from().path("state").asText();
+                    String after = e.to() == null ? null : e.to().path("state").asText();
+                    if (e.seq() > stored.revision() && !"running".equals(before) && "running".equals(after)) {
+                        LOG.info("guard evidence of {} not resumed: the migration ran again since it was saved",
+                                record.key());
+                        return true;
+                    }
+                }
+                return false;
+            }
+            return true; // a migration no longer served
+        });
+    }
+
+    /**
+     * Resumes a new watch's stored evidence, when there is some and the migration has not run again
+     * since it was saved (checked when the guard was made). Runs inside the watch's creation, on any
+     * thread: memory only.
+     */
+    private void resumeStored(MigrationWatch watch, MigrationRecord record) {
+        StoredEvidence stored = storedEvidence.remove(watch.migrationId);
+        if (stored == null || record == null || record.state() != MigrationState.RUNNING) {
+            return;
+        }
+        try {
+            watch.resume(stored);
+            LOG.info("guard evidence of {} resumed from the state directory: the same test carries on", watch.key);
+        } catch (IllegalArgumentException e) {
+            LOG.warn("guard evidence of {} cannot be resumed ({}); its test starts afresh", watch.key, e.getMessage());
+        }
     }
 
     /** A guard on the system clocks whose counts and hold clock may be a fleet's. */
@@ -152,6 +237,7 @@ public final class Guard implements MigrationHealth, AutoCloseable {
         // running meanwhile (the timer's) never judges half a batch.
         List<MigrationWatch> touched = new ArrayList<>(2);
         List<long[]> sums = new ArrayList<>(2);
+        List<long[]> unitSums = new ArrayList<>(2);
         for (Outcome outcome : outcomes) {
             long ok;
             long errors;
@@ -172,26 +258,56 @@ public final class Guard implements MigrationHealth, AutoCloseable {
                 dropped += ok + errors;
                 continue;
             }
-            Variant variant = outcome instanceof Outcome.PerUnit unit ? migration.variantFor(unit.unit())
-                    : ((Outcome.Aggregated) outcome).variant();
             MigrationWatch watch = watches.watchFor(migration, state);
             int index = touched.indexOf(watch);
             if (index < 0) {
                 index = touched.size();
                 touched.add(watch);
                 sums.add(new long[4]);
+                unitSums.add(null);
             }
-            long[] sum = sums.get(index);
-            int offset = variant == Variant.NEW ? 2 : 0;
-            sum[offset] += ok;
-            sum[offset + 1] += errors;
+            if (outcome instanceof Outcome.PerUnit unit) {
+                // the unit is the sample: counted by side and by the unit's group
+                long[] groups = unitSums.get(index);
+                if (groups == null) {
+                    groups = new long[UnitGroups.SIZE];
+                    unitSums.set(index, groups);
+                }
+                int side = migration.variantFor(unit.unit()) == Variant.NEW ? UnitGroups.NEW : UnitGroups.OLD;
+                int at = UnitGroups.index(side, UnitGroups.of(unit.unit()));
+                groups[at]++;
+                groups[at + 1] += errors;
+            } else {
+                long[] sum = sums.get(index);
+                int offset = ((Outcome.Aggregated) outcome).variant() == Variant.NEW ? 2 : 0;
+                sum[offset] += ok;
+                sum[offset + 1] += errors;
+            }
             accepted += ok + errors;
         }
         for (int i = 0; i < touched.size(); i++) {
             MigrationWatch watch = touched.get(i);
             long[] sum = sums.get(i);
-            watch.record(sum[0], sum[1], sum[2], sum[3]);
-            metrics.outcomes(watch.key, source, sum[0], sum[1], sum[2], sum[3]);
+            long[] groups = unitSums.get(i);
+            long oOk = sum[0];
+            long oErr = sum[1];
+            long nOk = sum[2];
+            long nErr = sum[3];
+            if (sum[0] + sum[1] + sum[2] + sum[3] > 0) {
+                watch.record(sum[0], sum[1], sum[2], sum[3]);
+            }
+            if (groups != null) {
+                watch.recordUnits(groups);
+                for (int g = 0; g < UnitGroups.GROUPS; g++) {
+                    int o = UnitGroups.index(UnitGroups.OLD, g);
+                    int n = UnitGroups.index(UnitGroups.NEW, g);
+                    oOk += groups[o] - groups[o + 1];
+                    oErr += groups[o + 1];
+                    nOk += groups[n] - groups[n + 1];
+                    nErr += groups[n + 1];
+                }
+            }
+            metrics.outcomes(watch.key, source, oOk, oErr, nOk, nErr);
             requestEvaluation(watch);
         }
         return new Recorded(accepted, dropped);
@@ -215,8 +331,10 @@ public final class Guard implements MigrationHealth, AutoCloseable {
         GuardSpec rule = spec.guard();
         MigrationWatch watch = watches.watchFor(migration, state);
         WindowCounts counts = watch.judgedWindow();
-        Evidence evidence = watch.evidence();
-        Verdict verdict = TripDecision.decide(rule, evidence, counts);
+        Verdict verdict = watch.lastVerdict();
+        if (verdict == null) {
+            verdict = TripDecision.decide(rule, ChangeEvidence.none(rule), ChangeEvidence.none(rule), counts);
+        }
         GuardStatus status = watch.status;
         String message;
         if (GuardStatusMachine.watching(status)) {
@@ -233,7 +351,8 @@ public final class Guard implements MigrationHealth, AutoCloseable {
         GuardView.Trip lastTrip = watch.lastTripAt == null ? null
                 : new GuardView.Trip(watch.lastTripAt, watch.lastTripAction, watch.lastTripReason);
         GuardView.Watch guardPart = new GuardView.Watch(status.wireName(), message, GuardView.window(spec),
-                GuardView.outcomes(counts), GuardView.evidence(rule, evidence, verdict), GuardView.rule(rule), lastTrip);
+                GuardView.outcomes(counts), GuardView.evidence(rule, watch.lastUnits(), watch.lastRequests(), verdict),
+                GuardView.rule(rule), lastTrip);
         GuardView.Ramp ramp = null;
         if (spec.hasSteps()) {
             ramp = GuardView.Ramp.of(RampStatus.assess(spec, record, heldNow(spec, record), watch.holdSamples(),
@@ -342,8 +461,61 @@ public final class Guard implements MigrationHealth, AutoCloseable {
                 // Ramps advance once per step for the whole fleet: the judge takes every step.
                 steps.tick(controller.current(), clock.instant());
             }
+            saveEvidence(state);
         } catch (RuntimeException e) {
             LOG.error("guard tick failed", e);
+        }
+    }
+
+    /**
+     * Every {@link #EVIDENCE_SAVE_INTERVAL}, hands the running migrations' evidence to the saver
+     * thread (the latest per migration; a slow disk skips saves, it never queues them). Guard thread.
+     */
+    private void saveEvidence(PublishedState state) {
+        if (evidenceStore == EvidenceStore.NONE) {
+            return;
+        }
+        long now = System.nanoTime() / 1_000_000;
+        if (now - lastSaveMillis < EVIDENCE_SAVE_INTERVAL.toMillis()) {
+            return;
+        }
+        lastSaveMillis = now;
+        java.util.Set<String> served = new java.util.HashSet<>();
+        for (ActiveMigration m : state.snapshot().migrations().values()) {
+            served.add(m.id());
+            MigrationWatch watch = watches.get(m.spec().key());
+            MigrationRecord record = state.records().get(m.spec().key());
+            if (watch != null && record != null && watch.migrationId.equals(m.id())
+                    && record.state() == MigrationState.RUNNING && GuardStatusMachine.watching(watch.status)) {
+                unsaved.put(m.id(), watch.storedEvidence(record.revision()));
+            }
+        }
+        if (!saving.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            saver.execute(() -> {
+                try {
+                    for (String id : java.util.List.copyOf(unsaved.keySet())) {
+                        StoredEvidence e = unsaved.remove(id);
+                        if (e != null) {
+                            evidenceStore.save(e);
+                        }
+                    }
+                    evidenceStore.retain(served);
+                    lastSaveFailure = null;
+                } catch (java.io.IOException | RuntimeException e) {
+                    if (!Objects.equals(lastSaveFailure, e.getMessage())) {
+                        LOG.warn("the guard could not store its evidence ({}); it keeps judging and tries again",
+                                e.getMessage());
+                        lastSaveFailure = e.getMessage();
+                    }
+                } finally {
+                    saving.set(false);
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            saving.set(false);
         }
     }
 
@@ -445,6 +617,7 @@ public final class Guard implements MigrationHealth, AutoCloseable {
     /** Stops the guard's thread; outcomes recorded afterwards are still counted but never judged. */
     @Override
     public void close() {
+        saver.shutdown();
         thread.shutdownNow();
         try {
             thread.awaitTermination(5, TimeUnit.SECONDS);

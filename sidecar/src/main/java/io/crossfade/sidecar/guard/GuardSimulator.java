@@ -55,10 +55,27 @@ public final class GuardSimulator {
      * @param seed the seed of run 0; run {@code i} uses a stream split off deterministically
      */
     public record Scenario(double rate, List<Phase> phases, double oldErrorRate, double newErrorRate,
-            Duration duration, int runs, GuardSpec guard, long seed) {
+            Duration duration, int runs, GuardSpec guard, long seed, Traffic traffic) {
+
+        /** A scenario of independent requests ({@link Traffic#REQUESTS}). */
+        public Scenario(double rate, List<Phase> phases, double oldErrorRate, double newErrorRate, Duration duration,
+                int runs, GuardSpec guard, long seed) {
+            this(rate, phases, oldErrorRate, newErrorRate, duration, runs, guard, seed, Traffic.REQUESTS);
+        }
+
+        /** The same scenario with other traffic. */
+        public Scenario with(Traffic other) {
+            return new Scenario(rate, phases, oldErrorRate, newErrorRate, duration, runs, guard, seed, other);
+        }
+
+        /** The same scenario with another count of runs. */
+        public Scenario withRuns(int count) {
+            return new Scenario(rate, phases, oldErrorRate, newErrorRate, duration, count, guard, seed, traffic);
+        }
 
         public Scenario {
             Objects.requireNonNull(guard, "guard");
+            traffic = traffic == null ? Traffic.REQUESTS : traffic;
             phases = List.copyOf(phases);
             if (!(rate > 0) || Double.isInfinite(rate)) {
                 throw new IllegalArgumentException("--rate must be a positive number of requests per second, got " + rate);
@@ -83,7 +100,20 @@ public final class GuardSimulator {
          * one and not above the ceiling, so every halt is a false halt.
          */
         public boolean noRegression() {
-            return newErrorRate <= oldErrorRate && newErrorRate <= guard.maxErrorRate();
+            return newErrorRate <= oldErrorRate && newErrorRate <= guard.maxErrorRate() && traffic.brokenShare() == 0;
+        }
+
+        /** The phase (step) in force at {@code millis}, from 0. */
+        int phaseAt(long millis) {
+            long start = 0;
+            for (int i = 0; i < phases.size(); i++) {
+                Phase p = phases.get(i);
+                if (p.hold() == null || millis < start + p.hold().toMillis()) {
+                    return i;
+                }
+                start += p.hold().toMillis();
+            }
+            return phases.size() - 1;
         }
 
         int percentAt(long millis) {
@@ -99,12 +129,109 @@ public final class GuardSimulator {
     }
 
     /**
+     * The shape of the traffic: who sends it and how errors arrive.
+     *
+     * @param units how many distinct units (users) send the requests; 0 for independent requests,
+     *     each its own unit
+     * @param badShare the share of units whose error rate is {@code badRate} on either side (a
+     *     heterogeneous population), 0 for none
+     * @param badRate the error rate of those units
+     * @param heavyShare the share of units that send {@code heavyWeight} times the traffic of the others
+     * @param heavyWeight how many times
+     * @param brokenShare the share of units for which the new value fails every request (a regression
+     *     that breaks some users completely)
+     * @param retries errors arrive in clusters of this many failed requests of one unit (1: alone);
+     *     the error rate stays the same
+     * @param stormAt when one unit on the new value starts a retry storm, or null for none
+     * @param stormCount how many failed requests the storm sends
+     * @param stormLength over how long
+     * @param onset when the new value's error rates start to apply (before: the old value's), or null
+     *     for the start
+     * @param restartEvery how often the sidecar restarts (its evidence resumed from what it stored),
+     *     or null for never
+     */
+    public record Traffic(int units, double badShare, double badRate, double heavyShare, double heavyWeight,
+            double brokenShare, int retries, Duration stormAt, long stormCount, Duration stormLength, Duration onset,
+            Duration restartEvery) {
+
+        /** Independent requests: every request its own unit, errors one at a time. */
+        public static final Traffic REQUESTS = new Traffic(0, 0, 0, 0, 1, 0, 1, null, 0, null, null, null);
+
+        public Traffic {
+            if (units < 0) {
+                throw new IllegalArgumentException("--units must be 0 (independent requests) or more, got " + units);
+            }
+            if (units == 0 && (badShare > 0 || heavyShare > 0 || brokenShare > 0 || stormAt != null)) {
+                throw new IllegalArgumentException("--bad-units, --heavy-units, --broken-units and --storm need --units");
+            }
+            checkShare("--bad-units", badShare);
+            checkShare("--bad-units' rate", badRate);
+            checkShare("--heavy-units", heavyShare);
+            checkShare("--broken-units", brokenShare);
+            if (!(heavyWeight >= 1) || Double.isInfinite(heavyWeight)) {
+                throw new IllegalArgumentException("--heavy-units' weight must be at least 1, got " + heavyWeight);
+            }
+            if (retries < 1) {
+                throw new IllegalArgumentException("--retries must be at least 1, got " + retries);
+            }
+            if (stormAt != null && (stormCount < 1 || stormLength == null || stormLength.isNegative()
+                    || stormLength.isZero())) {
+                throw new IllegalArgumentException("--storm needs AT:COUNT:DURATION with a count and a duration above 0");
+            }
+            if (restartEvery != null && restartEvery.toMillis() < Guard.TICK.toMillis()) {
+                throw new IllegalArgumentException("--restart-every must be at least " + Guard.TICK.toMillis() + "ms");
+            }
+        }
+
+        private static void checkShare(String what, double share) {
+            if (!(share >= 0 && share <= 1)) {
+                throw new IllegalArgumentException(what + " must be a fraction from 0 to 1, got " + share);
+            }
+        }
+
+        /** The audit's population: 10 000 users, 0.5 % failing half their requests, 1 % sending 100x. */
+        public static Traffic audited() {
+            return new Traffic(10_000, 0.005, 0.5, 0.01, 100, 0, 1, null, 0, null, null, null);
+        }
+
+        public Traffic withRetries(int k) {
+            return new Traffic(units, badShare, badRate, heavyShare, heavyWeight, brokenShare, k, stormAt, stormCount,
+                    stormLength, onset, restartEvery);
+        }
+
+        public Traffic withStorm(Duration at, long count, Duration length) {
+            return new Traffic(units, badShare, badRate, heavyShare, heavyWeight, brokenShare, retries, at, count,
+                    length, onset, restartEvery);
+        }
+
+        public Traffic withOnset(Duration at) {
+            return new Traffic(units, badShare, badRate, heavyShare, heavyWeight, brokenShare, retries, stormAt,
+                    stormCount, stormLength, at, restartEvery);
+        }
+
+        public Traffic withBroken(double share) {
+            return new Traffic(units, badShare, badRate, heavyShare, heavyWeight, share, retries, stormAt, stormCount,
+                    stormLength, onset, restartEvery);
+        }
+
+        public Traffic withRestartEvery(Duration every) {
+            return new Traffic(units, badShare, badRate, heavyShare, heavyWeight, brokenShare, retries, stormAt,
+                    stormCount, stormLength, onset, every);
+        }
+    }
+
+    /**
      * One run's end.
      *
      * @param tripMillis when the guard tripped, in virtual milliseconds since the start; -1 when it never did
      * @param kind how it tripped, or null
+     * @param step the step (phase of the percent, from 0) it tripped on, or -1
      */
-    public record Run(long tripMillis, Verdict.Kind kind) {
+    public record Run(long tripMillis, Verdict.Kind kind, int step) {
+
+        Run(long tripMillis, Verdict.Kind kind) {
+            this(tripMillis, kind, -1);
+        }
 
         /** True when the guard tripped. */
         public boolean tripped() {
@@ -179,39 +306,197 @@ public final class GuardSimulator {
     static Run run(Scenario s, SplittableRandom random) {
         long[] now = {0};
         GuardSpec rule = s.guard();
-        MigrationWatch watch = new MigrationWatch("simulated", "simulated", rule, -1, MigrationState.RUNNING,
-                () -> now[0]);
+        Traffic traffic = s.traffic();
+        MigrationWatch watch = newWatch(rule, now);
         long look = Guard.TICK.toMillis();
-        double perLook = s.rate() * look / 1000.0;
         long end = s.duration().toMillis();
+        Population population = new Population(s, random);
+        long onset = traffic.onset() == null ? 0 : traffic.onset().toMillis();
+        long restartEvery = traffic.restartEvery() == null ? 0 : traffic.restartEvery().toMillis();
+        long nextRestart = restartEvery == 0 ? Long.MAX_VALUE : restartEvery;
+        long save = Guard.EVIDENCE_SAVE_INTERVAL.toMillis();
+        long nextSave = save;
+        StoredEvidence saved = restartEvery == 0 ? null : watch.storedEvidence(0);
         int percent = -1;
-        Poisson[] draws = new Poisson[4];
+        boolean regressed = false;
+        long[] groups = new long[UnitGroups.SIZE];
         for (long t = 0; t < end; t += look) {
             int p = s.percentAt(t);
-            if (p != percent) {
+            boolean after = t >= onset;
+            if (p != percent || after != regressed) {
                 percent = p;
-                double newRequests = perLook * p / Percent.FULL;
-                double oldRequests = perLook - newRequests;
-                draws[0] = new Poisson(oldRequests * (1 - s.oldErrorRate()));
-                draws[1] = new Poisson(oldRequests * s.oldErrorRate());
-                draws[2] = new Poisson(newRequests * (1 - s.newErrorRate()));
-                draws[3] = new Poisson(newRequests * s.newErrorRate());
+                regressed = after;
+                population.rates(percent, regressed);
             }
-            long oldOk = draws[0].draw(random);
-            long oldErrors = draws[1].draw(random);
-            long newOk = draws[2].draw(random);
-            long newErrors = draws[3].draw(random);
+            java.util.Arrays.fill(groups, 0);
+            population.draw(random, look / 1000.0, groups, t, look);
             now[0] = t + look;
-            watch.record(oldOk, oldErrors, newOk, newErrors);
+            if (t + look >= nextRestart) {
+                // a restart: the evidence carries on from what the sidecar last stored; the outcomes
+                // counted since that save are lost with the process
+                watch = watch.restarted(rule, saved);
+                nextRestart += restartEvery;
+            }
+            if (traffic.units() == 0) {
+                // independent requests are what aggregated counts are: judged as requests
+                long[] sum = new long[4];
+                for (int g = 0; g < UnitGroups.GROUPS; g++) {
+                    int o = UnitGroups.index(UnitGroups.OLD, g);
+                    int n = UnitGroups.index(UnitGroups.NEW, g);
+                    sum[0] += groups[o] - groups[o + 1];
+                    sum[1] += groups[o + 1];
+                    sum[2] += groups[n] - groups[n + 1];
+                    sum[3] += groups[n + 1];
+                }
+                watch.record(sum[0], sum[1], sum[2], sum[3]);
+            } else {
+                watch.recordUnits(groups);
+            }
             // the simulator may skip the decision while no trip is possible; it would not trip
-            if (watch.grow(rule)) {
+            boolean possible = watch.grow(rule);
+            if (saved != null && t + look >= nextSave) {
+                saved = watch.storedEvidence(0);
+                nextSave += save;
+            }
+            if (possible) {
                 Verdict verdict = watch.decide(rule);
                 if (verdict.trips()) {
-                    return new Run(t + look, verdict.kind());
+                    return new Run(t + look, verdict.kind(), s.phaseAt(t));
                 }
             }
         }
-        return new Run(-1, null);
+        return new Run(-1, null, -1);
+    }
+
+    private static MigrationWatch newWatch(GuardSpec rule, long[] now) {
+        return new MigrationWatch("simulated", "simulated", rule, -1, MigrationState.RUNNING, () -> now[0]);
+    }
+
+    /**
+     * The simulated units: each with a bucket (by the real {@link io.crossfade.config.Bucketing}, salt
+     * {@code simulated}), a {@link UnitGroups group}, a traffic weight and an error rate per side.
+     * Per look, the outcomes of each side and group are Poisson draws of the summed rates of its
+     * units (the sum of independent Poisson processes is one), errors in clusters of
+     * {@code retries}; with {@code units = 0} every request is its own unit, so each side's requests
+     * spread evenly over the groups.
+     */
+    static final class Population {
+        private final Scenario s;
+        private final Traffic traffic;
+        private final int[] bucket;
+        private final int[] group;
+        private final double[] weight;
+        private final double[] oldRate;
+        private final boolean[] broken;
+        private final double totalWeight;
+        private final Poisson[] okDraws = new Poisson[2 * UnitGroups.GROUPS];
+        private final Poisson[] errorDraws = new Poisson[2 * UnitGroups.GROUPS];
+        private int stormUnit = -1;
+        private int percent;
+
+        Population(Scenario s, SplittableRandom random) {
+            this.s = s;
+            this.traffic = s.traffic();
+            int n = traffic.units();
+            bucket = new int[n];
+            group = new int[n];
+            weight = new double[n];
+            oldRate = new double[n];
+            broken = new boolean[n];
+            double total = 0;
+            // a unit's id includes a per-run draw, so that runs differ in who lands where
+            long salt = random.nextLong();
+            for (int i = 0; i < n; i++) {
+                String unit = "u" + Long.toHexString(salt) + "-" + i;
+                bucket[i] = io.crossfade.config.Bucketing.bucket("simulated", unit);
+                group[i] = UnitGroups.of(unit);
+                weight[i] = random.nextDouble() < traffic.heavyShare() ? traffic.heavyWeight() : 1;
+                oldRate[i] = random.nextDouble() < traffic.badShare() ? traffic.badRate() : s.oldErrorRate();
+                broken[i] = random.nextDouble() < traffic.brokenShare();
+                total += weight[i];
+            }
+            totalWeight = total;
+        }
+
+        /** Sets the per-group rates for {@code percent}, with or without the new value's regression. */
+        void rates(int percent, boolean regressed) {
+            this.percent = percent;
+            double[] ok = new double[2 * UnitGroups.GROUPS];
+            double[] errors = new double[2 * UnitGroups.GROUPS];
+            int k = traffic.retries();
+            double factor = s.oldErrorRate() > 0 ? s.newErrorRate() / s.oldErrorRate() : Double.NaN;
+            if (traffic.units() == 0) {
+                double perGroupNew = s.rate() * percent / Percent.FULL / UnitGroups.GROUPS;
+                double perGroupOld = s.rate() / UnitGroups.GROUPS - perGroupNew;
+                double newRate = regressed ? s.newErrorRate() : s.oldErrorRate();
+                for (int g = 0; g < UnitGroups.GROUPS; g++) {
+                    ok[g] = perGroupOld * (1 - s.oldErrorRate());
+                    errors[g] = perGroupOld * s.oldErrorRate() / k;
+                    ok[UnitGroups.GROUPS + g] = perGroupNew * (1 - newRate);
+                    errors[UnitGroups.GROUPS + g] = perGroupNew * newRate / k;
+                }
+            } else {
+                for (int i = 0; i < bucket.length; i++) {
+                    boolean onNew = bucket[i] < percent;
+                    double lambda = s.rate() * weight[i] / totalWeight;
+                    double p = oldRate[i];
+                    if (onNew && regressed) {
+                        if (broken[i]) {
+                            p = 1;
+                        } else {
+                            p = Double.isNaN(factor) ? Math.max(p, s.newErrorRate()) : Math.min(1, p * factor);
+                        }
+                    }
+                    int at = (onNew ? UnitGroups.GROUPS : 0) + group[i];
+                    ok[at] += lambda * (1 - p);
+                    errors[at] += lambda * p / k;
+                }
+            }
+            for (int i = 0; i < ok.length; i++) {
+                okDraws[i] = new Poisson(ok[i] * Guard.TICK.toMillis() / 1000.0);
+                errorDraws[i] = new Poisson(errors[i] * Guard.TICK.toMillis() / 1000.0);
+            }
+        }
+
+        /** One look's outcomes into {@code groups} ({@link UnitGroups} layout). */
+        void draw(SplittableRandom random, double seconds, long[] groups, long t, long look) {
+            int k = traffic.retries();
+            for (int i = 0; i < okDraws.length; i++) {
+                int side = i < UnitGroups.GROUPS ? UnitGroups.OLD : UnitGroups.NEW;
+                int at = UnitGroups.index(side, i % UnitGroups.GROUPS);
+                long ok = okDraws[i].draw(random);
+                long errors = errorDraws[i].draw(random) * k;
+                groups[at] += ok + errors;
+                groups[at + 1] += errors;
+            }
+            if (traffic.stormAt() != null) {
+                long from = traffic.stormAt().toMillis();
+                long length = traffic.stormLength().toMillis();
+                if (t + look > from && t < from + length) {
+                    if (stormUnit < 0) {
+                        stormUnit = firstOnNew();
+                    }
+                    if (stormUnit >= 0) {
+                        long before = traffic.stormCount() * Math.max(0, Math.min(length, t - from)) / length;
+                        long upTo = traffic.stormCount() * Math.max(0, Math.min(length, t + look - from)) / length;
+                        boolean onNew = bucket[stormUnit] < percent;
+                        int at = UnitGroups.index(onNew ? UnitGroups.NEW : UnitGroups.OLD, group[stormUnit]);
+                        groups[at] += upTo - before;
+                        groups[at + 1] += upTo - before;
+                    }
+                }
+            }
+        }
+
+        /** The storm's unit: the first unit on the new value (the worst case: its errors count against new). */
+        private int firstOnNew() {
+            for (int i = 0; i < bucket.length; i++) {
+                if (bucket[i] < percent) {
+                    return i;
+                }
+            }
+            return -1;
+        }
     }
 
     /**

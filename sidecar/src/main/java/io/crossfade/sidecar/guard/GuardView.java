@@ -52,20 +52,26 @@ public record GuardView(Watch guard, @JsonInclude(JsonInclude.Include.NON_NULL) 
     }
 
     /**
-     * The guard's evidence that the new variant is worse (see {@link TripDecision}).
+     * The guard's evidence that the new value is worse (see {@link ChangeEvidence} and
+     * {@link TripDecision}).
      *
-     * @param percentToHalt how far on the way to a halt, 0-100 ({@code ln M / ln(1/alpha)}, rounded
+     * @param percentToHalt how far on the way to a halt, 0-100 ({@code ln E / ln(1/alpha)}, rounded
      *     down; 100 means the guard trips)
-     * @param value the combined evidence {@code M} that counts towards a halt (1 = none)
+     * @param value the detector {@code E} that counts towards a halt
      * @param threshold {@code 1 / (1 - confidence)}: the guard trips when {@code value} reaches it
-     * @param ratio the ratio test's martingale (new fails more often than old), before the
-     *     {@code minSamples} and {@code maxRatio} floors
-     * @param ceiling the ceiling test's martingale (new above {@code maxErrorRate})
-     * @param since the outcomes the evidence was grown from: everything since the migration last
-     *     started running in this process
+     * @param ratio the ratio test's e-value of the leading start (new fails more often than old),
+     *     after the design effect, before the {@code minSamples} and {@code maxRatio} floors
+     * @param ceiling the ceiling test's e-value of the leading start (new above {@code maxErrorRate})
+     * @param since the outcomes since the evidence began
+     * @param sample {@code units} (per-unit outcomes, the unit as the sample), {@code requests}
+     *     (aggregated counts judged as independent requests), or {@code units and requests}
+     * @param unitsOnNew how many units on the new value reported outcomes, at least (one per group);
+     *     null for aggregated counts
+     * @param judges what the guard can and cannot judge now, in words
+     * @param leadingSpan how far back the leading start reaches, for people (e.g. {@code 2m 30s})
      */
     public record EvidenceLevel(int percentToHalt, double value, double threshold, double ratio, double ceiling,
-            Outcomes since) {
+            Outcomes since, String sample, Integer unitsOnNew, String judges, String leadingSpan) {
     }
 
     /** The guard rule, as in the settings file. */
@@ -116,13 +122,39 @@ public record GuardView(Watch guard, @JsonInclude(JsonInclude.Include.NON_NULL) 
         return new VariantOutcomes(counts.ok(v), counts.errors(v), TripDecision.rate(counts, v));
     }
 
-    /** The evidence part, from a verdict of it. */
-    static EvidenceLevel evidence(GuardSpec rule, Evidence evidence, Verdict verdict) {
-        WindowCounts since = new WindowCounts(evidence.oldOutcomes() - evidence.oldErrors(), evidence.oldErrors(),
-                evidence.newOutcomes() - evidence.newErrors(), evidence.newErrors());
+    /** The evidence part, from the last look's judgements (null before the first look) and verdict. */
+    static EvidenceLevel evidence(GuardSpec rule, ChangeEvidence.Judgement units, ChangeEvidence.Judgement requests,
+            Verdict verdict) {
+        ChangeEvidence.Judgement none = ChangeEvidence.none(rule);
+        ChangeEvidence.Judgement u = units == null ? none : units;
+        ChangeEvidence.Judgement r = requests == null ? none : requests;
+        boolean hasUnits = u.outcomes() > 0;
+        boolean hasRequests = r.outcomes() > 0;
+        ChangeEvidence.Judgement main = hasRequests && (!hasUnits || r.logE() > u.logE()) ? r : u;
+        WindowCounts since = plus(u.first().counts(), r.first().counts());
+        String sample = hasUnits && hasRequests ? "units and requests" : hasRequests ? "requests" : "units";
+        String cannot = TripDecision.cannotJudge(rule, main, main.first());
+        String judges;
+        if (verdict.trips()) {
+            judges = "the evidence has reached the line";
+        } else if (cannot != null) {
+            judges = "not yet: " + cannot;
+        } else if (main.sample() == ChangeEvidence.Sample.REQUESTS) {
+            judges = "both tests, on aggregated counts judged as independent requests (report per unit to judge units)";
+        } else {
+            judges = "both tests, with units as the sample";
+        }
+        ChangeEvidence.StartJudgement lead = main.leading();
         return new EvidenceLevel((int) Math.floor(verdict.toHalt() * 100 + 1e-9), round(verdict.evidence()),
-                round(1 / (1 - rule.confidence())), round(evidence.ratio()), round(evidence.ceiling()),
-                outcomes(since));
+                round(1 / (1 - rule.confidence())), round(Math.exp(lead.logRatioUngated())),
+                round(Math.exp(lead.logCeiling())), outcomes(since), sample,
+                hasUnits ? u.first().newGroups() : null, judges,
+                Durations.forPeople(java.time.Duration.ofMillis(lead.spanMillis())));
+    }
+
+    private static WindowCounts plus(WindowCounts a, WindowCounts b) {
+        return new WindowCounts(a.oldOk() + b.oldOk(), a.oldErrors() + b.oldErrors(), a.newOk() + b.newOk(),
+                a.newErrors() + b.newErrors());
     }
 
     private static double round(double v) {

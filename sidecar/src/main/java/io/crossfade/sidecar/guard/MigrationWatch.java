@@ -5,6 +5,7 @@ import io.crossfade.config.MigrationState;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongSupplier;
 
@@ -38,28 +39,33 @@ final class MigrationWatch {
     }
 
     /** Where this sidecar's published counts start: a run id and the totals at its start. */
-    private record Run(String id, WindowCounts baseline) {
+    private record Run(String id, GuardTotals baseline) {
     }
 
     final String key;
     final String migrationId;
     private final LongSupplier millis;
     private final OutcomePool pool;
-    private volatile Run run = new Run(java.util.UUID.randomUUID().toString(), WindowCounts.EMPTY);
+    private volatile Run run = new Run(java.util.UUID.randomUUID().toString(), GuardTotals.EMPTY);
     private volatile OutcomeWindow window;
     private volatile HoldTally hold;
     private final LongAdder oldOk = new LongAdder();
     private final LongAdder oldErrors = new LongAdder();
     private final LongAdder newOk = new LongAdder();
     private final LongAdder newErrors = new LongAdder();
+    /** Per-unit outcomes by side and group ({@link UnitGroups} layout). */
+    private final AtomicLongArray unitGroups = new AtomicLongArray(UnitGroups.SIZE);
     final AtomicBoolean evaluationPending = new AtomicBoolean();
     /** When the guard's thread last started a look that recorded outcomes asked for ({@link System#nanoTime}). */
     volatile long lastRequestedLookNanos = System.nanoTime() - Guard.EVALUATION_GAP.toNanos();
 
     // Written by the guard's thread only.
-    private WindowCounts lookedAt = WindowCounts.EMPTY;
-    private volatile Evidence evidence;
+    private GuardTotals lookedAt = GuardTotals.EMPTY;
+    private ChangeEvidence units;
+    private ChangeEvidence requests;
     private volatile Verdict lastVerdict;
+    private volatile ChangeEvidence.Judgement lastUnits;
+    private volatile ChangeEvidence.Judgement lastRequests;
     volatile GuardStatus status;
     volatile Instant lastTripAt;
     volatile String lastTripAction;
@@ -85,17 +91,47 @@ final class MigrationWatch {
         this.window = new OutcomeWindow(rule.window(), millis);
         this.hold = new HoldTally(stepIndex, 0);
         this.lastState = state;
-        this.evidence = Evidence.start(rule.maxErrorRate());
+        this.units = new ChangeEvidence(ChangeEvidence.Sample.UNITS, rule.maxErrorRate(), millis.getAsLong());
+        this.requests = new ChangeEvidence(ChangeEvidence.Sample.REQUESTS, rule.maxErrorRate(), millis.getAsLong());
         this.status = state == MigrationState.RUNNING ? GuardStatus.WAITING_FOR_SAMPLES : GuardStatus.IDLE;
     }
 
-    /** Adds one batch's outcomes of this migration: to the window and the totals. Any thread. */
+    /**
+     * Adds one batch's aggregated outcomes of this migration (counts without units): to the window
+     * and the totals. Any thread.
+     */
     void record(long oOk, long oErrors, long nOk, long nErrors) {
         window.record(oOk, oErrors, nOk, nErrors);
         add(oldOk, oOk);
         add(oldErrors, oErrors);
         add(newOk, nOk);
         add(newErrors, nErrors);
+    }
+
+    /**
+     * Adds per-unit outcomes of this migration, counted by side and {@link UnitGroups group}
+     * ({@code groups} in the {@link UnitGroups} layout, not kept): to the window and the unit
+     * totals. Any thread.
+     */
+    void recordUnits(long[] groups) {
+        long oOk = 0;
+        long oErrors = 0;
+        long nOk = 0;
+        long nErrors = 0;
+        for (int g = 0; g < UnitGroups.GROUPS; g++) {
+            int o = UnitGroups.index(UnitGroups.OLD, g);
+            int n = UnitGroups.index(UnitGroups.NEW, g);
+            oOk += groups[o] - groups[o + 1];
+            oErrors += groups[o + 1];
+            nOk += groups[n] - groups[n + 1];
+            nErrors += groups[n + 1];
+        }
+        window.record(oOk, oErrors, nOk, nErrors);
+        for (int i = 0; i < groups.length; i++) {
+            if (groups[i] != 0) {
+                unitGroups.addAndGet(i, groups[i]);
+            }
+        }
     }
 
     private static void add(LongAdder adder, long n) {
@@ -115,40 +151,51 @@ final class MigrationWatch {
 
     /**
      * The first half of a look: grows the evidence by the outcomes counted since the previous look.
-     * Returns false when no trip is possible yet ({@link Evidence#logUpperBound()} is below the
-     * threshold, and the decision's floors only ever lower the evidence), so that the simulator may
-     * skip {@link #decide}: it would not trip. Guard thread only.
+     * Returns false when no trip is possible yet (the detectors' upper bounds are below the
+     * threshold, and the design effects and floors only ever lower them), so that the simulator
+     * may skip {@link #decide}: it would not trip. Guard thread only.
      */
     boolean grow(GuardSpec rule) {
         if (!window.length().equals(rule.window())) {
             window = new OutcomeWindow(rule.window(), millis); // the files changed the window's length
         }
-        if (evidence.maxErrorRate() != rule.maxErrorRate()) {
+        if (units.maxErrorRate() != rule.maxErrorRate()) {
             // a new ceiling is a new test: its martingale must start at 1
             freshEvidence(rule);
         }
-        WindowCounts totals = judgedTotals();
-        WindowCounts delta = new WindowCounts(totals.oldOk() - lookedAt.oldOk(), totals.oldErrors() - lookedAt.oldErrors(),
-                totals.newOk() - lookedAt.newOk(), totals.newErrors() - lookedAt.newErrors());
+        long now = millis.getAsLong();
+        GuardTotals totals = judgedTotals();
+        GuardTotals delta = totals.minus(lookedAt);
         lookedAt = totals;
-        evidence = evidence.after(delta);
-        return evidence.logUpperBound() >= -Math.log(1 - rule.confidence());
+        units.look(now, delta.groupsView());
+        requests.look(now, delta.requestsAsGroups());
+        double threshold = -Math.log(1 - rule.confidence());
+        return units.logUpperBound() >= threshold || requests.logUpperBound() >= threshold;
     }
 
     /** The second half of a look: decides on the evidence and the window as they are. Guard thread only. */
     Verdict decide(GuardSpec rule) {
-        Verdict verdict = TripDecision.decide(rule, evidence, judgedWindow());
+        long now = millis.getAsLong();
+        ChangeEvidence.Judgement u = units.judge(rule, now);
+        ChangeEvidence.Judgement r = requests.judge(rule, now);
+        Verdict verdict = TripDecision.decide(rule, u, r, judgedWindow());
+        lastUnits = u;
+        lastRequests = r;
         lastVerdict = verdict;
         return verdict;
     }
 
-    /** Every outcome recorded here so far. */
-    WindowCounts totals() {
-        return new WindowCounts(oldOk.sum(), oldErrors.sum(), newOk.sum(), newErrors.sum());
+    /** Every outcome recorded here so far, by kind and unit group. */
+    GuardTotals totals() {
+        long[] groups = new long[UnitGroups.SIZE];
+        for (int i = 0; i < groups.length; i++) {
+            groups[i] = unitGroups.get(i);
+        }
+        return new GuardTotals(new WindowCounts(oldOk.sum(), oldErrors.sum(), newOk.sum(), newErrors.sum()), groups);
     }
 
     /** The running totals the guard judges: this sidecar's, or the fleet's pooled ones. Any thread. */
-    WindowCounts judgedTotals() {
+    GuardTotals judgedTotals() {
         return pool.totals(migrationId, totals());
     }
 
@@ -160,19 +207,21 @@ final class MigrationWatch {
     /** What this sidecar counted since it last started afresh, for a fleet's pool. Any thread. */
     RunCounts published() {
         Run r = run;
-        WindowCounts t = totals();
-        WindowCounts b = r.baseline();
-        return new RunCounts(r.id(), new WindowCounts(t.oldOk() - b.oldOk(), t.oldErrors() - b.oldErrors(),
-                t.newOk() - b.newOk(), t.newErrors() - b.newErrors()), window.counts());
+        return new RunCounts(r.id(), totals().minus(r.baseline()), window.counts());
     }
 
     OutcomeWindow window() {
         return window;
     }
 
-    /** The evidence as of the last look. */
-    Evidence evidence() {
-        return evidence;
+    /** The per-unit detector's judgement at the last look, or null before the first. */
+    ChangeEvidence.Judgement lastUnits() {
+        return lastUnits;
+    }
+
+    /** The aggregated-counts detector's judgement at the last look, or null before the first. */
+    ChangeEvidence.Judgement lastRequests() {
+        return lastRequests;
     }
 
     /** The verdict of the last look, or null before the first. */
@@ -192,8 +241,52 @@ final class MigrationWatch {
 
     private void freshEvidence(GuardSpec rule) {
         lookedAt = judgedTotals();
-        evidence = Evidence.start(rule.maxErrorRate());
+        units = new ChangeEvidence(ChangeEvidence.Sample.UNITS, rule.maxErrorRate(), millis.getAsLong());
+        requests = new ChangeEvidence(ChangeEvidence.Sample.REQUESTS, rule.maxErrorRate(), millis.getAsLong());
         lastVerdict = null;
+        lastUnits = null;
+        lastRequests = null;
+    }
+
+    /**
+     * The stored form of this watch's evidence, as of now: both detectors. Guard thread only.
+     */
+    StoredEvidence storedEvidence(long revision) {
+        long now = millis.getAsLong();
+        return new StoredEvidence(migrationId, revision, units.state(now), requests.state(now));
+    }
+
+    /**
+     * Resumes the evidence from {@code stored} (what this migration's guard stored before a restart,
+     * or what the fleet's last judge stored): the same test carries on. Counting starts from this
+     * sidecar's totals as they are now. Guard thread only.
+     *
+     * @throws IllegalArgumentException when {@code stored} is of another migration or cannot be read
+     */
+    void resume(StoredEvidence stored) {
+        if (!migrationId.equals(stored.migrationId())) {
+            throw new IllegalArgumentException("stored evidence of migration " + stored.migrationId() + ", not "
+                    + migrationId);
+        }
+        long now = millis.getAsLong();
+        ChangeEvidence u = ChangeEvidence.restore(stored.units(), now);
+        ChangeEvidence r = ChangeEvidence.restore(stored.requests(), now);
+        units = u;
+        requests = r;
+        lookedAt = judgedTotals();
+        lastVerdict = null;
+        lastUnits = null;
+        lastRequests = null;
+    }
+
+    /**
+     * A watch as a restarted sidecar would have it: nothing counted and an empty window, the
+     * evidence resumed from {@code stored} (for the simulator's restarts). Guard thread only.
+     */
+    MigrationWatch restarted(GuardSpec rule, StoredEvidence stored) {
+        MigrationWatch fresh = new MigrationWatch(key, migrationId, rule, hold.stepIndex, lastState, millis, pool);
+        fresh.resume(stored);
+        return fresh;
     }
 
     HoldTally hold() {
@@ -202,12 +295,12 @@ final class MigrationWatch {
 
     /** Starts counting a new hold of step {@code stepIndex} from zero. */
     void freshHold(int stepIndex) {
-        hold = new HoldTally(stepIndex, judgedTotals().newTotal());
+        hold = new HoldTally(stepIndex, judgedTotals().all().newTotal());
     }
 
     /** New-variant outcomes judged (pooled, in a fleet) during the current hold. */
     long holdSamples() {
         HoldTally h = hold;
-        return Math.max(0, judgedTotals().newTotal() - h.newAtStart);
+        return Math.max(0, judgedTotals().all().newTotal() - h.newAtStart);
     }
 }

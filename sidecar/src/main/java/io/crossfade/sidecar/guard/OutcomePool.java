@@ -18,7 +18,7 @@ public interface OutcomePool {
     /** A sidecar on its own: its counts are the counts, and it always judges. */
     OutcomePool LOCAL = new OutcomePool() {
         @Override
-        public WindowCounts totals(String migrationId, WindowCounts own) {
+        public GuardTotals totals(String migrationId, GuardTotals own) {
             return own;
         }
 
@@ -40,7 +40,7 @@ public interface OutcomePool {
      *
      * @param own this sidecar's running totals of the migration, themselves never decreasing
      */
-    WindowCounts totals(String migrationId, WindowCounts own);
+    GuardTotals totals(String migrationId, GuardTotals own);
 
     /**
      * The outcomes in the guard window, for the {@code minSamples} and {@code maxRatio} floors and

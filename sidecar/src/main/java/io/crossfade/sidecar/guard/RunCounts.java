@@ -7,8 +7,8 @@ package io.crossfade.sidecar.guard;
  *
  * @param run identifies this count's start: a new value means the totals started again from zero
  *     (this sidecar restarted, or the migration ran again), never that outcomes were taken back
- * @param total every outcome counted since {@code run} started
+ * @param total every outcome counted since {@code run} started, per kind and unit group
  * @param window the outcomes in this sidecar's guard window
  */
-public record RunCounts(String run, WindowCounts total, WindowCounts window) {
+public record RunCounts(String run, GuardTotals total, WindowCounts window) {
 }

@@ -4,42 +4,26 @@ import io.crossfade.config.Durations;
 import io.crossfade.config.GuardSpec;
 import io.crossfade.config.Variant;
 import java.math.BigDecimal;
+import java.time.Duration;
 import java.util.Locale;
 
 /**
  * The guard's trip decision, a pure function of the migration's {@link GuardSpec}, its
- * {@link Evidence} (grown from per-look delta counts, so pooled fleet counts fit as they are) and
- * the outcomes in its guard window (for the {@code minSamples} floor and the display).
+ * {@link ChangeEvidence} judgements (one for per-unit outcomes, judged with the unit as the sample;
+ * one for aggregated counts, judged as independent requests) and the outcomes in its guard window
+ * (shown beside the decision).
  *
- * <p>With {@code alpha = 1 - confidence}, the guard trips when
+ * <p>With {@code alpha = 1 - confidence}, each start {@code b} of a detector combines its two
+ * tests as {@code e_b = (ceiling + ratio') / 2}, where {@code ratio' = ratio} only while the
+ * floors hold: the new side has at least {@code minSamples} outcomes since the start, and the data
+ * since the start do not show the new/old ratio to be below {@code maxRatio} (the upper end of its
+ * 95 % interval, Mantel-Haenszel over the looks, widened by the design effect, is at least
+ * {@code maxRatio}); else {@code ratio' = min(ratio, 1)}. The floors only ever lower the evidence,
+ * so they play no part in validity. The detector {@code E = sum_b w_b e_b} trips at
+ * {@code 1/alpha} (see {@link ChangeEvidence} for what that promises). When a migration has both
+ * kinds of outcomes the two detectors are averaged: the average of two e-processes is one.
  *
- * <pre>  M = (ceiling + ratio') / 2  >=  1 / alpha,   ratio' = floors ? ratio : min(ratio, 1)</pre>
- *
- * where {@code ceiling} and {@code ratio} are the two martingales of {@link Evidence}, and the
- * floors hold when the window has at least {@code minSamples} new-variant outcomes and the data do
- * not show the ratio to be below {@code maxRatio}: the upper end of the 95 % interval of the
- * new/old error-rate ratio since the evidence started ({@link Evidence#ratioUpperBound()},
- * Mantel-Haenszel over the looks) is at least {@code maxRatio}.
- *
- * <p>Why an interval over the evidence's span, not a point estimate over the window (the floor
- * until now)? A 60 s window of a 3x regression at 200 req/s holds only about 36 new-variant errors:
- * in one simulated run of a thousand its estimate sat at or below 2x for three minutes, holding
- * back a halt the evidence had called two minutes earlier. And the other way, looked at five times
- * a second for hours, a 1.2x regression's window estimate crosses 2x now and then, so almost every
- * 1.2x regression was halted within two hours: the floor held back nothing. The interval since the
- * start narrows as the evidence grows: early, when a 3x regression can look like 1.8x by chance,
- * it still reaches 2x; once the data show 1.2x or 1.5x for sure, it holds the halt back for good.
- * BENCHMARKS.md, "The guard", has the figures.
- *
- * <p>Validity: the floors only ever lower {@code M} ({@code ratio' <= ratio}; with no evidence
- * {@code M} is 1, not 1/2), so {@code M <= (ceiling + ratio) / 2}, the average of two nonnegative
- * supermartingales starting at 1 under H0. By Ville's inequality, for a migration whose new variant
- * fails no more often than the old one and stays at or below the ceiling, the probability that
- * {@code M} <i>ever</i> reaches {@code 1 / alpha} is at most {@code alpha}, however often it looks,
- * however the percent moves, and whatever the floors are computed from.
- *
- * <p>"How far": {@code toHalt = clamp(ln M / ln(1/alpha), 0, 1)}, so 0 % is no evidence at all
- * ({@code M <= 1}) and 100 % a halt.
+ * <p>"How far": {@code toHalt = clamp(ln E / ln(1/alpha), 0, 1)}.
  */
 public final class TripDecision {
 
@@ -50,65 +34,104 @@ public final class TripDecision {
      * Decides at one look.
      *
      * @param spec the migration's guard rule
-     * @param evidence the evidence since it started, including this look's counts
-     * @param window the outcomes in the guard window at this look
+     * @param units the per-unit detector's judgement at this look
+     * @param requests the aggregated-counts detector's judgement at this look
+     * @param window the outcomes in the guard window at this look (shown, not judged)
      */
-    public static Verdict decide(GuardSpec spec, Evidence evidence, WindowCounts window) {
-        double logThreshold = -Math.log(1 - spec.confidence());
-        boolean enough = window.newTotal() >= spec.minSamples();
-        double upper = evidence.ratioUpperBound();
-        boolean floors = enough && !(upper < spec.maxRatio()); // NaN (no errors yet) holds nothing back
-        double logCeiling = evidence.logCeiling();
-        double logRatio = evidence.logRatio();
-        double logM = logSumHalf(logCeiling, floors ? logRatio : Math.min(logRatio, 0));
-        double toHalt = Math.max(0, Math.min(1, logM / logThreshold));
-        String rates = rates(window) + " in the last " + Durations.format(spec.window());
-        String way = String.format(Locale.ROOT, "evidence %s of the way to a halt", percentOfTheWay(toHalt));
-        if (logM >= logThreshold) {
+    public static Verdict decide(GuardSpec spec, ChangeEvidence.Judgement units, ChangeEvidence.Judgement requests,
+            WindowCounts window) {
+        boolean hasUnits = units.outcomes() > 0;
+        boolean hasRequests = requests.outcomes() > 0;
+        double logThreshold = units.logThreshold();
+        double logE;
+        ChangeEvidence.Judgement main;
+        if (hasUnits && hasRequests) {
+            logE = ChangeEvidence.logSumHalf(units.logE(), requests.logE());
+            main = units.logE() >= requests.logE() ? units : requests;
+        } else {
+            main = hasRequests ? requests : units;
+            logE = main.logE();
+        }
+        double toHalt = Math.max(0, Math.min(1, logE / logThreshold));
+        String rates = rates(window) + " in the last " + Durations.forPeople(spec.window());
+        ChangeEvidence.StartJudgement lead = main.leading();
+        if (logE >= logThreshold) {
             // named after the ceiling whenever it would trip on its own: the plainer reason
-            boolean byCeiling = !floors || logCeiling - Math.log(2) >= logThreshold;
-            String strength = String.format(Locale.ROOT, "evidence %.3g >= %.3g at %s confidence", Math.exp(logM),
-                    Math.exp(logThreshold), percent(spec.confidence()));
+            boolean byCeiling = lead.logCeiling() >= lead.logRatio()
+                    || Math.log(lead.weight() / 2) + lead.logCeiling() >= logThreshold;
+            String over = " over the last " + span(lead.spanMillis());
+            String strength = String.format(Locale.ROOT, "evidence %s past the line at %s confidence%s", farPast(logE,
+                    logThreshold), percent(spec.confidence()), sampleNote(main, lead));
             if (byCeiling) {
-                return new Verdict(Verdict.Kind.TRIP_CEILING, window, Math.exp(logM), 1, String.format(Locale.ROOT,
-                        "the new variant's error rate is above maxErrorRate %s (%s; new %s since the evidence"
-                                + " started): %s", percent(spec.maxErrorRate()), strength,
-                        count(evidence.newErrors(), evidence.newOutcomes()), rates));
+                return new Verdict(Verdict.Kind.TRIP_CEILING, window, Math.exp(logE), 1, String.format(Locale.ROOT,
+                        "the new value's error rate is above the %s limit (new %s%s; %s): %s",
+                        percent(spec.maxErrorRate()), count(lead.counts().newErrors(), lead.counts().newTotal()), over,
+                        strength, rates));
             }
-            return new Verdict(Verdict.Kind.TRIP_RATIO, window, Math.exp(logM), 1, String.format(Locale.ROOT,
-                    "the new variant fails more often than the old one, %s since the evidence started%s"
-                            + " (%s): %s",
-                    ratioText(evidence.ratioEstimate()), Double.isInfinite(upper) ? ""
-                            : String.format(Locale.ROOT, ", up to %.1fx at 95 %%, reaching maxRatio %s", upper,
-                                    plain(spec.maxRatio())),
+            return new Verdict(Verdict.Kind.TRIP_RATIO, window, Math.exp(logE), 1, String.format(Locale.ROOT,
+                    "the new value fails more often than the old one, %s%s%s (%s): %s",
+                    ratioText(lead.ratioEstimate()), over, Double.isInfinite(lead.ratioUpper()) ? ""
+                            : String.format(Locale.ROOT, ", up to %.1fx at 95 %%, reaching maxRatio %s",
+                                    lead.ratioUpper(), plain(spec.maxRatio())),
                     strength, rates));
         }
-        Verdict.Kind kind = enough ? Verdict.Kind.HEALTHY : Verdict.Kind.WAITING_FOR_SAMPLES;
-        StringBuilder text = new StringBuilder(kind == Verdict.Kind.HEALTHY ? "healthy: " : "waiting for samples: ");
-        if (!enough) {
-            text.append(window.newTotal()).append(" of ").append(spec.minSamples())
-                    .append(" new-variant outcomes in the window to compare the variants; ");
+        ChangeEvidence.StartJudgement first = main.first();
+        String cannot = cannotJudge(spec, main, first);
+        Verdict.Kind kind = cannot == null ? Verdict.Kind.HEALTHY : Verdict.Kind.WAITING_FOR_SAMPLES;
+        StringBuilder text = new StringBuilder(cannot == null ? "healthy: " : "waiting: " + cannot + "; ");
+        text.append("evidence ").append(percentOfTheWay(toHalt)).append(" of the way to a halt; ").append(rates);
+        if (cannot == null && lead.logRatioUngated() > lead.logRatio() + 0.01 && lead.withinMaxRatio()) {
+            text.append(String.format(Locale.ROOT, "; the new value fails more often, but %s over the last %s"
+                    + " (at most %.1fx at 95 %%) is within maxRatio %s", ratioText(lead.ratioEstimate()),
+                    span(lead.spanMillis()), lead.ratioUpper(),
+                    plain(spec.maxRatio())));
         }
-        text.append(way).append("; ").append(rates);
-        double ungated = Math.max(0, Math.min(1, logSumHalf(logCeiling, logRatio) / logThreshold));
-        if (!floors && ungated >= toHalt + 0.01) {
-            // the floors hold back evidence of a higher rate: say how much, and why
-            text.append("; the ratio evidence would put it at ").append(percentOfTheWay(ungated)).append(", but ");
-            if (!enough) {
-                text.append("the window has too few new-variant outcomes to trust the ratio");
-            } else {
-                text.append(String.format(Locale.ROOT, "%s since the evidence started (at most %.1fx at 95 %%)"
-                        + " is within maxRatio %s", ratioText(evidence.ratioEstimate()), upper,
-                        plain(spec.maxRatio())));
-            }
-        }
-        return new Verdict(kind, window, Math.exp(logM), toHalt, text.toString());
+        return new Verdict(kind, window, Math.exp(logE), toHalt, text.toString());
     }
 
-    /** ln((e^a + e^b) / 2) without overflow. */
-    private static double logSumHalf(double a, double b) {
-        double max = Math.max(a, b);
-        return max + Math.log((Math.exp(a - max) + Math.exp(b - max)) / 2);
+    /**
+     * What the guard cannot judge yet, in words, or null when it judges both tests: too few units
+     * on a side, or too few new-side outcomes since the evidence began.
+     */
+    static String cannotJudge(GuardSpec spec, ChangeEvidence.Judgement main, ChangeEvidence.StartJudgement first) {
+        if (main.outcomes() == 0) {
+            return "no outcomes reported yet";
+        }
+        if (!first.unitsForCeiling()) {
+            return String.format(Locale.ROOT, "%d %s on the new value: too few to judge (the guard needs outcomes"
+                    + " from %d units or more on each side; reads without a unit count the instance as the unit)",
+                    first.newGroups(), first.newGroups() == 1 ? "unit" : "units", ChangeEvidence.MIN_GROUPS);
+        }
+        if (!first.unitsForRatio()) {
+            return String.format(Locale.ROOT, "%d %s on the old value: too few to compare the values (the ceiling"
+                    + " is judged)", first.oldGroups(), first.oldGroups() == 1 ? "unit" : "units");
+        }
+        if (!first.enoughSamples()) {
+            return String.format(Locale.ROOT, "%d of %d new-value outcomes since the evidence began to compare the"
+                    + " values (the ceiling is judged)", first.counts().newTotal(), spec.minSamples());
+        }
+        return null;
+    }
+
+    private static String sampleNote(ChangeEvidence.Judgement main, ChangeEvidence.StartJudgement lead) {
+        if (main.sample() == ChangeEvidence.Sample.REQUESTS) {
+            return "; aggregated counts, judged as independent requests";
+        }
+        return String.format(Locale.ROOT, "; units as the sample, %d+ on new", lead.newGroups());
+    }
+
+    /** "2m 30s"; "<1s" for a start younger than a second. */
+    static String span(long millis) {
+        return millis < 1000 ? "<1s" : Durations.forPeople(Duration.ofMillis(millis));
+    }
+
+    /** "1.6x", or a power of ten past the line: never an 18-digit number. */
+    static String farPast(double logE, double logThreshold) {
+        double times = Math.exp(logE - logThreshold);
+        if (!Double.isFinite(times) || times >= 1e6) {
+            return String.format(Locale.ROOT, "10^%d times", (int) Math.floor((logE - logThreshold) / Math.log(10)));
+        }
+        return String.format(Locale.ROOT, "%.3gx", times);
     }
 
     /** "37 %": whole percent, rounded down, so 100 % only at a halt. */
@@ -122,9 +145,9 @@ public final class TripDecision {
             return "with too few errors to estimate by how much";
         }
         if (Double.isInfinite(ratio)) {
-            return "with errors where the old variant has none";
+            return "with errors where the old value has none";
         }
-        return String.format(Locale.ROOT, "%.1fx the old variant's error rate", ratio);
+        return String.format(Locale.ROOT, "%.1fx the old value's error rate", ratio);
     }
 
 

@@ -25,6 +25,7 @@ final class Watches {
     private final ConcurrentHashMap<String, MigrationWatch> byKey = new ConcurrentHashMap<>();
     private final LongSupplier millis;
     private final OutcomePool pool;
+    private volatile java.util.function.BiConsumer<MigrationWatch, MigrationRecord> onCreate = (w, r) -> { };
 
     Watches(LongSupplier millis) {
         this(millis, OutcomePool.LOCAL);
@@ -67,8 +68,17 @@ final class Watches {
                 fresh.lastTripAction = s == MigrationState.ROLLED_BACK ? "rollback" : "halt";
                 fresh.lastTripReason = record.reason();
             }
+            onCreate.accept(fresh, record);
             return fresh;
         });
+    }
+
+    /**
+     * Runs {@code action} on every watch as it is created, before anyone else sees it (with the
+     * migration's record, or null): where the guard resumes stored evidence.
+     */
+    void onCreate(java.util.function.BiConsumer<MigrationWatch, MigrationRecord> action) {
+        this.onCreate = action;
     }
 
     /** Forgets the watch of a retired migration. */
