@@ -14,9 +14,11 @@ import java.util.Objects;
  * sample.
  *
  * <h2>Starts: a late regression is judged on the data since it began</h2>
- * The evidence opens a start when it begins, and then one every {@link #BLOCK}. Each start
+ * The evidence opens a start when it begins, and then one every <i>block</i>: half the guard
+ * window, at least {@link #MIN_BLOCK} and at most {@link #MAX_BLOCK} (30 s for the default 60 s
+ * window). Each start
  * {@code b} carries its own {@link Evidence} grown from the outcomes since it opened, and a weight
- * {@code w_b}: {@value #FIRST_WEIGHT} for the first, and {@code (1 - FIRST_WEIGHT) * BLOCK / PERIOD}
+ * {@code w_b}: {@value #FIRST_WEIGHT} for the first, and {@code (1 - FIRST_WEIGHT) * block / PERIOD}
  * for each later one, so the starts opened in the first {@link #PERIOD} weigh 1 together. The
  * detector is the weighted sum {@code E = sum_b w_b e_b}, where {@code e_b} is start {@code b}'s
  * combined e-value (see {@link TripDecision}); the guard trips when {@code E >= 1/alpha}.
@@ -30,7 +32,7 @@ import java.util.Objects;
  * instead of {@code ln(1 / (alpha w_0))}, about 13 instead of 5 at the defaults, which is seconds
  * to a minute more at ordinary traffic. Starts older than the most recent {@link #RECENT_STARTS}
  * are thinned to ages at least doubling (dropping a start only lowers {@code E}), so memory stays
- * at about {@code RECENT_STARTS + log2(age / BLOCK)} starts.
+ * at about {@code RECENT_STARTS + log2(age / block)} starts.
  *
  * <h2>The unit is the sample</h2>
  * Outcomes within a unit are correlated (heavy users, retries, one client's storm), and units are
@@ -61,8 +63,11 @@ public final class ChangeEvidence {
         REQUESTS
     }
 
-    /** How often a start opens. */
-    public static final Duration BLOCK = Duration.ofSeconds(30);
+    /** The shortest time between two starts. */
+    public static final Duration MIN_BLOCK = Duration.ofSeconds(1);
+
+    /** The longest time between two starts. */
+    public static final Duration MAX_BLOCK = Duration.ofMinutes(5);
 
     /** The period whose later starts weigh {@code 1 - FIRST_WEIGHT} together. */
     public static final Duration PERIOD = Duration.ofHours(24);
@@ -76,7 +81,6 @@ public final class ChangeEvidence {
     /** Groups a side needs outcomes in before a start compares it. */
     public static final int MIN_GROUPS = 12;
 
-    private static final double LATER_WEIGHT = (1 - FIRST_WEIGHT) * BLOCK.toMillis() / PERIOD.toMillis();
 
     private final Sample sample;
     private final double maxErrorRate;
@@ -84,6 +88,7 @@ public final class ChangeEvidence {
     private final List<Start> starts = new ArrayList<>();
     private long nextStartMillis;
     private long outcomes;
+    private long blockMillis;
 
     /** One start: its weight, the counts when it opened, and its evidence since. */
     static final class Start {
@@ -107,11 +112,34 @@ public final class ChangeEvidence {
      * @param maxErrorRate the ceiling, in (0, 1]
      * @param nowMillis the caller's clock (monotonic milliseconds)
      */
-    public ChangeEvidence(Sample sample, double maxErrorRate, long nowMillis) {
+    public ChangeEvidence(Sample sample, double maxErrorRate, Duration window, long nowMillis) {
         this.sample = Objects.requireNonNull(sample, "sample");
         this.maxErrorRate = maxErrorRate;
+        this.blockMillis = blockFor(window);
         starts.add(new Start(nowMillis, FIRST_WEIGHT, new long[UnitGroups.SIZE], Evidence.start(maxErrorRate)));
-        nextStartMillis = nowMillis + BLOCK.toMillis();
+        nextStartMillis = nowMillis + blockMillis;
+    }
+
+    /** Half the window, within {@link #MIN_BLOCK} and {@link #MAX_BLOCK}, in milliseconds. */
+    static long blockFor(Duration window) {
+        long half = window.toMillis() / 2;
+        return Math.max(MIN_BLOCK.toMillis(), Math.min(MAX_BLOCK.toMillis(), half));
+    }
+
+    /**
+     * Follows an edited guard window: later starts open every half of it. The starts already open,
+     * and their weights, stay as they are.
+     */
+    public void window(Duration window) {
+        long block = blockFor(window);
+        if (block != blockMillis) {
+            nextStartMillis = Math.min(nextStartMillis, nextStartMillis - blockMillis + block);
+            blockMillis = block;
+        }
+    }
+
+    private double laterWeight() {
+        return (1 - FIRST_WEIGHT) * blockMillis / PERIOD.toMillis();
     }
 
     /**
@@ -120,13 +148,14 @@ public final class ChangeEvidence {
      *
      * @param sample what the counts are samples of
      * @param maxErrorRate the ceiling
+     * @param blockMillis how often a start opens
      * @param outcomes outcomes seen
      * @param cumulative the group counts since the evidence began
      * @param nextStartInMillis how long until the next start opens
      * @param starts the starts kept, oldest first
      */
-    public record State(Sample sample, double maxErrorRate, long outcomes, long[] cumulative, long nextStartInMillis,
-            List<StartState> starts) {
+    public record State(Sample sample, double maxErrorRate, long blockMillis, long outcomes, long[] cumulative,
+            long nextStartInMillis, List<StartState> starts) {
     }
 
     /**
@@ -146,8 +175,8 @@ public final class ChangeEvidence {
         for (Start s : starts) {
             out.add(new StartState(Math.max(0, nowMillis - s.openedAt), s.weight, s.base.clone(), s.evidence.state()));
         }
-        return new State(sample, maxErrorRate, outcomes, cumulative.clone(), Math.max(0, nextStartMillis - nowMillis),
-                List.copyOf(out));
+        return new State(sample, maxErrorRate, blockMillis, outcomes, cumulative.clone(),
+                Math.max(0, nextStartMillis - nowMillis), List.copyOf(out));
     }
 
     /**
@@ -160,7 +189,8 @@ public final class ChangeEvidence {
                 || state.cumulative().length != UnitGroups.SIZE || state.starts() == null || state.starts().isEmpty()) {
             throw new IllegalArgumentException("not a stored guard evidence of this version");
         }
-        ChangeEvidence out = new ChangeEvidence(state.sample(), state.maxErrorRate(), nowMillis);
+        ChangeEvidence out = new ChangeEvidence(state.sample(), state.maxErrorRate(),
+                Duration.ofMillis(2 * Math.max(MIN_BLOCK.toMillis(), state.blockMillis())), nowMillis);
         out.starts.clear();
         for (StartState s : state.starts()) {
             if (s.base() == null || s.base().length != UnitGroups.SIZE || !(s.weight() > 0 && s.weight() <= 1)) {
@@ -171,7 +201,7 @@ public final class ChangeEvidence {
         }
         System.arraycopy(state.cumulative(), 0, out.cumulative, 0, UnitGroups.SIZE);
         out.outcomes = state.outcomes();
-        out.nextStartMillis = nowMillis + Math.min(BLOCK.toMillis(), state.nextStartInMillis());
+        out.nextStartMillis = nowMillis + Math.min(out.blockMillis, state.nextStartInMillis());
         return out;
     }
 
@@ -226,8 +256,8 @@ public final class ChangeEvidence {
             }
         }
         if (nowMillis >= nextStartMillis) {
-            starts.add(new Start(nowMillis, LATER_WEIGHT, cumulative.clone(), Evidence.start(maxErrorRate)));
-            nextStartMillis = nowMillis + BLOCK.toMillis();
+            starts.add(new Start(nowMillis, laterWeight(), cumulative.clone(), Evidence.start(maxErrorRate)));
+            nextStartMillis = nowMillis + blockMillis;
             thin(nowMillis);
         }
     }
@@ -364,7 +394,11 @@ public final class ChangeEvidence {
                 for (int g = 0; g < UnitGroups.GROUPS; g++) {
                     int i = UnitGroups.index(side, g);
                     double d = since[i + 1] - r * since[i];
-                    squares += d * d;
+                    // The leverage correction of the jackknife (CR3): a group that holds most of a
+                    // side's outcomes pulls the side's rate towards itself, so its plain residual
+                    // understates how far it is from the others. One client's storm is such a group.
+                    double h = Math.min(0.999, (double) since[i] / n);
+                    squares += d * d / ((1 - h) * (1 - h));
                 }
             }
             return new SideSpread(n, e, groups, squares);
@@ -389,7 +423,10 @@ public final class ChangeEvidence {
             return r * (1 - r) / Math.max(1, outcomes);
         }
 
-        /** The linearised cluster-robust variance of the side's error rate, with the small-sample factor G/(G-1). */
+        /**
+         * The linearised cluster-robust variance of the side's error rate, each group's residual
+         * corrected for its leverage (CR3), with the small-sample factor G/(G-1).
+         */
         double robustVariance() {
             if (outcomes == 0 || groups < 2) {
                 return 0;
@@ -452,7 +489,7 @@ public final class ChangeEvidence {
 
     /** The judgement of evidence that has seen nothing: for views before the first look. */
     public static Judgement none(GuardSpec rule) {
-        return new ChangeEvidence(Sample.UNITS, rule.maxErrorRate(), 0).judge(rule, 0);
+        return new ChangeEvidence(Sample.UNITS, rule.maxErrorRate(), rule.window(), 0).judge(rule, 0);
     }
 
     /** ln((e^a + e^b) / 2) without overflow. */

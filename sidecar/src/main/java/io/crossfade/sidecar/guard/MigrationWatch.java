@@ -91,8 +91,8 @@ final class MigrationWatch {
         this.window = new OutcomeWindow(rule.window(), millis);
         this.hold = new HoldTally(stepIndex, 0);
         this.lastState = state;
-        this.units = new ChangeEvidence(ChangeEvidence.Sample.UNITS, rule.maxErrorRate(), millis.getAsLong());
-        this.requests = new ChangeEvidence(ChangeEvidence.Sample.REQUESTS, rule.maxErrorRate(), millis.getAsLong());
+        this.units = new ChangeEvidence(ChangeEvidence.Sample.UNITS, rule.maxErrorRate(), rule.window(), millis.getAsLong());
+        this.requests = new ChangeEvidence(ChangeEvidence.Sample.REQUESTS, rule.maxErrorRate(), rule.window(), millis.getAsLong());
         this.status = state == MigrationState.RUNNING ? GuardStatus.WAITING_FOR_SAMPLES : GuardStatus.IDLE;
     }
 
@@ -158,6 +158,8 @@ final class MigrationWatch {
     boolean grow(GuardSpec rule) {
         if (!window.length().equals(rule.window())) {
             window = new OutcomeWindow(rule.window(), millis); // the files changed the window's length
+            units.window(rule.window());
+            requests.window(rule.window());
         }
         if (units.maxErrorRate() != rule.maxErrorRate()) {
             // a new ceiling is a new test: its martingale must start at 1
@@ -241,8 +243,8 @@ final class MigrationWatch {
 
     private void freshEvidence(GuardSpec rule) {
         lookedAt = judgedTotals();
-        units = new ChangeEvidence(ChangeEvidence.Sample.UNITS, rule.maxErrorRate(), millis.getAsLong());
-        requests = new ChangeEvidence(ChangeEvidence.Sample.REQUESTS, rule.maxErrorRate(), millis.getAsLong());
+        units = new ChangeEvidence(ChangeEvidence.Sample.UNITS, rule.maxErrorRate(), rule.window(), millis.getAsLong());
+        requests = new ChangeEvidence(ChangeEvidence.Sample.REQUESTS, rule.maxErrorRate(), rule.window(), millis.getAsLong());
         lastVerdict = null;
         lastUnits = null;
         lastRequests = null;

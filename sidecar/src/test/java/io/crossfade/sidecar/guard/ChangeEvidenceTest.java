@@ -38,7 +38,7 @@ class ChangeEvidenceTest {
     @Test
     void aRetryStormFromOneUnitOnNewNeverHaltsByItself() {
         SplittableRandom random = new SplittableRandom(3);
-        ChangeEvidence units = new ChangeEvidence(ChangeEvidence.Sample.UNITS, 0.05, 0);
+        ChangeEvidence units = new ChangeEvidence(ChangeEvidence.Sample.UNITS, 0.05, RULE.window(), 0);
         for (int s = 1; s <= 600; s++) {
             long[] look = second(random, 200, 0.1, 0.01, 0.01);
             if (s > 300 && s <= 310) {
@@ -51,7 +51,7 @@ class ChangeEvidenceTest {
             assertThat(units.judge(RULE, s * 1000L).trips()).as("second %d", s).isFalse();
         }
         // the same errors as independent requests would have halted at once
-        ChangeEvidence requests = new ChangeEvidence(ChangeEvidence.Sample.REQUESTS, 0.05, 0);
+        ChangeEvidence requests = new ChangeEvidence(ChangeEvidence.Sample.REQUESTS, 0.05, RULE.window(), 0);
         requests.look(1000, TripDecisionTest.asGroup0(new WindowCounts(54_000, 540, 6_000, 560)));
         assertThat(requests.judge(RULE, 1000).trips()).isTrue();
     }
@@ -59,7 +59,7 @@ class ChangeEvidenceTest {
     @Test
     void aRegressionSpreadOverManyUnitsHalts() {
         SplittableRandom random = new SplittableRandom(5);
-        ChangeEvidence units = new ChangeEvidence(ChangeEvidence.Sample.UNITS, 0.05, 0);
+        ChangeEvidence units = new ChangeEvidence(ChangeEvidence.Sample.UNITS, 0.05, RULE.window(), 0);
         int halted = -1;
         for (int s = 1; s <= 600 && halted < 0; s++) {
             units.look(s * 1000L, second(random, 200, 0.1, 0.01, 0.03));
@@ -73,7 +73,7 @@ class ChangeEvidenceTest {
     @Test
     void aLateRegressionIsJudgedOnTheDataSinceItBegan() {
         SplittableRandom random = new SplittableRandom(11);
-        ChangeEvidence units = new ChangeEvidence(ChangeEvidence.Sample.UNITS, 0.05, 0);
+        ChangeEvidence units = new ChangeEvidence(ChangeEvidence.Sample.UNITS, 0.05, RULE.window(), 0);
         long hours = 8 * 3600;
         for (long s = 1; s <= hours; s++) {
             units.look(s * 1000, second(random, 200, 0.1, 0.01, 0.01));
@@ -92,7 +92,7 @@ class ChangeEvidenceTest {
 
     @Test
     void startsStayFewOverADayAndMemoryIsBoundedWhateverTheUnits() {
-        ChangeEvidence units = new ChangeEvidence(ChangeEvidence.Sample.UNITS, 0.05, 0);
+        ChangeEvidence units = new ChangeEvidence(ChangeEvidence.Sample.UNITS, 0.05, RULE.window(), 0);
         long[] empty = new long[UnitGroups.SIZE];
         int most = 0;
         for (long s = 1; s <= 24 * 3600; s++) {
@@ -110,7 +110,7 @@ class ChangeEvidenceTest {
 
     @Test
     void tooFewUnitsAreNotJudgedWhateverTheirErrors() {
-        ChangeEvidence units = new ChangeEvidence(ChangeEvidence.Sample.UNITS, 0.05, 0);
+        ChangeEvidence units = new ChangeEvidence(ChangeEvidence.Sample.UNITS, 0.05, RULE.window(), 0);
         for (int s = 1; s <= 120; s++) {
             long[] look = new long[UnitGroups.SIZE];
             for (int g = 0; g < 4; g++) {
@@ -131,7 +131,7 @@ class ChangeEvidenceTest {
     @Test
     void theStoredStateResumesTheSameTest() throws Exception {
         SplittableRandom random = new SplittableRandom(7);
-        ChangeEvidence units = new ChangeEvidence(ChangeEvidence.Sample.UNITS, 0.05, 0);
+        ChangeEvidence units = new ChangeEvidence(ChangeEvidence.Sample.UNITS, 0.05, RULE.window(), 0);
         for (int s = 1; s <= 400; s++) {
             units.look(s * 1000L, second(random, 200, 0.1, 0.01, 0.015));
         }

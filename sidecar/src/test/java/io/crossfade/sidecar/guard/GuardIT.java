@@ -87,8 +87,9 @@ class GuardIT {
                 .until(() -> migrationEntry(sidecar).get("state").asText().equals("halted"));
         JsonNode halt = lastAudit(KEY, "halt");
         assertThat(halt.get("actor").asText()).isEqualTo("guard");
-        assertThat(halt.get("reason").asText()).startsWith("guard tripped: the new variant's error rate is above "
-                + "maxErrorRate 5 %").endsWith("new 30.00 % (90 of 300) vs old 1.00 % (7 of 700) in the last 5s");
+        assertThat(halt.get("reason").asText()).startsWith("guard tripped: the new value's error rate is above the"
+                + " 5 % limit (new 30.00 % (90 of 300) over the last ").contains("units as the sample")
+                .endsWith("new 30.00 % (90 of 300) vs old 1.00 % (7 of 700) in the last 5s");
 
         // /ready stays 200 and shows it; the percent is frozen, units on new keep the new value
         HttpResponse<String> ready = sidecar.getOps("/ready");
@@ -201,7 +202,7 @@ class GuardIT {
         // outcomes to trust the estimated ratio, and not enough to prove the 5 % ceiling broken
         postOutcomes(sidecar, JSON.createArrayNode().add(aggregated(Variant.OLD, 990, 10)).add(aggregated(Variant.NEW, 140, 10)));
         await().atMost(Duration.ofSeconds(30)).until(() -> migrationEntry(sidecar).get("guard").get("message").asText()
-                .startsWith("waiting for samples: 150 of 200 new-variant outcomes in the window to compare the variants;"));
+                .startsWith("waiting: 150 of 200 new-value outcomes since the evidence began to compare the values"));
         await().during(Duration.ofMillis(600)).atMost(Duration.ofSeconds(30))
                 .until(() -> migrationEntry(sidecar).get("state").asText().equals("running"));
         assertThat(migrationEntry(sidecar).get("guard").get("status").asText()).isEqualTo("waiting_for_samples");
@@ -210,11 +211,11 @@ class GuardIT {
         // 50 more new outcomes, all fine: the window reaches minSamples at 5 % vs 1 %, and the evidence halts it
         postOutcomes(sidecar, JSON.createArrayNode().add(aggregated(Variant.NEW, 50, 0)));
         await().atMost(Duration.ofSeconds(30)).until(() -> migrationEntry(sidecar).get("state").asText().equals("halted"));
-        // the ratio named is the Mantel-Haenszel one since the evidence started: only looks with both
+        // the ratio named is the Mantel-Haenszel one over the leading start: only looks with both
         // variants count, so the last 50 new outcomes (no old ones beside them) do not dilute it
         assertThat(lastAudit(KEY, "halt").get("reason").asText())
-                .startsWith("guard tripped: the new variant fails more often than the old one, ")
-                .contains("x the old variant's error rate since the evidence started, up to ")
+                .startsWith("guard tripped: the new value fails more often than the old one, ")
+                .contains("x the old value's error rate over the last ")
                 .endsWith("new 5.00 % (10 of 200) vs old 1.00 % (10 of 1000) in the last 1m");
     }
 
@@ -225,7 +226,96 @@ class GuardIT {
         postOutcomes(sidecar, JSON.createArrayNode().add(aggregated(Variant.NEW, 0, 50)));
         await().atMost(Duration.ofSeconds(30)).until(() -> migrationEntry(sidecar).get("state").asText().equals("halted"));
         assertThat(lastAudit(KEY, "halt").get("reason").asText())
-                .startsWith("guard tripped: the new variant's error rate is above maxErrorRate 5 %");
+                .startsWith("guard tripped: the new value's error rate is above the 5 % limit");
+    }
+
+    // ---- (e) the unit is the sample ----
+
+    @Test
+    void aRetryStormFromOneUnitOnTheNewValueDoesNotHalt() throws Exception {
+        migration("10", "{ minSamples: 200, window: 10s }", null);
+        SidecarProcess sidecar = start();
+        // healthy traffic from 4 000 units, 1 % errors on both sides
+        for (int batch = 0; batch < 4; batch++) {
+            ArrayNode outcomes = JSON.createArrayNode();
+            perUnit(outcomes, Variant.NEW, 10_000, 100, 0.01, batch);
+            perUnit(outcomes, Variant.OLD, 10_000, 900, 0.01, batch);
+            assertThat(postOutcomes(sidecar, outcomes).statusCode()).isEqualTo(202);
+        }
+        // one client on the new value retries a failing call 500 times
+        String stormy = unitOn(Variant.NEW, 10_000, 7);
+        ArrayNode storm = JSON.createArrayNode();
+        for (int i = 0; i < 500; i++) {
+            storm.add(JSON.createObjectNode().put("key", KEY).put("unit", stormy).put("ok", false));
+        }
+        assertThat(postOutcomes(sidecar, storm).statusCode()).isEqualTo(202);
+        await().atMost(Duration.ofSeconds(30)).until(() -> migrationEntry(sidecar).at("/guard/outcomes/new/errors")
+                .asLong() >= 500);
+        // as requests this is 504 errors in 904 on new against 1 %: overwhelming; as units it is one unit
+        await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(30))
+                .until(() -> migrationEntry(sidecar).get("state").asText().equals("running"));
+        assertThat(auditLines()).noneMatch(e -> e.get("actor").asText().equals("guard"));
+        assertThat(migrationEntry(sidecar).at("/guard/evidence/sample").asText()).isEqualTo("units");
+    }
+
+    @Test
+    void aRegressionAfterAHealthyStretchHaltsOnTheDataSinceItBegan() throws Exception {
+        // a 2 s window opens a start every second; 6 s of heavy healthy traffic first
+        migration("10", "{ minSamples: 200, window: 2s }", null);
+        SidecarProcess sidecar = start();
+        long healthyUntil = System.nanoTime() + Duration.ofSeconds(6).toNanos();
+        int seed = 100;
+        while (System.nanoTime() < healthyUntil) {
+            ArrayNode outcomes = JSON.createArrayNode();
+            perUnit(outcomes, Variant.NEW, 10_000, 100, 0.01, seed);
+            perUnit(outcomes, Variant.OLD, 10_000, 900, 0.01, seed++);
+            assertThat(postOutcomes(sidecar, outcomes).statusCode()).isEqualTo(202);
+        }
+        assertThat(migrationEntry(sidecar).get("state").asText()).isEqualTo("running");
+        // then the new value fails 5 % of the time across many units: halted within seconds
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).until(() -> {
+            ArrayNode outcomes = JSON.createArrayNode();
+            int s = (int) (System.nanoTime() % 1_000_000);
+            perUnit(outcomes, Variant.NEW, 10_000, 100, 0.05, s);
+            perUnit(outcomes, Variant.OLD, 10_000, 900, 0.01, s);
+            postOutcomes(sidecar, outcomes);
+            return migrationEntry(sidecar).get("state").asText().equals("halted");
+        });
+        assertThat(lastAudit(KEY, "halt").get("reason").asText())
+                .startsWith("guard tripped: the new value fails more often than the old one, ");
+    }
+
+    @Test
+    void aKilledSidecarResumesTheSameTestInsteadOfStartingAFreshOne() throws Exception {
+        migration("10", "{ minSamples: 200, window: 10s }", null);
+        SidecarProcess sidecar = start();
+        for (int batch = 0; batch < 3; batch++) {
+            ArrayNode outcomes = JSON.createArrayNode();
+            perUnit(outcomes, Variant.NEW, 10_000, 100, 0.02, batch);
+            perUnit(outcomes, Variant.OLD, 10_000, 900, 0.01, batch);
+            assertThat(postOutcomes(sidecar, outcomes).statusCode()).isEqualTo(202);
+        }
+        // stored at most two seconds behind: wait for the file to hold all 3 000 outcomes
+        Path stored = state.resolve("guard");
+        await().atMost(Duration.ofSeconds(30)).until(() -> storedOutcomes(stored) == 3000);
+        sidecar.kill9();
+        SidecarProcess again = start();
+        // the evidence since it began still counts the 300 new-value outcomes seen before the kill
+        await().atMost(Duration.ofSeconds(30)).until(() -> migrationEntry(again).at("/guard/evidence/since/new/ok")
+                .asLong() + migrationEntry(again).at("/guard/evidence/since/new/errors").asLong() == 300);
+        assertThat(again.output()).anyMatch(line -> line.contains("guard evidence of db.pool.size resumed"));
+        // the window, by contrast, is this process's own
+        assertThat(migrationEntry(again).at("/guard/outcomes/new/ok").asLong()).isZero();
+    }
+
+    /** Outcomes in the stored unit evidence, or -1 while nothing is stored. */
+    private static long storedOutcomes(Path dir) {
+        try (var files = Files.list(dir)) {
+            Path file = files.filter(f -> f.getFileName().toString().startsWith("evidence-")).findFirst().orElse(null);
+            return file == null ? -1 : JSON.readTree(Files.readString(file)).at("/units/outcomes").asLong();
+        } catch (IOException e) {
+            return -1;
+        }
     }
 
     // ---- (d) ramps ----

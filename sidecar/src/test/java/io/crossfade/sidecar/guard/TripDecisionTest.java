@@ -18,7 +18,7 @@ class TripDecisionTest {
 
     /** The decision after one look of {@code counts}, as aggregated counts, at {@code 1s}. */
     private static Verdict decideOnOneLook(GuardSpec spec, WindowCounts counts) {
-        ChangeEvidence requests = new ChangeEvidence(ChangeEvidence.Sample.REQUESTS, spec.maxErrorRate(), 0);
+        ChangeEvidence requests = new ChangeEvidence(ChangeEvidence.Sample.REQUESTS, spec.maxErrorRate(), spec.window(), 0);
         requests.look(1000, asGroup0(counts));
         return TripDecision.decide(spec, ChangeEvidence.none(spec), requests.judge(spec, 1000), counts);
     }
