@@ -102,7 +102,7 @@ class OutcomeQueue:
                 batch, size = [], 16
                 while q and len(batch) < self.batch_size:
                     key, unit, ok = q[0]
-                    size += len(key) + len(json.dumps(unit, ensure_ascii=False).encode("utf-8")) + 28
+                    size += len(key) + len(json.dumps(unit, ensure_ascii=False).encode("utf-8")) + 30  # {"key":"","unit":,"ok":false},
                     if size > MAX_BODY_BYTES and batch:
                         break
                     batch.append(q.popleft())

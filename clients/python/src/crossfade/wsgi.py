@@ -17,7 +17,7 @@
 For each request the middleware takes the unit (a header, else a cookie, else a callable, else the
 client's default unit or the sidecar's instance id), puts ``environ["crossfade.unit"]`` and
 ``environ["crossfade"]`` (a :class:`crossfade.reader.SettingsView` reading as that unit) in the
-environ, and when the response is done records one outcome for the unit on every running migration:
+environ, and when the response's body has been sent (or closed) records one outcome for the unit on every running migration:
 an error when the status is 5xx, the app raised (while answering or while its body was read), or
 ``is_error(environ, status)`` says so. Recording only appends to the client's bounded queue; the
 client's own thread sends the batches. Close the client at exit to send the last ones.
@@ -91,8 +91,9 @@ class CrossfadeMiddleware:
 
 
 class _Body:
-    """The app's response body, passed through; the outcome is recorded when the server closes it
-    (the end of the response, as PEP 3333 defines it), so a body that fails while being read counts."""
+    """The app's response body, passed through; the outcome is recorded once the body has been read
+    to its end, or when the server closes it (PEP 3333's end of a response), so a body that fails
+    while being read counts as an error."""
 
     __slots__ = ("_body", "_mw", "_environ", "_unit", "_seen", "_raised", "_done")
 
@@ -108,9 +109,18 @@ class _Body:
     def __iter__(self):
         try:
             yield from self._body
+        except GeneratorExit:
+            raise  # the server stopped reading (the client went away): close() settles it
         except BaseException:
             self._raised = True
+            self._settle()
             raise
+        self._settle()
+
+    def _settle(self):
+        if not self._done:
+            self._done = True
+            self._mw._done(self._environ, self._unit, self._seen, self._raised)
 
     def close(self):
         try:
@@ -118,6 +128,4 @@ class _Body:
             if close is not None:
                 close()
         finally:
-            if not self._done:
-                self._done = True
-                self._mw._done(self._environ, self._unit, self._seen, self._raised)
+            self._settle()
