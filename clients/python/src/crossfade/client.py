@@ -340,6 +340,7 @@ class AsyncClient(_ClientBase):
         if self._snapshot is not None:
             self._ready.set()
         self._wake = asyncio.Event()
+        self._flushing = asyncio.Lock()
         self._outcomes.on_batch_ready = self._wake_sender
         self._tasks = (asyncio.create_task(self._follow(), name="crossfade-follower"),
                        asyncio.create_task(self._send_outcomes(), name="crossfade-outcomes"))
@@ -417,6 +418,11 @@ class AsyncClient(_ClientBase):
             await self._flush()
 
     async def _flush(self) -> None:
+        # one sender at a time: the pending batch is shared, two flushes would post it twice
+        async with self._flushing:
+            await self._flush_now()
+
+    async def _flush_now(self) -> None:
         while True:
             batch = self._outcomes.next_batch()
             if batch is None:

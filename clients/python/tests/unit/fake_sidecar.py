@@ -1,4 +1,5 @@
 """An httpx transport standing in for the sidecar's read API, for tests of the clients and middlewares."""
+import asyncio
 import json
 import threading
 
@@ -36,6 +37,13 @@ class FakeSidecar:
 
     def transport(self) -> httpx.MockTransport:
         return httpx.MockTransport(self.handle)
+
+    def slow_async_transport(self) -> httpx.MockTransport:
+        """As :meth:`transport`, for the async client, each answer taking a moment (other tasks run meanwhile)."""
+        async def handle(request):
+            await asyncio.sleep(0.01)
+            return self.handle(request)
+        return httpx.MockTransport(handle)
 
 
 FAST = dict(initial_backoff=0.01, max_backoff=0.05, outcome_interval=0.05)

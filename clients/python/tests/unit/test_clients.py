@@ -99,3 +99,14 @@ async def test_the_async_client_without_a_sidecar_is_not_ready():
     async with crossfade.AsyncClient("http://sidecar", transport=sidecar.transport(), **FAST) as client:
         assert await client.ready(timeout=0.2) is False
         assert client.details("db.pool.size", "u", 3).error_code == "NOT_READY"
+
+
+async def test_a_flush_while_the_sender_flushes_posts_each_outcome_once():
+    sidecar = FakeSidecar()
+    async with crossfade.AsyncClient("http://sidecar", transport=sidecar.slow_async_transport(), **FAST) as client:
+        assert await client.ready(5)
+        for i in range(2000):
+            client.record_request("u%d" % i, True)
+        await asyncio.gather(client.flush(), client.flush(), asyncio.sleep(0.1))
+    assert len(sidecar.outcomes()) == 2000
+    assert client.outcomes().sent == 2000
