@@ -71,7 +71,7 @@ class CrossfadeMiddleware:
 
     async def _http(self, scope, receive, send):
         client = self.client
-        if not client.started:
+        if client._http is None:  # no lifespan ran: start on the first request
             await client.start()
         unit = self.unit_of(scope)
         state = scope.get("state")

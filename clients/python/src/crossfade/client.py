@@ -88,10 +88,8 @@ class _ClientBase(SettingsReader):
             return 0
         running = s.running
         if keys is not None:
-            running = [k for k in running if k in keys]
-        if not running:
-            return 0
-        return self._outcomes.record_many(running, unit or self._default_unit or s.instance_id, ok)
+            running = tuple(k for k in running if k in keys)
+        return self._outcomes.record_keys(running, unit or self._default_unit or s.instance_id, ok)
 
     def outcomes(self) -> OutcomeCounts:
         """How many outcomes were recorded, sent, dropped and failed so far, and how many wait."""

@@ -52,7 +52,8 @@ class OutcomeQueue:
         self.capacity = capacity
         self.batch_size = batch_size
         self.max_attempts = max_attempts
-        self._queue = deque()
+        self._queue = deque()  # (keys, unit, ok): one entry per recorded request
+        self._size = 0  # outcomes in the queue
         self._lock = threading.Lock()
         self._recorded = self._sent = self._dropped = self._failed = 0
         self._closed = False
@@ -68,32 +69,39 @@ class OutcomeQueue:
     def record_many(self, keys: Iterable[str], unit: str, ok: bool) -> int:
         """Queues one outcome per key for ``unit``; returns how many were kept (the rest are counted dropped)."""
         keys = tuple(keys)
+        valid = tuple(k for k in keys if isinstance(k, str) and _KEY.match(k))
+        if len(valid) < len(keys):
+            with self._lock:
+                self._recorded += len(keys) - len(valid)
+                self._dropped += len(keys) - len(valid)
+        return self.record_keys(valid, unit, ok)
+
+    def record_keys(self, keys: Tuple[str, ...], unit: str, ok: bool) -> int:
+        """As :meth:`record_many` for keys known to be valid (a snapshot's): the request path's one
+        entry per request, whatever the number of migrations."""
         n = len(keys)
         if not n:
             return 0
         bad = not unit or unit_too_long(unit)
         with self._lock:
             self._recorded += n
-            if bad or self._closed:
+            room = self.capacity - self._size
+            if bad or self._closed or room <= 0:
                 self._dropped += n
                 return 0
-            q = self._queue
-            room = self.capacity - len(q)
-            kept = 0
-            for key in keys:
-                if kept >= room or not _KEY.match(key):
-                    self._dropped += 1
-                    continue
-                q.append((key, unit, ok))
-                kept += 1
-            full = len(q) >= self.batch_size
+            if n > room:
+                self._dropped += n - room
+                keys, n = keys[:room], room
+            self._queue.append((keys, unit, ok))
+            self._size += n
+            full = self._size >= self.batch_size
         if full and self.on_batch_ready is not None:
             self.on_batch_ready()
-        return kept
+        return n
 
     def next_batch(self) -> Optional[List[Tuple[str, str, bool]]]:
         """The batch to send now: the one still pending after a failed send, else up to ``batch_size``
-        fresh outcomes; None when nothing waits."""
+        fresh outcomes (and under the sidecar's body limit); None when nothing waits."""
         if self._pending is None:
             with self._lock:
                 q = self._queue
@@ -101,11 +109,18 @@ class OutcomeQueue:
                     return None
                 batch, size = [], 16
                 while q and len(batch) < self.batch_size:
-                    key, unit, ok = q[0]
-                    size += len(key) + len(json.dumps(unit, ensure_ascii=False).encode("utf-8")) + 30  # {"key":"","unit":,"ok":false},
-                    if size > MAX_BODY_BYTES and batch:
-                        break
-                    batch.append(q.popleft())
+                    keys, unit, ok = q.popleft()
+                    per_key = len(json.dumps(unit, ensure_ascii=False).encode("utf-8")) + 30  # {"key":"","unit":,"ok":false},
+                    for i, key in enumerate(keys):
+                        size += len(key) + per_key
+                        if len(batch) >= self.batch_size or (size > MAX_BODY_BYTES and batch):
+                            q.appendleft((keys[i:], unit, ok))
+                            break
+                        batch.append((key, unit, ok))
+                    else:
+                        continue
+                    break
+                self._size -= len(batch)
                 self._pending = batch
             self._attempts = 0
         return self._pending
@@ -144,8 +159,9 @@ class OutcomeQueue:
     def abandon(self) -> int:
         """Counts everything unsent as failed (the sidecar was not reached in time); returns how many."""
         with self._lock:
-            n = len(self._queue) + (len(self._pending) if self._pending else 0)
+            n = self._size + (len(self._pending) if self._pending else 0)
             self._queue.clear()
+            self._size = 0
             self._pending = None
             self._failed += n
         return n
@@ -153,7 +169,7 @@ class OutcomeQueue:
     def counts(self) -> OutcomeCounts:
         with self._lock:
             pending = len(self._pending) if self._pending else 0
-            return OutcomeCounts(self._recorded, self._sent, self._dropped, self._failed, len(self._queue) + pending)
+            return OutcomeCounts(self._recorded, self._sent, self._dropped, self._failed, self._size + pending)
 
 
 def batch_body(batch: List[Tuple[str, str, bool]]) -> bytes:
