@@ -58,3 +58,10 @@ def test_raising_the_percent_never_moves_a_unit_back_to_old():
     after = {u for u in units if is_new("checkout.price_format", u, 30_000)}
     assert before < after
     assert 100 <= len(after) <= 200  # about 30 % of 500
+
+
+@pytest.mark.parametrize("salt", ["", "a", "ab", "abc", "abcd", "db.pool.size", "checkout.price_format", "sälz"])
+@pytest.mark.parametrize("unit", ["", "u", "user-1", "user-12345", "ünït-ø", "x" * 37])
+def test_the_salts_remembered_state_gives_the_whole_keys_hash(salt, unit):
+    """bucket() mixes the salt's blocks once; it must equal hashing salt + unit in one pass."""
+    assert bucket(salt, unit) == (murmur3_x86_32((salt + unit).encode("utf-8")) * BUCKETS) >> 32
