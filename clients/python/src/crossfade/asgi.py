@@ -89,9 +89,10 @@ class CrossfadeMiddleware:
 
         try:
             await self.app(scope, receive, send_and_watch)
-        except BaseException:
+        except Exception:
             client.record_request(unit, False, self._keys)
             raise
+        # a cancelled request (the server's shutdown, the client gone) says nothing about the value
         if status:  # no response at all (the client went away first) says nothing about the value
             ok = status < 500 and not (self._is_error is not None and self._is_error(scope, status))
             client.record_request(unit, ok, self._keys)

@@ -55,7 +55,7 @@ class CrossfadeMiddleware:
 
         try:
             body = self.app(environ, start_and_watch)
-        except BaseException:
+        except Exception:
             self.client.record_request(unit, False, self._keys)
             raise
         return _Body(body, self, environ, unit, seen)
@@ -109,9 +109,7 @@ class _Body:
     def __iter__(self):
         try:
             yield from self._body
-        except GeneratorExit:
-            raise  # the server stopped reading (the client went away): close() settles it
-        except BaseException:
+        except Exception:
             self._raised = True
             self._settle()
             raise

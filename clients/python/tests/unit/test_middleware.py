@@ -188,3 +188,17 @@ def test_an_exception_out_of_the_wsgi_app_is_an_error_and_propagates():
         with pytest.raises(RuntimeError):
             WsgiMiddleware(broken, client=client)({"HTTP_X_USER_ID": "u"}, lambda *a: None)
     assert sidecar.outcomes() == [{"key": "db.pool.size", "unit": "u", "ok": False}]
+
+
+async def test_a_cancelled_request_is_not_an_outcome(asgi):
+    sidecar, client = asgi
+
+    async def cancelled(scope, receive, send):
+        raise asyncio.CancelledError()
+
+    middleware = AsgiMiddleware(cancelled, client=client)
+    with pytest.raises(asyncio.CancelledError):
+        await middleware({"type": "http", "headers": [(b"x-user-id", b"u")]}, None, None)
+    await client.flush()
+    assert sidecar.outcomes() == []
+    assert client.outcomes().recorded == 0
