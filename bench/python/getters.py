@@ -31,7 +31,10 @@ reader._snapshot = Snapshot.from_json(DOC)
 view = reader.for_unit("user-12345")
 reader.get_int("db.pool.size", 0, "user-12345")  # warm this unit's bucket
 
+PLAIN = dict(DOC["settings"])
+
 CASES = [
+    ("baseline: dict.get (the machine's yardstick)", lambda: PLAIN.get("greeting", 0)),
     ("get_int, static setting", lambda: reader.get_int("greeting", 0)),
     ("get_str, static setting", lambda: reader.get_str("greeting", "")),
     ("get_json, static setting", lambda: reader.get_json("checkout.banner", None)),

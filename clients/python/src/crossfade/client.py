@@ -236,9 +236,16 @@ class Client(_ClientBase):
             self._wake.wait(self._o.outcome_interval)
             self._wake.clear()
             self._flush()
+        self._outcomes.last_try()
+        self._flush(drain=True)
 
-    def _flush(self) -> None:
+    def _flush(self, drain: bool = False) -> None:
+        """Sends a batch, then more while full ones wait (``drain``: until the queue is empty)."""
+        first = True
         while True:
+            if not (first or drain or self._outcomes.full_batch_waits()):
+                return
+            first = False
             batch = self._outcomes.next_batch()
             if batch is None:
                 return
@@ -272,7 +279,7 @@ class Client(_ClientBase):
         self._sender.join(self._o.request_timeout * 2 + 1)
         if not self._sender.is_alive():
             self._outcomes.last_try()
-            self._flush()
+            self._flush(drain=True)
         self._outcomes.abandon()
         try:
             self._http.close()
@@ -415,13 +422,18 @@ class AsyncClient(_ClientBase):
             self._wake.clear()
             await self._flush()
 
-    async def _flush(self) -> None:
+    async def _flush(self, drain: bool = False) -> None:
         # one sender at a time: the pending batch is shared, two flushes would post it twice
         async with self._flushing:
-            await self._flush_now()
+            await self._flush_now(drain)
 
-    async def _flush_now(self) -> None:
+    async def _flush_now(self, drain: bool) -> None:
+        """Sends a batch, then more while full ones wait (``drain``: until the queue is empty)."""
+        first = True
         while True:
+            if not (first or drain or self._outcomes.full_batch_waits()):
+                return
+            first = False
             batch = self._outcomes.next_batch()
             if batch is None:
                 return
@@ -436,7 +448,7 @@ class AsyncClient(_ClientBase):
     async def flush(self) -> None:
         """Sends what is queued now and waits for it (a batch that fails stays queued for the next try)."""
         if self._http is not None:
-            await self._flush()
+            await self._flush(drain=True)
 
     async def aclose(self) -> None:
         """Stops following the sidecar, sends the queued outcomes (waiting at most about twice the
@@ -457,7 +469,7 @@ class AsyncClient(_ClientBase):
         if self._http is not None:
             self._outcomes.last_try()
             try:
-                await asyncio.wait_for(self._flush(), self._o.request_timeout * 2 + 1)
+                await asyncio.wait_for(self._flush(drain=True), self._o.request_timeout * 2 + 1)
             except asyncio.TimeoutError:
                 pass
             await self._http.aclose()

@@ -125,6 +125,12 @@ class OutcomeQueue:
             self._attempts = 0
         return self._pending
 
+    def full_batch_waits(self) -> bool:
+        """True when a whole batch is queued: a periodic flush sends the next batch only then, so that
+        what arrives while a batch is on its way waits for the next period instead of leaving in a
+        stream of tiny batches."""
+        return self._size >= self.batch_size
+
     def settle(self, status: Optional[int]) -> bool:
         """Records how the send of the pending batch went (``status`` None: no answer). Returns True when
         the batch is settled (sent, refused, or out of attempts) and the next may go; False when it is

@@ -110,3 +110,27 @@ async def test_a_flush_while_the_sender_flushes_posts_each_outcome_once():
         await asyncio.gather(client.flush(), client.flush(), asyncio.sleep(0.1))
     assert len(sidecar.outcomes()) == 2000
     assert client.outcomes().sent == 2000
+
+
+async def test_steady_traffic_leaves_in_one_batch_per_interval_not_a_stream_of_small_ones():
+    """What arrives while a batch is on its way waits for the next period (a sender that chained
+    batches sent one tiny POST after another under load, costing the app a quarter of its CPU)."""
+    sidecar = FakeSidecar()
+    async with crossfade.AsyncClient("http://sidecar", transport=sidecar.slow_async_transport(), initial_backoff=0.01,
+                                     max_backoff=0.05, outcome_interval=0.1) as client:
+        assert await client.ready(5)
+        for i in range(300):  # about 1 s of one request a few milliseconds
+            client.record_request("u%d" % i, True)
+            await asyncio.sleep(0.003)
+        await client.flush()
+    assert len(sidecar.outcomes()) == 300
+    assert len(sidecar.posts) <= 15, "%d posts for 300 outcomes in about 1 s" % len(sidecar.posts)
+
+
+def test_a_periodic_flush_goes_on_only_while_full_batches_wait():
+    from crossfade.outcomes import OutcomeQueue
+    q = OutcomeQueue(batch_size=2)
+    q.record("a", "u", True)
+    assert not q.full_batch_waits()
+    q.record("b", "u", True)
+    assert q.full_batch_waits()
