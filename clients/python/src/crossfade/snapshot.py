@@ -222,11 +222,6 @@ def _kind(value: Any) -> str:
     return "an object"
 
 
-def unit_too_long(unit: str) -> bool:
-    """True when ``unit`` takes more than :data:`MAX_UNIT_BYTES` bytes in UTF-8 (the sidecar refuses it)."""
-    return len(unit) * 3 > MAX_UNIT_BYTES and len(unit.encode("utf-8", "surrogatepass")) > MAX_UNIT_BYTES
-
-
 def describe(value: Any) -> str:
     """A few words saying what a JSON value is, for messages (``a string ('ten')``)."""
     return _kind(value)

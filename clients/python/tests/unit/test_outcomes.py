@@ -19,8 +19,9 @@ def test_outcomes_the_sidecar_would_refuse_are_dropped_at_once():
     assert not q.record("Bad Key", "u", True)
     assert not q.record("k", "", True)
     assert not q.record("k", "x" * 257, True)
+    assert not q.record("k", "bad-\udc80", True)  # a lone surrogate has no UTF-8: the batch would be refused
     assert q.record("k", "ü" * 128, True)  # 256 bytes exactly
-    assert q.counts().dropped == 3
+    assert q.counts().dropped == 4
 
 
 def test_batches_hold_at_most_the_batch_size_and_leave_in_order():
