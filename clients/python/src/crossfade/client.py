@@ -156,7 +156,7 @@ class Client(_ClientBase):
     of reads without one (else the sidecar's instance id); ``connect_timeout`` 1, ``request_timeout``
     2; ``initial_backoff`` 0.1 and ``max_backoff`` 5 bound the jittered delays between reconnects;
     ``silence_limit`` 45: a watch stream silent that long counts as dropped (three missed
-    heartbeats); ``outcome_capacity`` 10 000 queued outcomes at most; ``outcome_interval`` 0.5 between
+    heartbeats); ``outcome_capacity`` 10 000 queued outcomes at most; ``outcome_interval`` 1 between
     sends (at most 1); ``outcome_attempts`` 3 sends of one batch before it is given up; ``transport``
     an httpx transport (tests).
     """
@@ -164,7 +164,7 @@ class Client(_ClientBase):
     def __init__(self, url: str = DEFAULT_URL, *, uds: Optional[str] = None, default_unit: Optional[str] = None,
                  connect_timeout: float = 1.0, request_timeout: float = 2.0, initial_backoff: float = 0.1,
                  max_backoff: float = 5.0, silence_limit: float = 45.0, outcome_capacity: int = 10_000,
-                 outcome_interval: float = 0.5, outcome_attempts: int = 3,
+                 outcome_interval: float = 1.0, outcome_attempts: int = 3,
                  transport: Optional[httpx.BaseTransport] = None, rand: Callable[[], float] = random.random):
         o = _Options(url, uds, default_unit, connect_timeout, request_timeout, initial_backoff, max_backoff,
                      silence_limit, outcome_capacity, outcome_interval, outcome_attempts, rand)
@@ -312,7 +312,7 @@ class AsyncClient(_ClientBase):
     def __init__(self, url: str = DEFAULT_URL, *, uds: Optional[str] = None, default_unit: Optional[str] = None,
                  connect_timeout: float = 1.0, request_timeout: float = 2.0, initial_backoff: float = 0.1,
                  max_backoff: float = 5.0, silence_limit: float = 45.0, outcome_capacity: int = 10_000,
-                 outcome_interval: float = 0.5, outcome_attempts: int = 3,
+                 outcome_interval: float = 1.0, outcome_attempts: int = 3,
                  transport: Optional[httpx.AsyncBaseTransport] = None, rand: Callable[[], float] = random.random):
         o = _Options(url, uds, default_unit, connect_timeout, request_timeout, initial_backoff, max_backoff,
                      silence_limit, outcome_capacity, outcome_interval, outcome_attempts, rand)
