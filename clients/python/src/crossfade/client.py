@@ -175,6 +175,7 @@ class Client(_ClientBase):
         self._ready = threading.Event()
         self._closed = threading.Event()
         self._wake = threading.Event()
+        self._drain = False  # flush() asked for everything, not one batch
         self._stream: Optional[httpx.Response] = None
         self._outcomes.on_batch_ready = self._wake.set
         self._follower = threading.Thread(target=self._follow, name="crossfade-follower", daemon=True)
@@ -235,7 +236,8 @@ class Client(_ClientBase):
         while not self._closed.is_set():
             self._wake.wait(self._o.outcome_interval)
             self._wake.clear()
-            self._flush()
+            drain, self._drain = self._drain, False
+            self._flush(drain)
         self._outcomes.last_try()
         self._flush(drain=True)
 
@@ -258,7 +260,8 @@ class Client(_ClientBase):
                 return
 
     def flush(self) -> None:
-        """Asks the sender to send what is queued now, without waiting for it."""
+        """Asks the sender to send everything queued now, without waiting for it."""
+        self._drain = True
         self._wake.set()
 
     def close(self) -> None:

@@ -119,12 +119,15 @@ async def test_steady_traffic_leaves_in_one_batch_per_interval_not_a_stream_of_s
     async with crossfade.AsyncClient("http://sidecar", transport=sidecar.slow_async_transport(), initial_backoff=0.01,
                                      max_backoff=0.05, outcome_interval=0.1) as client:
         assert await client.ready(5)
-        for i in range(300):  # about 1 s of one request a few milliseconds
+        started = time.monotonic()
+        for i in range(300):  # one request every few milliseconds, for a second or more
             client.record_request("u%d" % i, True)
             await asyncio.sleep(0.003)
+        elapsed = time.monotonic() - started
         await client.flush()
     assert len(sidecar.outcomes()) == 300
-    assert len(sidecar.posts) <= 15, "%d posts for 300 outcomes in about 1 s" % len(sidecar.posts)
+    # one post per 0.1 s interval, and the final flush (chaining posted one every 10 ms: ten times as many)
+    assert len(sidecar.posts) <= elapsed / 0.1 + 3, "%d posts for 300 outcomes in %.2f s" % (len(sidecar.posts), elapsed)
 
 
 def test_a_periodic_flush_goes_on_only_while_full_batches_wait():
@@ -134,3 +137,14 @@ def test_a_periodic_flush_goes_on_only_while_full_batches_wait():
     assert not q.full_batch_waits()
     q.record("b", "u", True)
     assert q.full_batch_waits()
+
+
+def test_flush_sends_everything_queued_not_one_batch():
+    sidecar = FakeSidecar()
+    with crossfade.Client("http://sidecar", transport=sidecar.transport(), initial_backoff=0.01, max_backoff=0.05,
+                          outcome_interval=1.0) as c:
+        assert c.ready(timeout=5)
+        for i in range(2500):
+            c.record_request("u%d" % i, True)
+        c.flush()
+        eventually(lambda: len(sidecar.outcomes()) == 2500, 5)
