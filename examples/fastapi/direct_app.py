@@ -1,41 +1,35 @@
-"""Form 2: beside the sidecar, without the proxy.
+"""Form 2: beside the sidecar, without the proxy, with the `crossfade` package (clients/python).
 
-The app reads its settings through the sidecar's read API with httpx, with the user as the unit,
-and `OutcomeReporter` reports each request's outcome in batches, with the same unit:
+The app reads its settings in-process from the sidecar's snapshot, with the user as the unit, and
+`CrossfadeMiddleware` reports each request's outcome (an error on a 5xx or an exception) for every
+running migration, with the same unit:
 
-    crossfade serve --settings examples/fastapi/settings            # read API on 127.0.0.1:7070
+    pip install --no-build-isolation --no-index ./clients/python      # or PYTHONPATH=clients/python/src
+    crossfade serve --settings examples/fastapi/settings              # read API on 127.0.0.1:7070
     CROSSFADE_URL=http://127.0.0.1:7070 \
         /usr/bin/python3 -m uvicorn direct_app:app --app-dir examples/fastapi --port 8000
 """
 import os
 
-import httpx
 from fastapi import FastAPI, Request
 
-from crossfade_outcomes import OutcomeReporter
+from crossfade import AsyncClient
+from crossfade.asgi import CrossfadeMiddleware
 from shop import checkout_page
 
-CROSSFADE_URL = os.environ.get("CROSSFADE_URL", "http://127.0.0.1:7070")
+settings = AsyncClient(os.environ.get("CROSSFADE_URL", "http://127.0.0.1:7070"))
 
 app = FastAPI()
-app.add_middleware(OutcomeReporter, sidecar_url=CROSSFADE_URL, keys=["checkout.price_format"])
-crossfade = httpx.AsyncClient(base_url=CROSSFADE_URL, timeout=0.5)
+app.add_middleware(CrossfadeMiddleware, client=settings, unit_header="x-user-id")
 
-
-async def settings_for(unit: str, prefix: str) -> dict:
-    """Every setting under `prefix` as `unit` reads it, from one snapshot; {} if the sidecar is away."""
-    try:
-        r = await crossfade.get("/v1/settings", params={"prefix": prefix, "unit": unit})
-        r.raise_for_status()
-    except httpx.HTTPError:
-        return {}
-    return {key: s["value"] for key, s in r.json()["settings"].items()}
+CHECKOUT_KEYS = ("checkout.price_format", "checkout.banner")
 
 
 @app.get("/checkout")
 async def checkout(request: Request):
-    user = request.headers.get("x-user-id", "anonymous")
-    return checkout_page(user, await settings_for(user, "checkout."))
+    view = request.state.crossfade  # the settings as this request's user reads them; no I/O
+    known = {key: view.get_json(key) for key in CHECKOUT_KEYS}
+    return checkout_page(request.state.unit or "anonymous", {k: v for k, v in known.items() if v is not None})
 
 
 @app.get("/health")

@@ -18,7 +18,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A real app of {@code examples/fastapi/} run by Debian's {@code /usr/bin/python3 -m uvicorn} on a
- * free port (the {@code python3} on a developer's PATH may lack FastAPI).
+ * free port (the {@code python3} on a developer's PATH may lack FastAPI), with this checkout's
+ * {@code crossfade} package ({@code clients/python/src}) on its {@code PYTHONPATH}.
  */
 final class PythonApp implements AutoCloseable {
 
@@ -44,6 +45,11 @@ final class PythonApp implements AutoCloseable {
         throw new IllegalStateException("examples/fastapi not found from " + Path.of("").toAbsolutePath());
     }
 
+    /** The {@code crossfade} package's sources, which the direct form imports. */
+    static Path clientSources() {
+        return exampleDir().resolve("../../clients/python/src").normalize();
+    }
+
     /** Starts {@code module:app} and waits (up to 60 s) until its {@code /health} answers. */
     static PythonApp start(String module, Map<String, String> env, Path workDir) {
         int port = freePort();
@@ -51,6 +57,7 @@ final class PythonApp implements AutoCloseable {
         ProcessBuilder pb = new ProcessBuilder("/usr/bin/python3", "-m", "uvicorn", module + ":app", "--app-dir",
                 exampleDir().toString(), "--host", "127.0.0.1", "--port", String.valueOf(port), "--log-level", "warning")
                 .redirectErrorStream(true).redirectOutput(log.toFile());
+        pb.environment().put("PYTHONPATH", clientSources().toString());
         pb.environment().putAll(env);
         Process process;
         try {
