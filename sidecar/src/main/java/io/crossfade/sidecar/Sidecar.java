@@ -280,6 +280,8 @@ public final class Sidecar implements AutoCloseable {
         }
         closeables.add(guard);
         guard.start();
+        metrics.watch(controller, guard);
+        metrics.published(controller.current());
 
         history = new MigrationHistory(controller::current, guard, clock);
         closeables.add(history);
