@@ -182,13 +182,13 @@ public final class CrossfadeMetrics implements AutoCloseable {
         healthRows(state);
     }
 
-    /** At most 200 characters of a reason, one line: a label value stays small and readable. */
+    /** At most 1000 characters of a reason, on one line: a label value stays bounded (guard reasons run to ~400). */
     static String reasonLabel(String reason) {
         if (reason == null) {
             return "";
         }
         String line = reason.replaceAll("\\s+", " ").strip();
-        return line.length() <= 200 ? line : line.substring(0, 199) + "…";
+        return line.length() <= 1000 ? line : line.substring(0, 999) + "…";
     }
 
     /** Rows read from the guard's view at scrape time, one set per migration being served. */
