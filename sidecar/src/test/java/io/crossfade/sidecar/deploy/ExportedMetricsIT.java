@@ -7,7 +7,6 @@ import io.crossfade.sidecar.testing.EtcdCluster;
 import io.crossfade.sidecar.testing.FleetSidecars;
 import io.crossfade.sidecar.testing.MetricsScrape;
 import io.crossfade.sidecar.testing.SidecarProcess;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -19,7 +18,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Every metric and label that the alert rules and the Grafana dashboard use is exported by a real
  * sidecar: one started in fleet mode (etcd) with the proxy on and a ramped migration, driven with reads
- * and outcomes so that the labelled series exist. A renamed metric or label fails here.
+ * and outcomes so that the labelled series exist. A renamed metric or label fails here. (Grafana is
+ * not installable on this machine, so the dashboard is checked through its queries, not rendered.)
  */
 class ExportedMetricsIT {
 
@@ -58,11 +58,11 @@ class ExportedMetricsIT {
 
             List<DeployedQueries.Query> queries = new ArrayList<>(DeployedQueries.rules());
             assertThat(queries).hasSizeGreaterThan(10);
-            if (Files.exists(DeployedQueries.dashboardFile())) {
-                List<DeployedQueries.Query> panels = DeployedQueries.dashboard();
-                assertThat(panels).hasSizeGreaterThan(10);
-                queries.addAll(panels);
-            }
+            // Grafana is not installable here (no Debian package): the dashboard's queries are checked
+            // against the sidecar instead of being rendered; DashboardTest checks its structure.
+            List<DeployedQueries.Query> dashboard = DeployedQueries.dashboard();
+            assertThat(dashboard).hasSizeGreaterThan(20);
+            queries.addAll(dashboard);
             assertThat(DeployedQueries.problems(queries, scrape, DeployedQueries.recorded()))
                     .as("metrics and labels the rules and the dashboard use, checked against the sidecar's /metrics")
                     .isEmpty();
