@@ -37,7 +37,7 @@ class DashboardTest {
             }
         }
         assertThat(rows).containsExactly("Reads", "Migrations", "Guard", "Reloads and last-known-good", "Fleet", "Proxy",
-                "Connections");
+                "Connections", "Notifications");
     }
 
     @Test

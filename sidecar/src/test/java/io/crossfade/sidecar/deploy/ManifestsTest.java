@@ -236,6 +236,17 @@ class ManifestsTest {
     }
 
     @Test
+    void notificationsComeFromAnOptionalSecretThatIsDefined() {
+        JsonNode secret = manifest("Secret/checkout-crossfade-notify");
+        for (JsonNode d : List.of(deployment, fleetDeployment)) {
+            JsonNode ref = env(container(d, "crossfade")).get("CROSSFADE_NOTIFY_URL").at("/valueFrom/secretKeyRef");
+            assertThat(ref.path("name").asText()).isEqualTo(secret.at("/metadata/name").asText());
+            assertThat(secret.path("stringData").has(ref.path("key").asText())).isTrue();
+            assertThat(ref.path("optional").asBoolean()).as("no Secret, no notifications; the pod still starts").isTrue();
+        }
+    }
+
+    @Test
     void theFleetVariantSharesOneEtcdRolloutWithThePodNameAsInstanceId() {
         Map<String, JsonNode> env = env(container(fleetDeployment, "crossfade"));
         assertThat(env.get("CROSSFADE_STORE").path("value").asText()).isEqualTo("etcd");
