@@ -7,7 +7,8 @@ import java.util.Objects;
  * One notification for one webhook, waiting to be delivered. Immutable; kept in the state directory
  * until it is delivered or abandoned.
  *
- * @param id {@code <seq>-<url index>}: unique, and the same in every attempt ({@code X-Crossfade-Delivery},
+ * @param id {@code <seq>-<event time in epoch ms>-<url index>}: unique (also across a fleet store that
+ *     was reset and numbers its events afresh), and the same in every attempt ({@code X-Crossfade-Delivery},
  *     so that a receiver can drop a repeat)
  * @param seq the audit event's sequence number
  * @param action the audit event's action ({@code X-Crossfade-Event})

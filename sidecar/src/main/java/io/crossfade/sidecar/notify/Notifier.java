@@ -233,6 +233,14 @@ public final class Notifier implements AutoCloseable {
         long cursor = outbox.cursor();
         List<Delivery> pending = new ArrayList<>(outbox.pending());
         boolean changed = false;
+        if (trail.lastSeq() < cursor) {
+            // A fleet store that came back empty or rewound numbers its events afresh: read it from the
+            // start, so that its store_reset and what follows are announced (only announced actions are).
+            LOG.info("notifications: the audit trail ends at {}, before the {} already read; reading it from the start",
+                    trail.lastSeq(), cursor);
+            cursor = 0;
+            changed = true;
+        }
         while (true) {
             List<AuditEvent> page = trail.page(cursor, null, PAGE);
             if (page.isEmpty()) {
@@ -247,7 +255,7 @@ public final class Notifier implements AutoCloseable {
                             ? new SlackBody(text) : new JsonBody(e, text));
                     Instant now = clock.instant();
                     for (int i = 0; i < options.urls().size(); i++) {
-                        pending.add(new Delivery(e.seq() + "-" + i, e.seq(), e.action(), options.urls().get(i).toString(),
+                        pending.add(new Delivery(e.seq() + "-" + e.time().toEpochMilli() + "-" + i, e.seq(), e.action(), options.urls().get(i).toString(),
                                 body, now, 0, now, null));
                     }
                     LOG.info("notifying {} webhook(s): {}", options.urls().size(), text);

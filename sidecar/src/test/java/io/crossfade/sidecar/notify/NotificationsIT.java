@@ -110,7 +110,8 @@ class NotificationsIT {
         assertThat(event.get("actor").asText()).isEqualTo("guard");
         assertThat(event.get("key").asText()).isEqualTo(KEY);
         assertThat(event.get("seq").asLong()).isPositive();
-        assertThat(halt.header("X-Crossfade-Delivery")).isEqualTo(event.get("seq").asLong() + "-0");
+        assertThat(halt.header("X-Crossfade-Delivery")).isEqualTo(event.get("seq").asLong() + "-"
+                + java.time.Instant.parse(event.get("time").asText()).toEpochMilli() + "-0");
         assertThat(event.get("reason").asText()).startsWith("guard tripped:");
         assertThat(event.get("text").asText()).startsWith("Crossfade halted db.pool.size at 10 %: the new variant's")
                 .contains("new 30.00 % (90 of 300) vs old 1.00 % (7 of 700)").endsWith("(instance checkout-7d9f)");
