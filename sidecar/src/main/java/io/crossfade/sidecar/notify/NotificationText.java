@@ -25,7 +25,9 @@ final class NotificationText {
      * @param fleet the fleet's name, or null for a sidecar of its own
      */
     static String of(AuditEvent event, String instance, String fleet) {
-        String who = "guard".equals(event.actor()) || "ramp".equals(event.actor()) ? "Crossfade" : event.actor();
+        // The guard, the ramp and the store's own repairs are Crossfade; an operator is named by their token.
+        String who = "guard".equals(event.actor()) || "ramp".equals(event.actor()) || "store_reset".equals(event.action())
+                ? "Crossfade" : event.actor();
         String key = event.key();
         String at = percent(event.from());
         String to = percent(event.to());
@@ -48,6 +50,11 @@ final class NotificationText {
         String where = "instance " + (event.instance() != null ? event.instance() : instance)
                 + (fleet == null ? "" : ", fleet " + fleet);
         return what + (reason == null || reason.isBlank() ? "" : ": " + reason) + " (" + where + ")";
+    }
+
+    /** {@code text} for Slack's {@code text} field, where {@code &}, {@code <} and {@code >} are markup. */
+    static String forSlack(String text) {
+        return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;");
     }
 
     private static String percent(JsonNode side) {

@@ -252,7 +252,7 @@ public final class Notifier implements AutoCloseable {
                 if (ours(e) && NotificationText.ANNOUNCED.contains(e.action())) {
                     String text = NotificationText.of(e, instance, fleet);
                     String body = Json.MAPPER.writeValueAsString(options.format() == NotifyOptions.Format.SLACK
-                            ? new SlackBody(text) : new JsonBody(e, text));
+                            ? new SlackBody(NotificationText.forSlack(text)) : new JsonBody(e, text));
                     Instant now = clock.instant();
                     for (int i = 0; i < options.urls().size(); i++) {
                         pending.add(new Delivery(e.seq() + "-" + e.time().toEpochMilli() + "-" + i, e.seq(), e.action(), options.urls().get(i).toString(),

@@ -66,6 +66,14 @@ class NotifierTest {
     }
 
     @Test
+    void slackTextEscapesItsMarkupCharacters() {
+        assertThat(NotificationText.forSlack("evidence 1e40 >= 100 & <rising>"))
+                .isEqualTo("evidence 1e40 &gt;= 100 &amp; &lt;rising&gt;");
+        assertThat(NotificationText.of(event("fleet-a", "store_reset", "25", "25", "revision went back", "a"), "a", "f"))
+                .startsWith("Crossfade found the fleet store reset and re-seeded it");
+    }
+
+    @Test
     void flagsAreCheckedWithSentencesNamingTheFlag() throws Exception {
         assertThatThrownBy(() -> NotifyOptions.fromFlags(List.of("ftp://x"), "json", null))
                 .hasMessageContaining("--notify-url takes an http or https URL").hasMessageContaining("ftp://x");
