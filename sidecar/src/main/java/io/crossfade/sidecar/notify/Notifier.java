@@ -80,6 +80,7 @@ public final class Notifier implements AutoCloseable {
     private volatile String lastError;
     private volatile Instant lastErrorAt;
     private volatile Instant lastDeliveredAt;
+    private String saveProblem;
 
     /**
      * Registers the metrics; does nothing else until {@link #start()}. With no URLs configured it stays
@@ -116,17 +117,25 @@ public final class Notifier implements AutoCloseable {
     /**
      * Loads the outbox (or, on the first start, begins after the trail's last event: older changes are
      * not announced) and delivers what is due. Returns at once; the work runs on the notifier's thread.
-     *
-     * @throws IOException when a saved outbox cannot be read
+     * Never fails the start: an unreadable outbox is set aside (its pending notifications are lost, and
+     * said so), and one that cannot be saved is kept in memory until the state directory takes writes.
      */
-    public void start() throws IOException {
+    public void start() {
         if (!options.enabled()) {
             return;
         }
-        Outbox saved = Outbox.load(stateDir).orElse(null);
+        Outbox saved;
+        try {
+            saved = Outbox.load(stateDir).orElse(null);
+        } catch (IOException e) {
+            LOG.error("notifications: {}; it is set aside as {}.unreadable and notifications start afresh after"
+                    + " audit event {} (pending ones in it are not sent)", e.getMessage(), Outbox.FILE, trail.lastSeq());
+            setAside();
+            saved = null;
+        }
         if (saved == null) {
             saved = new Outbox(trail.lastSeq(), List.of());
-            saved.save(stateDir);
+            save(saved);
         }
         Set<String> configured = new HashSet<>();
         options.urls().forEach(u -> configured.add(u.toString()));
@@ -221,7 +230,8 @@ public final class Notifier implements AutoCloseable {
             takeIn();
         } catch (IOException | RuntimeException e) {
             // The cursor did not move: the same events are read again at the next look.
-            LOG.warn("notifications: cannot read or save new changes ({}); trying again in 5 s", e.getMessage());
+            LOG.warn("notifications: cannot read new changes from the audit trail ({}); trying again in 5 s",
+                    e.getMessage());
             schedule(Duration.ofSeconds(5));
             return;
         }
@@ -267,9 +277,39 @@ public final class Notifier implements AutoCloseable {
         }
         if (changed) {
             Outbox next = new Outbox(cursor, pending);
-            next.save(stateDir);
+            save(next);
             outbox = next;
             pendingCount.set(pending.size());
+        }
+    }
+
+    /**
+     * Saves {@code next}; when the state directory refuses, says so and goes on from memory: a halt is
+     * still announced while the disk is broken, and kept durably again at the next save that succeeds.
+     */
+    private void save(Outbox next) {
+        try {
+            next.save(stateDir);
+            if (saveProblem != null) {
+                LOG.info("notifications: the outbox is saved again in {}", stateDir);
+                saveProblem = null;
+            }
+        } catch (IOException e) {
+            String problem = DurableFiles.cause(e);
+            if (!problem.equals(saveProblem)) {
+                LOG.warn("notifications: cannot save the outbox in {} ({}); delivering from memory until the state"
+                        + " directory takes writes (a restart meanwhile may repeat or miss notifications)", stateDir, problem);
+            }
+            saveProblem = problem;
+        }
+    }
+
+    private void setAside() {
+        try {
+            java.nio.file.Files.move(stateDir.resolve(Outbox.FILE), stateDir.resolve(Outbox.FILE + ".unreadable"),
+                    java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            LOG.warn("notifications: cannot set {} aside: {}", Outbox.FILE, DurableFiles.cause(e));
         }
     }
 
@@ -319,12 +359,7 @@ public final class Notifier implements AutoCloseable {
         }
         if (changed) {
             Outbox next = new Outbox(outbox.cursor(), pending);
-            try {
-                next.save(stateDir);
-            } catch (IOException e) {
-                // Kept in memory; a restart before the next save repeats deliveries, it loses none.
-                LOG.warn("notifications: cannot save the outbox: {}", DurableFiles.cause(e));
-            }
+            save(next);
             outbox = next;
             pendingCount.set(pending.size());
         }

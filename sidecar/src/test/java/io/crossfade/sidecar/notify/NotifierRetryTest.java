@@ -106,4 +106,24 @@ class NotifierRetryTest {
             assertThat(registry.get("crossfade.notifications").tag("result", "delivered").counter().count()).isZero();
         }
     }
+
+    @Test
+    void anUnreadableOutboxIsSetAsideAndTheSidecarStartsAnyway() throws Exception {
+        java.nio.file.Files.writeString(state.resolve(Outbox.FILE), "{ not json");
+        ListTrail trail = new ListTrail();
+        trail.events.add(pause(1));
+        trail.events.add(pause(2));
+        URI nobody = URI.create("http://127.0.0.1:" + WebhookReceiver.freePort() + "/hook");
+        try (Notifier notifier = new Notifier(new NotifyOptions(List.of(nobody), NotifyOptions.Format.SLACK, null), trail,
+                state, "pod-1", null, new MovableClock(), Executors.newSingleThreadScheduledExecutor(),
+                new SimpleMeterRegistry())) {
+            notifier.start();
+            assertThat(state.resolve(Outbox.FILE + ".unreadable")).hasContent("{ not json");
+            assertThat(Outbox.load(state).orElseThrow()).isEqualTo(new Outbox(2, List.of()));
+            trail.events.add(pause(3));
+            notifier.wake();
+            await().atMost(Duration.ofSeconds(20)).until(() -> notifier.status().failed() == 1);
+            assertThat(Outbox.load(state).orElseThrow().pending()).extracting(Delivery::seq).containsExactly(3L);
+        }
+    }
 }
