@@ -24,6 +24,7 @@ import io.crossfade.sidecar.http.HttpListener;
 import io.crossfade.sidecar.http.StartupGate;
 import io.crossfade.sidecar.metrics.CrossfadeMetrics;
 import io.crossfade.sidecar.metrics.MetricsEndpoint;
+import io.crossfade.sidecar.notify.Notifier;
 import io.crossfade.sidecar.ofrep.EvaluationSuccess;
 import io.crossfade.sidecar.ofrep.OfrepEndpoints;
 import io.crossfade.sidecar.proxy.ProxyOptions;
@@ -87,6 +88,7 @@ public final class Sidecar implements AutoCloseable {
     private ResponseCache responses;
     private Guard guard;
     private MigrationHistory history;
+    private Notifier notifier;
     private String instanceId;
     private HostPort readAddress;
     private HostPort opsAddress;
@@ -282,6 +284,16 @@ public final class Sidecar implements AutoCloseable {
         }
         closeables.add(guard);
         guard.start();
+        metrics.watch(controller, guard);
+        metrics.published(controller.current());
+
+        // After the controller (closed before it): announces the audit trail's changes on a thread of its own.
+        notifier = new Notifier(options.notifications(), controller.audit(), stateDir, instanceId,
+                options.fleet() == null ? null : options.fleet().fleet(), clock,
+                io.crossfade.config.DaemonThreads.scheduler("crossfade-notify"), metrics.registry());
+        closeables.add(notifier);
+        controller.onMigrationChange(event -> notifier.wake());
+        notifier.start();
 
         history = new MigrationHistory(controller::current, guard, clock);
         closeables.add(history);
@@ -321,7 +333,7 @@ public final class Sidecar implements AutoCloseable {
     /** Endpoints of the ops listener. */
     private List<Endpoints> opsEndpoints() {
         List<Endpoints> list = new ArrayList<>();
-        list.add(new HealthEndpoints(controller, guard, true, adminTokens::problem));
+        list.add(new HealthEndpoints(controller, guard, true, adminTokens::problem, notifier::status));
         list.add(new MetricsEndpoint(vertx, metrics));
         list.add(fleetStore == null
                 ? new AdminEndpoints(controller, adminTokens, guard, history, clock, null, source)

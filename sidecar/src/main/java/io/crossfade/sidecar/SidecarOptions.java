@@ -1,6 +1,7 @@
 package io.crossfade.sidecar;
 
 import io.crossfade.sidecar.fleet.FleetOptions;
+import io.crossfade.sidecar.notify.NotifyOptions;
 import io.crossfade.sidecar.proxy.ProxyOptions;
 import java.nio.file.Path;
 import java.util.Objects;
@@ -20,10 +21,20 @@ import java.util.Objects;
  * @param proxy proxy mode ({@code --proxy-listen}, {@code --upstream}, ...), or null for none
  * @param transport the network transport of the event loops ({@code --transport}); null is
  *     {@link NetworkTransport#AUTO}
+ * @param notifications the webhooks told of every migration change ({@code --notify-url}, ...); null is
+ *     {@link NotifyOptions#NONE}
  */
 public record SidecarOptions(Path settingsDir, Path stateDir, HostPort listen, Path listenUnix, HostPort opsListen,
         Path adminTokenFile, String instanceId, FleetOptions fleet, ResilienceOptions resilience, ProxyOptions proxy,
-        NetworkTransport transport) {
+        NetworkTransport transport, NotifyOptions notifications) {
+
+    /** Options without notifications. */
+    public SidecarOptions(Path settingsDir, Path stateDir, HostPort listen, Path listenUnix, HostPort opsListen,
+            Path adminTokenFile, String instanceId, FleetOptions fleet, ResilienceOptions resilience, ProxyOptions proxy,
+            NetworkTransport transport) {
+        this(settingsDir, stateDir, listen, listenUnix, opsListen, adminTokenFile, instanceId, fleet, resilience, proxy,
+                transport, NotifyOptions.NONE);
+    }
 
     /** Options on the {@link NetworkTransport#AUTO} transport. */
     public SidecarOptions(Path settingsDir, Path stateDir, HostPort listen, Path listenUnix, HostPort opsListen,
@@ -54,6 +65,7 @@ public record SidecarOptions(Path settingsDir, Path stateDir, HostPort listen, P
     public SidecarOptions {
         resilience = resilience == null ? ResilienceOptions.DEFAULTS : resilience;
         transport = transport == null ? NetworkTransport.AUTO : transport;
+        notifications = notifications == null ? NotifyOptions.NONE : notifications;
         Objects.requireNonNull(settingsDir, "settingsDir");
         Objects.requireNonNull(stateDir, "stateDir");
         Objects.requireNonNull(listen, "listen");

@@ -9,6 +9,7 @@ import io.crossfade.sidecar.ResilienceOptions;
 import io.crossfade.sidecar.Sidecar;
 import io.crossfade.sidecar.NetworkTransport;
 import io.crossfade.sidecar.SidecarOptions;
+import io.crossfade.sidecar.notify.NotifyOptions;
 import io.crossfade.sidecar.proxy.ProxyOptions;
 import java.io.IOException;
 import io.crossfade.sidecar.http.ListenerLimits;
@@ -170,6 +171,21 @@ public final class ServeCommand implements Callable<Integer> {
             description = "PEM private key of --etcd-cert-file.")
     Path etcdKeyFile;
 
+    @Option(names = "--notify-url", paramLabel = "URL", defaultValue = "${env:CROSSFADE_NOTIFY_URL}",
+            description = "Post every state change of a migration (guard halt or rollback, operator change, ramp step,"
+                    + " completion, store reset) to this webhook; repeatable (the variable takes URLs separated by commas).")
+    List<String> notifyUrl;
+
+    @Option(names = "--notify-format", paramLabel = "json|slack", defaultValue = "${env:CROSSFADE_NOTIFY_FORMAT:-json}",
+            description = "Body of the notifications: json (the audit event and a text) or slack ({\"text\": ...})"
+                    + " (default: ${DEFAULT-VALUE}).")
+    String notifyFormat;
+
+    @Option(names = "--notify-secret-file", paramLabel = "FILE", defaultValue = "${env:CROSSFADE_NOTIFY_SECRET_FILE}",
+            description = "Sign each notification with HMAC-SHA256 of its body keyed with this file's content, in"
+                    + " X-Crossfade-Signature: sha256=<hex>.")
+    Path notifySecretFile;
+
     @Override
     public Integer call() throws Exception {
         SidecarOptions options;
@@ -191,7 +207,7 @@ public final class ServeCommand implements Callable<Integer> {
             options = new SidecarOptions(settings, state, HostPort.parse(listen), listenUnix, HostPort.parse(opsListen),
                     adminTokenFile, instanceId, fleetOptions, resilience, ProxyOptions.fromFlags(proxyListen,
                             upstream, unitHeader, unitCookie, inject, errorStatus, upstreamTimeout),
-                    NetworkTransport.parse(transport));
+                    NetworkTransport.parse(transport), NotifyOptions.fromFlags(notifyUrl, notifyFormat, notifySecretFile));
         } catch (IllegalArgumentException e) {
             System.err.println("crossfade: " + e.getMessage());
             return 2;

@@ -20,7 +20,8 @@ public final class FleetMetrics {
     /**
      * Registers {@code crossfade_store_connected} (1 while etcd answers), {@code crossfade_store_revision}
      * (the last fleet revision seen) and {@code crossfade_store_watch_lag_seconds} (how long the last
-     * change from another sidecar took to arrive here).
+     * change from another sidecar took to arrive here) and {@code crossfade_fleet_judge} (1 while this
+     * sidecar is the fleet's judge).
      */
     public static void bind(MeterRegistry registry, EtcdMigrationStore store) {
         Gauge.builder("crossfade.store.connected", store,
@@ -33,6 +34,10 @@ public final class FleetMetrics {
         Gauge.builder("crossfade.store.watch.lag", store, EtcdMigrationStore::watchLagSeconds)
                 .description("seconds between the last change another sidecar committed and this one hearing it")
                 .baseUnit("seconds")
+                .register(registry);
+        // For the "judge lost" alert: summed over a fleet's sidecars, 0 means nobody judges the pooled counts.
+        Gauge.builder("crossfade.fleet.judge", store, s -> s.isJudge() ? 1 : 0)
+                .description("1 while this sidecar is the fleet's judge (judges the pooled guard counts, takes ramp steps)")
                 .register(registry);
     }
 

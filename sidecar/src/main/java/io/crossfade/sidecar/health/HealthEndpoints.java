@@ -24,6 +24,7 @@ public final class HealthEndpoints implements Endpoints {
     private final MigrationHealth health;
     private final boolean showPaths;
     private final java.util.function.Supplier<?> adminTokenProblem;
+    private final java.util.function.Supplier<?> notifications;
 
     public HealthEndpoints(Published published) {
         this(published, MigrationHealth.NONE, true);
@@ -44,14 +45,29 @@ public final class HealthEndpoints implements Endpoints {
      */
     public HealthEndpoints(Published published, MigrationHealth health, boolean showPaths,
             java.util.function.Supplier<?> adminTokenProblem) {
+        this(published, health, showPaths, adminTokenProblem, () -> null);
+    }
+
+    /**
+     * @param notifications how the webhook notifications are doing, or null when none are configured;
+     *     shown on {@code /ready} as {@code notifications}
+     */
+    public HealthEndpoints(Published published, MigrationHealth health, boolean showPaths,
+            java.util.function.Supplier<?> adminTokenProblem, java.util.function.Supplier<?> notifications) {
+        this.notifications = notifications;
         this.published = published;
         this.health = health;
         this.showPaths = showPaths;
         this.adminTokenProblem = adminTokenProblem;
     }
 
-    /** {@code /ready}'s body with the admin token file's problem beside it, when there is one. */
-    record ReadyWithTokens(@com.fasterxml.jackson.annotation.JsonUnwrapped ReadyView ready, Object adminTokens) {
+    /**
+     * {@code /ready}'s body with the admin token file's problem and the notifications' status beside it,
+     * each when there is one.
+     */
+    @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
+    record ReadyWithExtras(@com.fasterxml.jackson.annotation.JsonUnwrapped ReadyView ready, Object adminTokens,
+            Object notifications) {
     }
 
     @Override
@@ -65,7 +81,9 @@ public final class HealthEndpoints implements Endpoints {
                         ReadyView ready = ReadyView.of(state, health, published.storeStatus().orElse(null),
                                 published.stateDirectoryStatus().orElse(null), showPaths);
                         Object tokens = adminTokenProblem.get();
-                        HttpResponses.json(request, 200, tokens == null ? ready : new ReadyWithTokens(ready, tokens));
+                        Object notified = notifications.get();
+                        HttpResponses.json(request, 200, tokens == null && notified == null ? ready
+                                : new ReadyWithExtras(ready, tokens, notified));
                     }
                 });
     }
