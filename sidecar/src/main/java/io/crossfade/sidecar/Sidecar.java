@@ -39,7 +39,9 @@ import io.crossfade.sidecar.source.SettingsDirectorySource;
 import io.crossfade.sidecar.source.SettingsSink;
 import io.crossfade.sidecar.state.DurableFiles;
 import io.crossfade.sidecar.state.FileMigrationStore;
+import io.crossfade.sidecar.logging.Plural;
 import io.crossfade.sidecar.state.LastKnownGood;
+import io.crossfade.sidecar.state.SettingsLocation;
 import io.crossfade.sidecar.state.StateDirectoryLock;
 import io.crossfade.sidecar.watch.WatchEndpoint;
 import io.vertx.core.DeploymentOptions;
@@ -121,7 +123,8 @@ public final class Sidecar implements AutoCloseable {
         Path stateDir = options.stateDir();
         DurableFiles.ensureDirectory(stateDir);
         // One sidecar per state directory, checked before anything else.
-        closeables.add(StateDirectoryLock.acquire(stateDir));
+        StateDirectoryLock lock = StateDirectoryLock.acquire(stateDir);
+        closeables.add(lock);
 
         // Listeners first: a port in use stops the start before any state is written. Requests that
         // arrive before the endpoints exist are held by the gates and answered once they do.
@@ -188,11 +191,8 @@ public final class Sidecar implements AutoCloseable {
             unixRead.fail("the sidecar failed to start");
             throw e;
         }
-        LOG.info("serving {} settings and {} migrations from {} (version {}{}); instance id {}",
-                controller.current().snapshot().spec().settings().size(),
-                controller.current().snapshot().migrations().size(), source.directory(),
-                controller.current().source().version(),
-                controller.current().source().lastKnownGood() ? ", last-known-good copy" : "", instanceId);
+        lock.writePid(); // every listener is bound, the proxy's too: from here on this sidecar runs
+        logServing();
 
         if (fleetStore != null) {
             fleetStore.heartbeat(() -> FleetMetrics.heartbeat(controller.current(), opsAddress, guard));
@@ -216,6 +216,24 @@ public final class Sidecar implements AutoCloseable {
         });
     }
 
+    /** What is served, and from where; when it is the last-known-good copy, why, in words. */
+    private void logServing() {
+        PublishedState now = controller.current();
+        int settings = now.snapshot().spec().settings().size();
+        int migrations = now.snapshot().migrations().size();
+        String what = Plural.of(settings, "setting") + " and " + Plural.of(migrations, "migration");
+        if (!now.source().lastKnownGood()) {
+            LOG.info("serving {} from {} (version {}); instance id {}", what, source.directory(),
+                    now.source().version(), instanceId);
+            return;
+        }
+        String why = now.source().lastError().stream().map(io.crossfade.config.SettingsProblem::describe)
+                .collect(java.util.stream.Collectors.joining("; "));
+        LOG.warn("serving {} from the last-known-good copy saved in {} (version {}), not the files in {}, which are"
+                + " refused: {}; /ready says last_known_good until they load; instance id {}", what,
+                options.stateDir(), now.source().version(), source.directory(), why, instanceId);
+    }
+
     /** Everything behind the listeners: identity, token, source, durable state, guard, history. */
     private void wire(Path stateDir) throws SettingsException, IOException {
         try {
@@ -236,6 +254,8 @@ public final class Sidecar implements AutoCloseable {
         adminTokens = new TokenFileWatch(tokens, clock).start();
         closeables.add(adminTokens);
 
+        // Before the last-known-good copy is read: a state directory serves only its own location.
+        SettingsLocation.claim(stateDir, options.settingsDir());
         source = new SettingsDirectorySource(options.settingsDir(), new LastKnownGood(stateDir),
                 options.resilience().maxRemoval(), clock);
         closeables.add(source);

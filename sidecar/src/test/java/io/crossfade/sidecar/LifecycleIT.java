@@ -62,8 +62,10 @@ class LifecycleIT {
             assertThat(r.output()).contains("cannot listen on " + address + " (--listen)")
                     .contains("already in use").doesNotContain("error(-98)");
         }
-        // no token, no audit event, no state: only the lock file that let it try
+        // no token, no audit event, no state: only the lock file that let it try, without a pid (no
+        // sidecar runs there)
         assertThat(stateFiles()).containsExactly("sidecar.pid");
+        assertThat(Files.readString(state.resolve("sidecar.pid"))).isEmpty();
     }
 
     @Test
@@ -76,6 +78,7 @@ class LifecycleIT {
             assertThat(r.output()).contains("cannot listen on " + address + " (--ops-listen)").contains("already in use");
         }
         assertThat(stateFiles()).containsExactly("sidecar.pid");
+        assertThat(Files.readString(state.resolve("sidecar.pid"))).isEmpty();
     }
 
     @Test

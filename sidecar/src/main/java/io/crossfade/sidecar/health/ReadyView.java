@@ -22,7 +22,9 @@ import java.util.Map;
  * The body of {@code GET /ready}. While starting, only {@code status} ({@code "starting"}); once a
  * snapshot is served, the source, its version, any reload error and each migration's state.
  *
- * @param status {@code starting} or {@code ready}
+ * @param status {@code starting}; {@code ready}; or {@code last_known_good} while the settings files
+ *     are refused and the last-known-good copy saved in the state directory is served instead
+ *     ({@code source.reloadError} says why)
  * @param version the snapshot version served
  * @param source where the settings come from
  * @param settings how many settings are served
@@ -34,6 +36,9 @@ import java.util.Map;
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record ReadyView(String status, Long version, Source source, Integer settings,
         Map<String, Migration> migrations, StoreStatus store, StateDirectory stateDirectory) {
+
+    /** The status while the files are refused and the saved copy is served. */
+    public static final String LAST_KNOWN_GOOD = "last_known_good";
 
     /** The answer before the first snapshot. */
     public static final ReadyView STARTING = new ReadyView("starting", null, null, null, null, null, null);
@@ -132,7 +137,7 @@ public record ReadyView(String status, Long version, Source source, Integer sett
                     Percent.toDecimal(m.status().effectivePercent()), record == null ? null : record.reason(),
                     StartingPercent.note(m.spec(), m.status()), health.describe(key).orElse(null)));
         }
-        return new ReadyView("ready", state.snapshot().version(), source, state.snapshot().spec().settings().size(),
+        return new ReadyView(s.lastKnownGood() ? LAST_KNOWN_GOOD : "ready", state.snapshot().version(), source, state.snapshot().spec().settings().size(),
                 migrations, store, StateDirectory.of(stateDirectory));
     }
 }
