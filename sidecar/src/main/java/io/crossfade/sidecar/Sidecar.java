@@ -33,7 +33,6 @@ import io.crossfade.sidecar.read.SettingsEndpoints;
 import io.crossfade.sidecar.read.SnapshotEndpoint;
 import io.crossfade.sidecar.rollout.MigrationStore;
 import io.crossfade.sidecar.rollout.PublishedState;
-import io.crossfade.sidecar.rollout.StartingPercent;
 import io.crossfade.sidecar.rollout.RolloutController;
 import io.crossfade.sidecar.source.SettingsDirectorySource;
 import io.crossfade.sidecar.source.SettingsSink;
@@ -306,19 +305,16 @@ public final class Sidecar implements AutoCloseable {
         history.start(controller);
     }
 
-    /** A reload that changed a running migration's {@code percent:} changes nothing; say so. */
+    /** A reload that changed a running migration's {@code percent:} changes nothing; say so, once. */
     private static void logStartingPercentEdits(PublishedState previous, PublishedState current) {
         if (previous == null) {
             return;
         }
-        for (ActiveMigration now : current.snapshot().migrations().values()) {
-            ActiveMigration before = previous.snapshot().migrations().get(now.spec().key());
-            if (before != null && before.id().equals(now.id())
-                    && before.spec().initialPercent() != now.spec().initialPercent()) {
-                String note = StartingPercent.note(now.spec(), now.status());
-                if (note != null) {
-                    LOG.warn("{} in {}: {}", now.spec().key(), now.spec().source(), note);
-                }
+        for (String key : current.startingPercentEdits()) {
+            ActiveMigration now = current.snapshot().migrations().get(key);
+            ActiveMigration before = previous.snapshot().migrations().get(key);
+            if (before != null && before.spec().initialPercent() != now.spec().initialPercent()) {
+                LOG.warn("{} in {}: {}", key, now.spec().source(), current.startingPercentNote(key));
             }
         }
     }

@@ -11,7 +11,6 @@ import io.crossfade.sidecar.rollout.MigrationRecord;
 import io.crossfade.sidecar.rollout.PublishedState;
 import io.crossfade.sidecar.rollout.SourceStatus;
 import io.crossfade.sidecar.rollout.StateDirectoryStatus;
-import io.crossfade.sidecar.rollout.StartingPercent;
 import io.crossfade.sidecar.rollout.StoreStatus;
 import java.math.BigDecimal;
 import java.util.LinkedHashMap;
@@ -99,8 +98,8 @@ public record ReadyView(String status, Long version, Source source, Integer sett
      * @param state its state's wire name
      * @param percent share of units on the new value
      * @param reason the reason of its last change, left out when there is none
-     * @param note why the file's percent is not the state's ({@link StartingPercent#note}), left out
-     *     when they agree
+     * @param note why an edit of the file's percent did not move the state ({@link io.crossfade.sidecar.rollout.StartingPercent}),
+     *     left out otherwise
      * @param health the guard's view, its fields merged in; left out without one
      */
     @JsonInclude(JsonInclude.Include.ALWAYS)
@@ -135,7 +134,7 @@ public record ReadyView(String status, Long version, Source source, Integer sett
             MigrationRecord record = state.records().get(key);
             migrations.put(key, new Migration(m.id(), m.status().state().wireName(),
                     Percent.toDecimal(m.status().effectivePercent()), record == null ? null : record.reason(),
-                    StartingPercent.note(m.spec(), m.status()), health.describe(key).orElse(null)));
+                    state.startingPercentNote(key), health.describe(key).orElse(null)));
         }
         return new ReadyView(s.lastKnownGood() ? LAST_KNOWN_GOOD : "ready", state.snapshot().version(), source, state.snapshot().spec().settings().size(),
                 migrations, store, StateDirectory.of(stateDirectory));

@@ -275,7 +275,7 @@ public final class RolloutController implements Published, AutoCloseable {
         return submit(() -> {
             PublishedState now = current;
             PublishedState next = new PublishedState(now.snapshot(), now.records(),
-                    now.source().failed(problems, clock.instant()));
+                    now.source().failed(problems, clock.instant()), now.startingPercentEdits());
             current = next;
             return next;
         });
@@ -690,7 +690,8 @@ public final class RolloutController implements Published, AutoCloseable {
         PublishedState previous = current;
         long nextVersion = version + 1;
         SettingsSnapshot snapshot = new SettingsSnapshot(nextVersion, newSpec, migrations);
-        PublishedState next = new PublishedState(snapshot, records, source);
+        PublishedState next = new PublishedState(snapshot, records, source,
+                StartingPercent.unfollowedEdits(previous, migrations, pendingEvents));
         pendingKeys = pending.values().stream().map(PendingWrite::key).sorted().toList();
         spec = newSpec;
         version = nextVersion;
