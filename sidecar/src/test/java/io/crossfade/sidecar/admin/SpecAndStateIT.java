@@ -101,6 +101,10 @@ class SpecAndStateIT {
             SidecarProcess.Result set = sidecar.ctl("set", "db.pool.size", "30");
             assertThat(set.exitCode()).as(set.output()).isZero();
             assertNoNote(sidecar);
+            // a set without --reason is logged as such, not as "(null)"
+            await().atMost(Duration.ofSeconds(30)).until(() -> sidecar.output().stream()
+                    .anyMatch(l -> l.contains("set_percent db.pool.size by ") && l.contains("(no reason given)")));
+            assertThat(sidecar.output()).noneMatch(l -> l.contains("(null)"));
 
             // an unrelated reload: still no advice, and nothing logged about the starting percent
             Files.writeString(settingsDir.resolve("other.yaml"), "settings:\n  other.limit: { value: 1 }\n");
