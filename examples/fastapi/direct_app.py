@@ -3,7 +3,7 @@
 The app reads its settings through the sidecar's read API with httpx, with the user as the unit,
 and `OutcomeReporter` reports each request's outcome in batches, with the same unit:
 
-    crossfade serve --settings examples/fastapi/settings            # read API on 127.0.0.1:7070
+    bin/crossfade serve --settings examples/fastapi/settings --state /tmp/cf-state-direct  # read API on 127.0.0.1:7070
     CROSSFADE_URL=http://127.0.0.1:7070 \
         /usr/bin/python3 -m uvicorn direct_app:app --app-dir examples/fastapi --port 8000
 """
