@@ -82,6 +82,21 @@ class LifecycleIT {
     }
 
     @Test
+    void aProxyPortInUseStopsTheStartWithoutWritingAPid() throws Exception {
+        try (ServerSocket taken = new ServerSocket(0, 50, InetAddress.getByName("127.0.0.1"))) {
+            String address = "127.0.0.1:" + taken.getLocalPort();
+            SidecarProcess.Result r = SidecarProcess.run(Duration.ofSeconds(120), "serve", "--settings",
+                    settings.toString(), "--state", state.toString(), "--listen", "127.0.0.1:0", "--ops-listen",
+                    "127.0.0.1:0", "--proxy-listen", address, "--upstream", "http://127.0.0.1:9");
+
+            assertThat(r.exitCode()).as(r.output()).isEqualTo(1);
+            assertThat(r.output()).contains("cannot listen on " + address + " (--proxy-listen)");
+        }
+        // the pid is written once every listener is bound: a start that failed names no process
+        assertThat(Files.readString(state.resolve("sidecar.pid"))).isEmpty();
+    }
+
+    @Test
     void aSecondSidecarOnTheFirstOnesReadPortIsRefusedEvenWithItsOwnState(@TempDir Path otherState) throws Exception {
         try (SidecarProcess first = SidecarProcess.start(settings, state)) {
             String address = "127.0.0.1:" + first.readUri().getPort();
