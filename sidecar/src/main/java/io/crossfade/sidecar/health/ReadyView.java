@@ -98,8 +98,8 @@ public record ReadyView(String status, Long version, Source source, Integer sett
      * @param state its state's wire name
      * @param percent share of units on the new value
      * @param reason the reason of its last change, left out when there is none
-     * @param note why an edit of the file's percent did not move the state ({@link io.crossfade.sidecar.rollout.StartingPercent}),
-     *     left out otherwise
+     * @param note why an edit of the file's percent did not move the state
+     *     ({@link io.crossfade.sidecar.rollout.StartingPercent}), left out otherwise
      * @param health the guard's view, its fields merged in; left out without one
      */
     @JsonInclude(JsonInclude.Include.ALWAYS)
@@ -136,7 +136,7 @@ public record ReadyView(String status, Long version, Source source, Integer sett
                     Percent.toDecimal(m.status().effectivePercent()), record == null ? null : record.reason(),
                     state.startingPercentNote(key), health.describe(key).orElse(null)));
         }
-        return new ReadyView(s.lastKnownGood() ? LAST_KNOWN_GOOD : "ready", state.snapshot().version(), source, state.snapshot().spec().settings().size(),
-                migrations, store, StateDirectory.of(stateDirectory));
+        return new ReadyView(s.lastKnownGood() ? LAST_KNOWN_GOOD : "ready", state.snapshot().version(), source,
+                state.snapshot().spec().settings().size(), migrations, store, StateDirectory.of(stateDirectory));
     }
 }

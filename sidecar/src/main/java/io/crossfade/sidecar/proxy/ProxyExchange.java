@@ -462,12 +462,14 @@ final class ProxyExchange {
     }
 
     // When the upstream is down every request fails alike: one WARN with the detail per 10 s, the rest at DEBUG.
-    private static final java.util.concurrent.atomic.AtomicLong LAST_WARNED = new java.util.concurrent.atomic.AtomicLong();
+    private static final long WARN_GAP_NANOS = 10_000_000_000L;
+    private static final java.util.concurrent.atomic.AtomicLong LAST_WARNED =
+            new java.util.concurrent.atomic.AtomicLong(System.nanoTime() - WARN_GAP_NANOS);
 
     private void logUpstreamFailure(String message, Throwable cause) {
         long now = System.nanoTime();
         long last = LAST_WARNED.get();
-        boolean warn = (last == 0 || now - last >= 10_000_000_000L) && LAST_WARNED.compareAndSet(last, now == 0 ? 1 : now);
+        boolean warn = now - last >= WARN_GAP_NANOS && LAST_WARNED.compareAndSet(last, now);
         if (warn) {
             LOG.warn("{} {}: {} ({}); further upstream failures in the next 10 s are logged at DEBUG",
                     request.method(), request.path(), message, describe(cause));

@@ -22,11 +22,11 @@ import java.util.TreeSet;
  */
 public final class StartingPercent {
 
-    private StartingPercent() {
-    }
-
     /** The operator actions after which an edit of the file's percent is answered. */
     private static final Set<String> OPERATOR_ACTIONS = Set.of("set_percent", "pause", "resume", "rollback", "complete");
+
+    private StartingPercent() {
+    }
 
     /**
      * The keys whose file percent was edited and that the state does not follow, after a publication
