@@ -78,11 +78,17 @@ public final class StateDirectoryLock implements AutoCloseable {
         }
         if (!shared) {
             try {
-                // Emptied now, the pid written once the sidecar has bound its listeners (writePid): a
-                // start that fails leaves no pid behind, nor the one of an earlier run.
-                channel.truncate(0);
+                // An earlier run's pid is blanked now, the pid written once the sidecar has bound its
+                // listeners (writePid): a start that fails names no process. Blanked in place rather
+                // than truncated, so that a start on a full disk gains no block to write state into.
+                long size = channel.size();
+                if (size > 64) {
+                    channel.truncate(0);
+                } else if (size > 0) {
+                    channel.write(ByteBuffer.wrap(" ".repeat((int) size).getBytes(StandardCharsets.US_ASCII)), 0);
+                }
             } catch (IOException e) {
-                LOG.warn("could not empty {}: {}", file, DurableFiles.cause(e));
+                LOG.warn("could not blank the earlier pid in {}: {}", file, DurableFiles.cause(e));
             }
         }
         return new StateDirectoryLock(channel, lock, file, shared);
