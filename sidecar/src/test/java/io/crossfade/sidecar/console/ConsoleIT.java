@@ -383,8 +383,8 @@ class ConsoleIT {
         assertThat(complete.getAttribute("title")).isEqualTo("Complete needs 100 % on the new value; set 100 first.");
         assertThat(ConsolePage.button(page.card(key), "Resume").getAttribute("title")).isEqualTo("Already running.");
         // a page whose state is behind may still offer it: the sidecar's refusal is then shown in its words
-        page.js("arguments[0].disabled = false", complete);
-        page.click(key, "Complete");
+        // (enabled and clicked in one step: the next live update disables it again)
+        page.js("arguments[0].disabled = false; arguments[0].click()", complete);
         await().atMost(WAIT).until(() -> page.dialog().isDisplayed());
         assertThat(page.dialog().getText()).contains("Complete " + key + "?");
         page.viewportScreenshot("07-confirm-complete");
