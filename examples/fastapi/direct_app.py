@@ -5,7 +5,7 @@ The app reads its settings in-process from the sidecar's snapshot, with the user
 running migration, with the same unit:
 
     pip install --no-build-isolation --no-index ./clients/python      # or PYTHONPATH=clients/python/src
-    crossfade serve --settings examples/fastapi/settings              # read API on 127.0.0.1:7070
+    bin/crossfade serve --settings examples/fastapi/settings --state /tmp/cf-state-direct  # read API on 127.0.0.1:7070
     CROSSFADE_URL=http://127.0.0.1:7070 \
         /usr/bin/python3 -m uvicorn direct_app:app --app-dir examples/fastapi --port 8000
 """

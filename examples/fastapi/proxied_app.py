@@ -2,7 +2,7 @@
 
 Run the sidecar in front of the app,
 
-    crossfade serve --settings examples/fastapi/settings \
+    bin/crossfade serve --settings examples/fastapi/settings --state /tmp/cf-state \
         --proxy-listen 127.0.0.1:8080 --upstream http://127.0.0.1:8000 --inject 'checkout.*'
 
 and the app on the port it forwards to,

@@ -22,6 +22,7 @@ import io.crossfade.sidecar.http.ListenerLimits;
 import io.crossfade.sidecar.http.HostCheck;
 import io.crossfade.sidecar.http.HttpListener;
 import io.crossfade.sidecar.http.StartupGate;
+import io.crossfade.sidecar.logging.Plural;
 import io.crossfade.sidecar.metrics.CrossfadeMetrics;
 import io.crossfade.sidecar.metrics.MetricsEndpoint;
 import io.crossfade.sidecar.notify.Notifier;
@@ -34,13 +35,13 @@ import io.crossfade.sidecar.read.SettingsEndpoints;
 import io.crossfade.sidecar.read.SnapshotEndpoint;
 import io.crossfade.sidecar.rollout.MigrationStore;
 import io.crossfade.sidecar.rollout.PublishedState;
-import io.crossfade.sidecar.rollout.StartingPercent;
 import io.crossfade.sidecar.rollout.RolloutController;
 import io.crossfade.sidecar.source.SettingsDirectorySource;
 import io.crossfade.sidecar.source.SettingsSink;
 import io.crossfade.sidecar.state.DurableFiles;
 import io.crossfade.sidecar.state.FileMigrationStore;
 import io.crossfade.sidecar.state.LastKnownGood;
+import io.crossfade.sidecar.state.SettingsLocation;
 import io.crossfade.sidecar.state.StateDirectoryLock;
 import io.crossfade.sidecar.watch.WatchEndpoint;
 import io.vertx.core.DeploymentOptions;
@@ -123,7 +124,8 @@ public final class Sidecar implements AutoCloseable {
         Path stateDir = options.stateDir();
         DurableFiles.ensureDirectory(stateDir);
         // One sidecar per state directory, checked before anything else.
-        closeables.add(StateDirectoryLock.acquire(stateDir));
+        StateDirectoryLock lock = StateDirectoryLock.acquire(stateDir);
+        closeables.add(lock);
 
         // Listeners first: a port in use stops the start before any state is written. Requests that
         // arrive before the endpoints exist are held by the gates and answered once they do.
@@ -190,11 +192,8 @@ public final class Sidecar implements AutoCloseable {
             unixRead.fail("the sidecar failed to start");
             throw e;
         }
-        LOG.info("serving {} settings and {} migrations from {} (version {}{}); instance id {}",
-                controller.current().snapshot().spec().settings().size(),
-                controller.current().snapshot().migrations().size(), source.directory(),
-                controller.current().source().version(),
-                controller.current().source().lastKnownGood() ? ", last-known-good copy" : "", instanceId);
+        lock.writePid(); // every listener is bound, the proxy's too: from here on this sidecar runs
+        logServing();
 
         if (fleetStore != null) {
             fleetStore.heartbeat(() -> FleetMetrics.heartbeat(controller.current(), opsAddress, guard));
@@ -218,6 +217,24 @@ public final class Sidecar implements AutoCloseable {
         });
     }
 
+    /** What is served, and from where; when it is the last-known-good copy, why, in words. */
+    private void logServing() {
+        PublishedState now = controller.current();
+        int settings = now.snapshot().spec().settings().size();
+        int migrations = now.snapshot().migrations().size();
+        String what = Plural.of(settings, "setting") + " and " + Plural.of(migrations, "migration");
+        if (!now.source().lastKnownGood()) {
+            LOG.info("serving {} from {} (version {}); instance id {}", what, source.directory(),
+                    now.source().version(), instanceId);
+            return;
+        }
+        String why = now.source().lastError().stream().map(io.crossfade.config.SettingsProblem::describe)
+                .collect(java.util.stream.Collectors.joining("; "));
+        LOG.warn("serving {} from the last-known-good copy saved in {} (version {}), not the files in {}, which are"
+                + " refused: {}; /ready says last_known_good until they load; instance id {}", what,
+                options.stateDir(), now.source().version(), source.directory(), why, instanceId);
+    }
+
     /** Everything behind the listeners: identity, token, source, durable state, guard, history. */
     private void wire(Path stateDir) throws SettingsException, IOException {
         try {
@@ -238,6 +255,8 @@ public final class Sidecar implements AutoCloseable {
         adminTokens = new TokenFileWatch(tokens, clock).start();
         closeables.add(adminTokens);
 
+        // Before the last-known-good copy is read: a state directory serves only its own location.
+        SettingsLocation.claim(stateDir, options.settingsDir());
         source = new SettingsDirectorySource(options.settingsDir(), new LastKnownGood(stateDir),
                 options.resilience().maxRemoval(), clock);
         closeables.add(source);
@@ -300,19 +319,16 @@ public final class Sidecar implements AutoCloseable {
         history.start(controller);
     }
 
-    /** A reload that changed a running migration's {@code percent:} changes nothing; say so. */
+    /** A reload that changed a running migration's {@code percent:} changes nothing; say so, once. */
     private static void logStartingPercentEdits(PublishedState previous, PublishedState current) {
         if (previous == null) {
             return;
         }
-        for (ActiveMigration now : current.snapshot().migrations().values()) {
-            ActiveMigration before = previous.snapshot().migrations().get(now.spec().key());
-            if (before != null && before.id().equals(now.id())
-                    && before.spec().initialPercent() != now.spec().initialPercent()) {
-                String note = StartingPercent.note(now.spec(), now.status());
-                if (note != null) {
-                    LOG.warn("{} in {}: {}", now.spec().key(), now.spec().source(), note);
-                }
+        for (String key : current.startingPercentEdits()) {
+            ActiveMigration now = current.snapshot().migrations().get(key);
+            ActiveMigration before = previous.snapshot().migrations().get(key);
+            if (before != null && before.spec().initialPercent() != now.spec().initialPercent()) {
+                LOG.warn("{} in {}: {}", key, now.spec().source(), current.startingPercentNote(key));
             }
         }
     }

@@ -62,8 +62,10 @@ class LifecycleIT {
             assertThat(r.output()).contains("cannot listen on " + address + " (--listen)")
                     .contains("already in use").doesNotContain("error(-98)");
         }
-        // no token, no audit event, no state: only the lock file that let it try
+        // no token, no audit event, no state: only the lock file that let it try, without a pid (no
+        // sidecar runs there)
         assertThat(stateFiles()).containsExactly("sidecar.pid");
+        assertThat(Files.readString(state.resolve("sidecar.pid"))).isBlank();
     }
 
     @Test
@@ -76,6 +78,26 @@ class LifecycleIT {
             assertThat(r.output()).contains("cannot listen on " + address + " (--ops-listen)").contains("already in use");
         }
         assertThat(stateFiles()).containsExactly("sidecar.pid");
+        assertThat(Files.readString(state.resolve("sidecar.pid"))).isBlank();
+    }
+
+    @Test
+    void aProxyPortInUseStopsTheStartWithoutWritingAPid() throws Exception {
+        try (SidecarProcess earlier = SidecarProcess.start(settings, state)) {
+            assertThat(Files.readString(state.resolve("sidecar.pid")).strip()).isEqualTo(String.valueOf(earlier.pid()));
+        }
+        try (ServerSocket taken = new ServerSocket(0, 50, InetAddress.getByName("127.0.0.1"))) {
+            String address = "127.0.0.1:" + taken.getLocalPort();
+            SidecarProcess.Result r = SidecarProcess.run(Duration.ofSeconds(120), "serve", "--settings",
+                    settings.toString(), "--state", state.toString(), "--listen", "127.0.0.1:0", "--ops-listen",
+                    "127.0.0.1:0", "--proxy-listen", address, "--upstream", "http://127.0.0.1:9");
+
+            assertThat(r.exitCode()).as(r.output()).isEqualTo(1);
+            assertThat(r.output()).contains("cannot listen on " + address + " (--proxy-listen)");
+        }
+        // the pid is written once every listener is bound: a start that failed names no process, not
+        // even the earlier run's
+        assertThat(Files.readString(state.resolve("sidecar.pid"))).isBlank();
     }
 
     @Test

@@ -346,14 +346,15 @@ public final class AdminEndpoints implements Endpoints {
     }
 
     private MigrationView view(ActiveMigration m, MigrationRecord record) {
-        return MigrationView.of(m.spec(), record, healthOf(record.key()), clock.instant());
+        return MigrationView.of(m.spec(), record, healthOf(record.key()), clock.instant(),
+                controller.current().startingPercentNote(record.key()));
     }
 
     /** The view of a record a change just produced, with the spec it was made under (if still served). */
     private MigrationView viewAfterChange(MigrationRecord record) {
         ActiveMigration m = controller.current().snapshot().migration(record.key());
         return MigrationView.of(m != null && m.id().equals(record.id()) ? m.spec() : null, record,
-                healthOf(record.key()), clock.instant());
+                healthOf(record.key()), clock.instant(), controller.current().startingPercentNote(record.key()));
     }
 
     private GuardView healthOf(String key) {

@@ -27,7 +27,7 @@ import java.util.List;
  * @param state the durable state
  * @param health the guard's view: status and per-variant outcome counts and error rates in its
  *     window, from {@link MigrationHealth}; null until the guard knows something
- * @param note {@link StartingPercent#note}: why the file's percent is not the state's, or null
+ * @param note why an edit of the file's percent did not move the state ({@link StartingPercent}), or null
  */
 public record MigrationView(String key, String id, long revision, Spec spec, State state, GuardView health, String note) {
 
@@ -92,8 +92,10 @@ public record MigrationView(String key, String id, long revision, Spec spec, Sta
      * @param spec the declaration, or null when the migration was retired since {@code record} was
      *     made (a response racing with a reload)
      * @param health the guard's view, or null
+     * @param note {@link io.crossfade.sidecar.rollout.PublishedState#startingPercentNote}, or null
      */
-    public static MigrationView of(MigrationSpec spec, MigrationRecord record, GuardView health, Instant now) {
+    public static MigrationView of(MigrationSpec spec, MigrationRecord record, GuardView health, Instant now,
+            String note) {
         MigrationStatus status = record.status();
         Ramp ramp = record.stepIndex() < 0 || spec == null ? null
                 : new Ramp(record.stepIndex() + 1, spec.steps().size(), record.holdStartedAt() != null,
@@ -101,7 +103,7 @@ public record MigrationView(String key, String id, long revision, Spec spec, Sta
         State state = new State(Percent.toDecimal(status.effectivePercent()), status.state().wireName(),
                 record.revision(), record.manual(), ramp, record.reason(), record.createdAt(), record.updatedAt());
         return new MigrationView(record.key(), record.id(), record.revision(), spec == null ? null : spec(spec),
-                state, health, StartingPercent.note(spec, status));
+                state, health, note);
     }
 
     private static Spec spec(MigrationSpec m) {

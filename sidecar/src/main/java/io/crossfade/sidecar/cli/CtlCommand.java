@@ -80,7 +80,8 @@ public final class CtlCommand implements Runnable {
 
     @Option(names = "--token-file", paramLabel = "FILE", scope = ScopeType.INHERIT,
             defaultValue = "${env:CROSSFADE_ADMIN_TOKEN_FILE}",
-            description = "File with the admin token (TOKEN or NAME:TOKEN lines); default: <state>/admin.token.")
+            description = "File with the admin token (TOKEN or NAME:TOKEN lines); env CROSSFADE_ADMIN_TOKEN_FILE;"
+                    + " default: <state>/admin.token.")
     Path tokenFile;
 
     @Option(names = "--token-name", paramLabel = "NAME", scope = ScopeType.INHERIT,

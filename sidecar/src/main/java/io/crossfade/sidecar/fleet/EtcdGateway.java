@@ -440,9 +440,15 @@ public final class EtcdGateway implements AutoCloseable {
         if (t instanceof IOException io && io.getMessage() != null && io.getMessage().startsWith("etcd ")) {
             return io;
         }
+        // words for an operator: no exception class names (they reach ctl and the console)
+        boolean refused = false;
+        for (Throwable c = t; c != null && !refused; c = c.getCause()) {
+            refused = c instanceof ConnectException && c.getMessage() != null
+                    && c.getMessage().contains("Connection refused");
+        }
         String what = t instanceof java.util.concurrent.TimeoutException ? "did not answer in time"
-                : "cannot be reached (" + t.getClass().getSimpleName()
-                + (t.getMessage() == null ? "" : ": " + t.getMessage()) + ")";
+                : refused ? "refused the connection"
+                : "cannot be reached" + (t.getMessage() == null ? "" : " (" + t.getMessage() + ")");
         return new IOException("etcd at " + endpoint + " " + what, t);
     }
 

@@ -258,8 +258,8 @@ public final class EtcdMigrationStore implements MigrationStore {
             result = etcd.await(etcd.txn(compare, success, failure));
         } catch (IOException e) {
             disconnected(e);
-            throw new IOException("the fleet store is unavailable: " + e.getMessage()
-                    + "; nothing was changed, try again when it is back", e);
+            // the controller adds "nothing changed" to what it tells the operator
+            throw new IOException("the fleet store is unavailable (" + e.getMessage() + ")", e);
         }
         connected();
         if (!result.succeeded()) {

@@ -11,7 +11,6 @@ import io.crossfade.sidecar.rollout.MigrationRecord;
 import io.crossfade.sidecar.rollout.PublishedState;
 import io.crossfade.sidecar.rollout.SourceStatus;
 import io.crossfade.sidecar.rollout.StateDirectoryStatus;
-import io.crossfade.sidecar.rollout.StartingPercent;
 import io.crossfade.sidecar.rollout.StoreStatus;
 import java.math.BigDecimal;
 import java.util.LinkedHashMap;
@@ -22,7 +21,9 @@ import java.util.Map;
  * The body of {@code GET /ready}. While starting, only {@code status} ({@code "starting"}); once a
  * snapshot is served, the source, its version, any reload error and each migration's state.
  *
- * @param status {@code starting} or {@code ready}
+ * @param status {@code starting}; {@code ready}; or {@code last_known_good} while the settings files
+ *     are refused and the last-known-good copy saved in the state directory is served instead
+ *     ({@code source.reloadError} says why)
  * @param version the snapshot version served
  * @param source where the settings come from
  * @param settings how many settings are served
@@ -34,6 +35,9 @@ import java.util.Map;
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record ReadyView(String status, Long version, Source source, Integer settings,
         Map<String, Migration> migrations, StoreStatus store, StateDirectory stateDirectory) {
+
+    /** The status while the files are refused and the saved copy is served. */
+    public static final String LAST_KNOWN_GOOD = "last_known_good";
 
     /** The answer before the first snapshot. */
     public static final ReadyView STARTING = new ReadyView("starting", null, null, null, null, null, null);
@@ -94,8 +98,8 @@ public record ReadyView(String status, Long version, Source source, Integer sett
      * @param state its state's wire name
      * @param percent share of units on the new value
      * @param reason the reason of its last change, left out when there is none
-     * @param note why the file's percent is not the state's ({@link StartingPercent#note}), left out
-     *     when they agree
+     * @param note why an edit of the file's percent did not move the state
+     *     ({@link io.crossfade.sidecar.rollout.StartingPercent}), left out otherwise
      * @param health the guard's view, its fields merged in; left out without one
      */
     @JsonInclude(JsonInclude.Include.ALWAYS)
@@ -130,9 +134,9 @@ public record ReadyView(String status, Long version, Source source, Integer sett
             MigrationRecord record = state.records().get(key);
             migrations.put(key, new Migration(m.id(), m.status().state().wireName(),
                     Percent.toDecimal(m.status().effectivePercent()), record == null ? null : record.reason(),
-                    StartingPercent.note(m.spec(), m.status()), health.describe(key).orElse(null)));
+                    state.startingPercentNote(key), health.describe(key).orElse(null)));
         }
-        return new ReadyView("ready", state.snapshot().version(), source, state.snapshot().spec().settings().size(),
-                migrations, store, StateDirectory.of(stateDirectory));
+        return new ReadyView(s.lastKnownGood() ? LAST_KNOWN_GOOD : "ready", state.snapshot().version(), source,
+                state.snapshot().spec().settings().size(), migrations, store, StateDirectory.of(stateDirectory));
     }
 }

@@ -44,6 +44,20 @@ public final class RequestBodies {
         return media.equals("application/json") || (media.startsWith("application/") && media.endsWith("+json"));
     }
 
+    /**
+     * True when the request says it has no body at all ({@code Content-Length: 0}, or HTTP/1.x with
+     * neither a length nor chunks, as {@code curl -X POST} sends): such a POST needs no Content-Type,
+     * since it carries nothing a page could forge (and admin calls need the bearer token anyway).
+     */
+    static boolean declaredEmpty(HttpServerRequest request) {
+        String length = request.getHeader(HttpHeaders.CONTENT_LENGTH);
+        if (length != null) {
+            return length.strip().equals("0");
+        }
+        return request.version() != io.vertx.core.http.HttpVersion.HTTP_2
+                && request.getHeader(HttpHeaders.TRANSFER_ENCODING) == null;
+    }
+
     /** True when the declared {@code Content-Length} is already over {@link WireLimits#MAX_BODY_BYTES}. */
     public static boolean declaredTooLarge(HttpServerRequest request) {
         String length = request.getHeader(HttpHeaders.CONTENT_LENGTH);
@@ -59,7 +73,8 @@ public final class RequestBodies {
 
     /**
      * Reads the whole body, failing with {@link TooLarge} as soon as more than
-     * {@link WireLimits#MAX_BODY_BYTES} arrive. A POST must declare {@code Content-Type: application/json}:
+     * {@link WireLimits#MAX_BODY_BYTES} arrive. A POST with a body must declare {@code Content-Type: application/json}
+     * (one without any body may leave it out, {@link #declaredEmpty}):
      * otherwise this answers 415 itself and fails with {@link NotJson} (a browser sends text/plain,
      * forms and untyped bodies across sites without a CORS preflight; requiring JSON closes that door
      * to web pages). Must be called before the request's first I/O callback (i.e. synchronously in
@@ -67,7 +82,8 @@ public final class RequestBodies {
      */
     public static Future<Buffer> read(HttpServerRequest request) {
         Promise<Buffer> promise = Promise.promise();
-        if (request.method() == io.vertx.core.http.HttpMethod.POST && !declaresJson(request)) {
+        if (request.method() == io.vertx.core.http.HttpMethod.POST && !declaresJson(request)
+                && !(request.getHeader(HttpHeaders.CONTENT_TYPE) == null && declaredEmpty(request))) {
             HttpResponses.error(request, ErrorCode.UNSUPPORTED_MEDIA_TYPE, "a POST body must be JSON, sent with"
                     + " Content-Type: application/json");
             promise.fail(new NotJson());

@@ -330,12 +330,13 @@ final class ProxyExchange {
         String message = switch (kind) {
             case TIMEOUT -> "the service at " + listener.options().upstream() + " did not answer within "
                     + io.crossfade.config.Durations.format(listener.options().upstreamTimeout());
-            case REFUSED -> "the service at " + listener.options().upstream() + " cannot be reached: "
-                    + describe(cause);
+            // words for the client; the transport's own message (errno, io_uring call) goes to the log
+            case REFUSED -> "the upstream at " + hostPort(listener.options().upstream())
+                    + (refusal(cause) ? " refused the connection" : " cannot be reached");
             case RESET -> "the service at " + listener.options().upstream() + " closed the connection without an "
-                    + "answer: " + describe(cause);
+                    + "answer";
         };
-        LOG.debug("{} {}: {}", request.method(), request.path(), message);
+        logUpstreamFailure(message, cause);
         if (!request.isEnded()) {
             // the rest of the request body will not be read: do not keep the connection for it
             response.putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE);
@@ -440,6 +441,40 @@ final class ProxyExchange {
             return Long.parseLong(value.trim());
         } catch (NumberFormatException e) {
             return -1;
+        }
+    }
+
+    /** {@code HOST:PORT} of the upstream URI, the port filled in from the scheme when it names none. */
+    private static String hostPort(java.net.URI upstream) {
+        int port = upstream.getPort() >= 0 ? upstream.getPort() : "https".equalsIgnoreCase(upstream.getScheme()) ? 443 : 80;
+        return upstream.getHost() + ":" + port;
+    }
+
+    /** True when the connection was actively refused (nothing listens there), as opposed to unreachable. */
+    private static boolean refusal(Throwable t) {
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            if (c instanceof java.net.ConnectException
+                    || (c.getMessage() != null && c.getMessage().contains("Connection refused"))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    // When the upstream is down every request fails alike: one WARN with the detail per 10 s, the rest at DEBUG.
+    private static final long WARN_GAP_NANOS = 10_000_000_000L;
+    private static final java.util.concurrent.atomic.AtomicLong LAST_WARNED =
+            new java.util.concurrent.atomic.AtomicLong(System.nanoTime() - WARN_GAP_NANOS);
+
+    private void logUpstreamFailure(String message, Throwable cause) {
+        long now = System.nanoTime();
+        long last = LAST_WARNED.get();
+        boolean warn = now - last >= WARN_GAP_NANOS && LAST_WARNED.compareAndSet(last, now);
+        if (warn) {
+            LOG.warn("{} {}: {} ({}); further upstream failures in the next 10 s are logged at DEBUG",
+                    request.method(), request.path(), message, describe(cause));
+        } else {
+            LOG.debug("{} {}: {} ({})", request.method(), request.path(), message, describe(cause));
         }
     }
 

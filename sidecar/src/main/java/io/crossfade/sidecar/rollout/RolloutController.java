@@ -275,7 +275,7 @@ public final class RolloutController implements Published, AutoCloseable {
         return submit(() -> {
             PublishedState now = current;
             PublishedState next = new PublishedState(now.snapshot(), now.records(),
-                    now.source().failed(problems, clock.instant()));
+                    now.source().failed(problems, clock.instant()), now.startingPercentEdits());
             current = next;
             return next;
         });
@@ -534,7 +534,8 @@ public final class RolloutController implements Published, AutoCloseable {
         for (AuditEvent e : written) {
             apply(e);
             revision = e.seq();
-            LOG.info("{} {} by {}: {} -> {} ({})", e.action(), e.key(), e.actor(), e.from(), e.to(), e.reason());
+            LOG.info("{} {} by {}: {} -> {} ({})", e.action(), e.key(), e.actor(), e.from(), e.to(),
+                    e.reason() == null ? "no reason given" : e.reason());
             // A forgotten tombstone is no live migration's business (its key may serve another one now).
             if (!AuditEvent.FORGOTTEN.equals(e.action())) {
                 pendingEvents.add(e);
@@ -690,7 +691,8 @@ public final class RolloutController implements Published, AutoCloseable {
         PublishedState previous = current;
         long nextVersion = version + 1;
         SettingsSnapshot snapshot = new SettingsSnapshot(nextVersion, newSpec, migrations);
-        PublishedState next = new PublishedState(snapshot, records, source);
+        PublishedState next = new PublishedState(snapshot, records, source,
+                StartingPercent.unfollowedEdits(previous, migrations, pendingEvents));
         pendingKeys = pending.values().stream().map(PendingWrite::key).sorted().toList();
         spec = newSpec;
         version = nextVersion;
@@ -775,7 +777,8 @@ public final class RolloutController implements Published, AutoCloseable {
                     LOG.error("a change could not be made durable: {}", e.getMessage());
                     result.completeExceptionally(new ChangeRefusedException(Reason.UNAVAILABLE,
                             "the change could not be saved: " + DurableFiles.cause(e)
-                            + "; nothing changed", e));
+                            + (store.shared() ? "; nothing changed, try again when the store is back"
+                                    : "; nothing changed"), e));
                 } catch (Throwable t) {
                     LOG.error("unexpected failure while applying a change", t);
                     result.completeExceptionally(t);

@@ -212,8 +212,9 @@ public final class SettingsDirectorySource implements SettingsReload, AutoClosea
                 done.completeExceptionally(new ReloadRefusedException(problems));
                 return;
             }
-            LOG.info("settings reloaded from {}: version {} ({} settings, {} migrations)", watcher.directory(),
-                    status.version(), spec.settings().size(), spec.migrations().size());
+            LOG.info("settings reloaded from {}: version {} ({} and {})", watcher.directory(), status.version(),
+                    io.crossfade.sidecar.logging.Plural.of(spec.settings().size(), "setting"),
+                    io.crossfade.sidecar.logging.Plural.of(spec.migrations().size(), "migration"));
             submitQuietly(() -> {
                 appliedVersion = version;
                 servedKeys = spec.settings().keySet();

@@ -26,14 +26,19 @@ public final class StateDirectoryLock implements AutoCloseable {
 
     private final FileChannel channel;
     private final FileLock lock;
+    private final Path file;
+    private final boolean shared;
 
-    private StateDirectoryLock(FileChannel channel, FileLock lock) {
+    private StateDirectoryLock(FileChannel channel, FileLock lock, Path file, boolean shared) {
         this.channel = channel;
         this.lock = lock;
+        this.file = file;
+        this.shared = shared;
     }
 
     /**
-     * Locks {@code stateDir} (which must exist) for this process and writes its pid.
+     * Locks {@code stateDir} (which must exist) for this process and empties the file; the pid is
+     * written by {@link #writePid()}.
      *
      * @throws IOException when another process holds the lock (the message names its pid and the
      *     directory) or the file cannot be written
@@ -73,16 +78,39 @@ public final class StateDirectoryLock implements AutoCloseable {
         }
         if (!shared) {
             try {
-                byte[] pid = (ProcessHandle.current().pid() + "\n").getBytes(StandardCharsets.UTF_8);
-                channel.truncate(0);
-                channel.write(ByteBuffer.wrap(pid), 0);
-                channel.force(false);
+                // An earlier run's pid is blanked now, the pid written once the sidecar has bound its
+                // listeners (writePid): a start that fails names no process. Blanked in place rather
+                // than truncated, so that a start on a full disk gains no block to write state into.
+                long size = channel.size();
+                if (size > 64) {
+                    channel.truncate(0);
+                } else if (size > 0) {
+                    channel.write(ByteBuffer.wrap(" ".repeat((int) size).getBytes(StandardCharsets.US_ASCII)), 0);
+                }
             } catch (IOException e) {
-                // A full disk: the lock holds all the same; only the pid shown to a second sidecar is missing.
-                LOG.warn("could not write the pid into {}: {}", file, DurableFiles.cause(e));
+                LOG.warn("could not blank the earlier pid in {}: {}", file, DurableFiles.cause(e));
             }
         }
-        return new StateDirectoryLock(channel, lock);
+        return new StateDirectoryLock(channel, lock, file, shared);
+    }
+
+    /**
+     * Writes this process's pid into the locked file; called once the sidecar has bound its
+     * listeners, so the file names only a sidecar that started. Failing to write (a full disk) is
+     * logged: the lock holds all the same.
+     */
+    public void writePid() {
+        if (shared) {
+            return;
+        }
+        try {
+            byte[] pid = (ProcessHandle.current().pid() + "\n").getBytes(StandardCharsets.UTF_8);
+            channel.truncate(0);
+            channel.write(ByteBuffer.wrap(pid), 0);
+            channel.force(false);
+        } catch (IOException e) {
+            LOG.warn("could not write the pid into {}: {}", file, DurableFiles.cause(e));
+        }
     }
 
     private static String holder(Path file) {

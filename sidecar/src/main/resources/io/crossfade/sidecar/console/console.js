@@ -20,7 +20,6 @@
     migrations: new Map(),   // key -> latest view from the API
     cards: new Map(),        // key -> card controller
     lastSeq: null,           // newest audit event shown
-    instancesSupported: true,
     lastInstancePoll: 0,
     timer: null,
     polling: false,
@@ -42,6 +41,44 @@
     if (r === null || r === undefined) return '–';
     const n = Number(r);
     return Number.isFinite(n) ? (n * 100).toFixed(2) + ' %' : String(r);
+  }
+
+  /** A limit (0..1) in words: 0.05 -> "5 %", 0.025 -> "2.5 %". */
+  function fmtLimit(r) {
+    const n = Number(r);
+    return Number.isFinite(n) ? String(+(n * 100).toFixed(3)) + ' %' : '–';
+  }
+
+  const SUPERSCRIPT = '⁰¹²³⁴⁵⁶⁷⁸⁹';
+
+  /** 10 to the power n, as a person writes it: 10¹⁷. */
+  function powerOfTen(n) {
+    return '10' + String(Math.round(n)).split('').map((d) => d === '-' ? '⁻' : SUPERSCRIPT[Number(d)]).join('');
+  }
+
+  /**
+   * Share of the way to a halt in words. Up to the line, a percent; past it (the evidence grows
+   * without bound once a regression is plain), a power of ten against the line's, never the raw
+   * evidence, whose 18 digits tell an operator nothing.
+   */
+  function fmtTowardsHalt(percent, threshold) {
+    const p = Number(percent);
+    if (!Number.isFinite(p)) return '–';
+    if (p < 100) return Math.max(0, Math.floor(p)) + ' % of the way to a halt';
+    if (p === 100) return 'at the line: enough to halt';
+    const line = Number(threshold) > 1 ? Math.log10(Number(threshold)) : 2;
+    const past = p >= 200 ? 'far past the line' : 'past the line';
+    const exponent = line * p / 100;
+    // beyond a double's range (the API's stand-in for infinity) a power of ten would only look precise
+    if (exponent >= 300) return past + ': overwhelming evidence, where ' + powerOfTen(line) + ' halts';
+    return past + ': evidence about ' + powerOfTen(exponent) + ' where ' + powerOfTen(line) + ' halts';
+  }
+
+  /** One test's martingale as a share of the way to the line, as the guard computes the combined one. */
+  function shareOfLine(value, threshold) {
+    const v = Number(value); const t = Number(threshold);
+    if (!Number.isFinite(v) || !(t > 1)) return NaN;
+    return v <= 1 ? 0 : Math.floor(Math.log(v) / Math.log(t) * 100);
   }
 
   function fmtJson(v) {
@@ -198,6 +235,7 @@
     $('migrations').replaceChildren();
     document.querySelector('#events tbody').replaceChildren();
     $('instances').replaceChildren();
+    $('store').hidden = true;
     showConnected(false);
     if (sentence) {
       $('token-error').textContent = sentence;
@@ -364,30 +402,54 @@
 
   // ---------------------------------------------------------------- instances
 
+  /**
+   * The instances: /ready first (no token needed); only when it says the store is shared (a fleet)
+   * is /admin/v1/instances asked, so a sidecar on its own state directory never answers a 404.
+   */
   async function pollInstances(force) {
     const now = Date.now();
     if (!force && now - state.lastInstancePoll < INSTANCE_POLL_MS) return;
     state.lastInstancePoll = now;
     const generation = state.generation;
     try {
-      if (state.instancesSupported) {
-        try {
-          const answer = await api('GET', '/admin/v1/instances');
-          if (generation !== state.generation) return;
-          const list = answer.body && Array.isArray(answer.body.instances) ? answer.body.instances : [];
-          renderInstances(list);
-          return;
-        } catch (err) {
-          if (err.status !== 404) throw err;
-          state.instancesSupported = false; // a sidecar without fleet mode: show this instance
-        }
-      }
       const ready = await api('GET', '/ready', { auth: false });
       if (generation !== state.generation) return;
-      renderThisInstance(ready.body || {});
+      const body = ready.body || {};
+      renderStore(body.store);
+      if (body.store) {
+        const answer = await api('GET', '/admin/v1/instances');
+        if (generation !== state.generation) return;
+        const list = answer.body && Array.isArray(answer.body.instances) ? answer.body.instances : [];
+        renderInstances(list);
+      } else {
+        renderThisInstance(body);
+      }
     } catch (err) {
       // the main poll reports reachability; a failed instance poll is retried on the next round
     }
+  }
+
+  /** The shared store's state in one sentence; hidden for a sidecar on its own state directory. */
+  function renderStore(store) {
+    const el = $('store');
+    if (!store || typeof store !== 'object') {
+      el.hidden = true;
+      return;
+    }
+    const where = (store.type || 'store') + (store.endpoint ? ' at ' + store.endpoint : '')
+      + (store.fleet ? ', fleet ' + store.fleet : '');
+    const pending = Array.isArray(store.pendingStoreWrite) && store.pendingStoreWrite.length
+      ? ' Changes made here and not in the store yet: ' + store.pendingStoreWrite.join(', ') + '.' : '';
+    const serving = store.servingFrom === 'cache' ? ' This sidecar serves its cached copy of the fleet state.'
+      : store.servingFrom === 'files' ? ' This sidecar serves the files’ starting percents.' : '';
+    const sentence = store.connected
+      ? 'Fleet store connected: ' + where + ', since ' + fmtTime(store.since) + '.' + serving + pending
+      : 'Fleet store disconnected: ' + where + ' cannot be reached since ' + fmtTime(store.since)
+        + '. Reads go on from the last state; operator changes are refused until it is back.' + serving + pending;
+    text(el, sentence);
+    el.dataset.tone = store.connected ? 'ok' : 'bad';
+    el.dataset.connected = store.connected ? 'true' : 'false';
+    el.hidden = false;
   }
 
   function factList(pairs) {
@@ -622,11 +684,12 @@
       text(this.q('.owner'), spec.owner);
       text(this.q('.expected'), spec.expected);
       text(this.q('.rollback-note'), spec.rollback);
-      text(this.q('.reason'), st.reason);
       text(this.q('.revision'), view.revision);
       text(this.q('.source'), spec.source);
       this.renderSteps(spec, st, rampOf(view));
       this.renderGuard(guardOf(view), spec.guard);
+      this.renderActions(view);
+      this.renderReason(st.reason, guardOf(view));
 
       if (this.pinnedRevision === null) {
         const p = Number(st.percent);
@@ -639,6 +702,16 @@
       }
       this.updateEditNote();
       this.refreshHistory(previousRevision !== view.revision);
+    }
+
+    /** The last change's reason; the guard's trip sentence is not repeated here (it is under "At the trip"). */
+    renderReason(reason, guard) {
+      const trip = guard && guard.lastTrip && typeof guard.lastTrip === 'object' ? guard.lastTrip : null;
+      if (trip && reason && reason === trip.reason) {
+        text(this.q('.reason'), 'the guard’s trip at ' + fmtTime(trip.at) + ' (its reason is under “At the trip”)');
+      } else {
+        text(this.q('.reason'), reason);
+      }
     }
 
     showPercent(p) {
@@ -680,13 +753,22 @@
     }
 
     renderGuard(guard, rule) {
+      const trip = guard && guard.lastTrip && typeof guard.lastTrip === 'object' ? guard.lastTrip : null;
+      const stopped = guard && (guard.status === 'tripped' || guard.status === 'tripping');
       if (!guard) {
         badge(this.q('.guard-status'), 'unknown');
         text(this.q('.guard-message'), 'The guard has not reported on this migration yet.');
+      } else if (stopped && trip && guard.message === trip.reason) {
+        // the trip's sentence is shown once, under "At the trip", with the values it was decided on
+        badge(this.q('.guard-status'), guard.status);
+        text(this.q('.guard-message'), 'The guard ' + (trip.action === 'rollback' ? 'rolled this migration back' : 'halted this migration')
+          + ' at ' + fmtTime(trip.at) + '; what it saw then is under “At the trip” below.');
       } else {
         badge(this.q('.guard-status'), guard.status);
         text(this.q('.guard-message'), guard.message);
       }
+      const window = guard && guard.window ? guard.window : (rule && rule.window) || '–';
+      text(this.q('.rates-label'), 'Now: the live window, the last ' + window);
       const outcomes = (guard && guard.outcomes) || {};
       ['old', 'new'].forEach((variant) => {
         const row = this.q('.rates tr.' + variant);
@@ -698,53 +780,49 @@
         rate.title = o.errorRate === null || o.errorRate === undefined ? '' : String(o.errorRate);
       });
       const r = (guard && guard.rule) || rule || {};
-      text(this.q('.guard-rule'), 'Rule: trips at more than ' + fmtRate(r.maxErrorRate) + ' errors on the new variant, or '
-        + (r.maxRatio === undefined ? '–' : r.maxRatio) + '× the old rate when significant at '
-        + (r.confidence === undefined ? '–' : r.confidence) + ' confidence; needs ' + (r.minSamples === undefined ? '–' : r.minSamples)
-        + ' new-variant outcomes in ' + (guard && guard.window ? guard.window : (rule && rule.window) || '–')
-        + '; then ' + (r.action || '–') + '.');
-      this.renderEvidence(guard ? guard.evidence : undefined);
-      const trip = this.q('.last-trip');
-      if (guard && guard.lastTrip && typeof guard.lastTrip === 'object') {
-        trip.textContent = 'Last trip: ' + fmtTime(guard.lastTrip.at) + ', ' + (guard.lastTrip.action || '') + ': '
-          + (guard.lastTrip.reason || '');
-        trip.hidden = false;
+      text(this.q('.guard-rule'), 'Rule: halts when the new value’s error rate is above the ' + fmtLimit(r.maxErrorRate)
+        + ' limit, or when it fails at least ' + (r.maxRatio === undefined ? '–' : r.maxRatio) + '× as often as the old value, '
+        + 'each with ' + (r.confidence === undefined ? '–' : fmtLimit(r.confidence)) + ' confidence; the comparison needs '
+        + (r.minSamples === undefined ? '–' : r.minSamples) + ' new-value outcomes in ' + window + '; then '
+        + (r.action === 'rollback' ? 'rolls back' : r.action === 'halt' ? 'halts' : (r.action || '–')) + '.');
+      this.renderEvidence(guard ? guard.evidence : undefined, r);
+      const box = this.q('.last-trip');
+      if (trip) {
+        text(this.q('.last-trip-title'), 'At the trip, ' + fmtTime(trip.at) + ' (' + (trip.action === 'rollback' ? 'rolled back' : 'halted')
+          + '): the values then, not now');
+        text(this.q('.last-trip-reason'), trip.reason);
+        box.hidden = false;
       } else {
-        trip.hidden = true;
+        box.hidden = true;
       }
     }
 
-    /** The guard's evidence, whatever its shape: a sentence, a list, or named numbers shown as they are. */
-    renderEvidence(evidence) {
+    /**
+     * The guard's evidence as shares of the way to a halt, in words: the combined figure the guard
+     * acts on, then each of its two tests. Never the raw martingales (18-digit numbers past the line).
+     */
+    renderEvidence(evidence, rule) {
       const dl = this.q('.evidence');
-      if (evidence === undefined || evidence === null) {
+      if (!evidence || typeof evidence !== 'object' || typeof evidence.percentToHalt !== 'number') {
         dl.hidden = true;
         return;
       }
+      const r = rule || {};
       const pairs = [];
-      const known = typeof evidence === 'object' && !Array.isArray(evidence) && typeof evidence.percentToHalt === 'number';
-      if (known) {
-        // the guard's anytime-valid evidence: how far it is on its way to a halt, and its parts
-        const rest = Object.assign({}, evidence);
-        pairs.push(['Towards a halt', evidence.percentToHalt + ' %', evidence.percentToHalt]);
-        delete rest.percentToHalt;
-        if (evidence.value !== undefined) {
-          pairs.push(['Evidence', evidence.value + (evidence.threshold !== undefined ? ' of ' + evidence.threshold + ' to trip' : '')]);
-          delete rest.value; delete rest.threshold;
-        }
-        if (evidence.ratio !== undefined) { pairs.push(['Ratio test (new worse than old)', evidence.ratio]); delete rest.ratio; }
-        if (evidence.ceiling !== undefined) { pairs.push(['Ceiling test (new above maxErrorRate)', evidence.ceiling]); delete rest.ceiling; }
-        if (evidence.since && typeof evidence.since === 'object') {
-          pairs.push(['Outcomes it weighed', summarize({ since: evidence.since }).replace(/^since: /, '')]);
-          delete rest.since;
-        }
-        Object.entries(rest).forEach(([k, v]) => pairs.push([k, v !== null && typeof v === 'object' ? JSON.stringify(v) : v]));
-      } else if (typeof evidence !== 'object') {
-        pairs.push(['Evidence', String(evidence)]);
-      } else if (Array.isArray(evidence)) {
-        evidence.forEach((e, i) => pairs.push(['Evidence ' + (i + 1), typeof e === 'object' ? JSON.stringify(e) : String(e)]));
-      } else {
-        Object.entries(evidence).forEach(([k, v]) => pairs.push([k, v !== null && typeof v === 'object' ? JSON.stringify(v) : v]));
+      pairs.push(['Evidence towards a halt, both tests together', fmtTowardsHalt(evidence.percentToHalt, evidence.threshold),
+        evidence.percentToHalt]);
+      const ceiling = shareOfLine(evidence.ceiling, evidence.threshold);
+      if (Number.isFinite(ceiling)) {
+        pairs.push(['New value’s error rate above the ' + fmtLimit(r.maxErrorRate) + ' limit',
+          fmtTowardsHalt(ceiling, evidence.threshold), ceiling]);
+      }
+      const ratio = shareOfLine(evidence.ratio, evidence.threshold);
+      if (Number.isFinite(ratio)) {
+        pairs.push(['New value failing more often than the old' + (r.maxRatio !== undefined ? ' (halts from ' + r.maxRatio + '× on)' : ''),
+          fmtTowardsHalt(ratio, evidence.threshold), ratio]);
+      }
+      if (evidence.since && typeof evidence.since === 'object') {
+        pairs.push(['Outcomes weighed since it last started running', summarize({ since: evidence.since }).replace(/^since: /, '')]);
       }
       const items = pairs.map(([k, v, meter]) => {
         const div = document.createElement('div');
@@ -764,6 +842,37 @@
       });
       dl.replaceChildren(...items);
       dl.hidden = items.length === 0;
+    }
+
+    /**
+     * Enables the actions the migration's state allows (as the sidecar's state machine does) and
+     * says in each other button's tooltip why it is off.
+     */
+    renderActions(view) {
+      const st = view.state || {};
+      const s = st.state;
+      const steps = view.spec && Array.isArray(view.spec.steps) ? view.spec.steps.length : 0;
+      const atFull = Number(st.percent) === 100;
+      const why = {
+        set: s === 'completed' ? 'Completed: everyone reads the new value. Roll back first to start over.' : null,
+        pause: s === 'running' ? null : 'Only a running migration can be paused; this one is ' + (s || 'unknown').replace(/_/g, ' ') + '.',
+        resume: s === 'paused' || s === 'halted' || (s === 'running' && st.manual && steps > 0) ? null
+          : s === 'running' ? 'Already running.'
+          : s === 'rolled_back' ? 'Rolled back: set a percent to start it again.'
+          : s === 'completed' ? 'Completed: there is nothing to resume.' : 'Nothing to resume.',
+        rollback: s === 'rolled_back' ? 'Already rolled back: everyone reads the old value.' : null,
+        complete: s === 'completed' ? 'Already completed.'
+          : s !== 'running' && s !== 'paused' ? 'Only a running or paused migration at 100 % can be completed; resume it and set 100 first.'
+          : !atFull ? 'Complete needs 100 % on the new value; set 100 first.' : null,
+      };
+      const titles = { set: 'Set the percent on the new value', pause: 'Freeze the migration where it is',
+        resume: 'Let the migration run again', rollback: 'Put everyone back on the old value',
+        complete: 'Give everyone the new value for good' };
+      Object.entries(why).forEach(([name, reason]) => {
+        const button = this.q('button.' + name);
+        button.disabled = reason !== null;
+        button.title = reason !== null ? reason : titles[name];
+      });
     }
 
     // ---- actions
@@ -800,6 +909,15 @@
       }
       const reason = this.q('.reason-input').value.trim();
       await this.send(action, label, reason === '' ? {} : { reason: reason }, revision);
+      // the button just used may be off now (Pause on a paused migration): keep the keyboard in the
+      // card, on the next action that applies
+      const used = this.q('button.' + action);
+      if (used.disabled && (document.activeElement === used || document.activeElement === document.body)) {
+        const buttons = Array.from(this.root.querySelectorAll('.actions .buttons button'));
+        const after = buttons.slice(buttons.indexOf(used) + 1).concat(buttons.slice(0, buttons.indexOf(used)));
+        const next = after.find((b) => !b.disabled);
+        if (next) next.focus();
+      }
     }
 
     async send(action, label, body, revisionOverride) {

@@ -92,4 +92,58 @@ class SpecAndStateIT {
             assertThat(json(sidecar.getOps("/ready")).at("/migrations/db.pool.size/note").isMissingNode()).isTrue();
         }
     }
+
+    @Test
+    void anOperatorsOwnChangeLeavesNoAdviceAndAnEditsNoteLastsUntilTheNextOperatorChange() throws Exception {
+        Path file = settingsDir.resolve("settings.yaml");
+        Files.writeString(file, settings("alice", "20", 5));
+        try (SidecarProcess sidecar = SidecarProcess.start(settingsDir, stateDir)) {
+            SidecarProcess.Result set = sidecar.ctl("set", "db.pool.size", "30");
+            assertThat(set.exitCode()).as(set.output()).isZero();
+            assertNoNote(sidecar);
+            // a set without --reason is logged as such, not as "(null)"
+            await().atMost(Duration.ofSeconds(30)).until(() -> sidecar.output().stream()
+                    .anyMatch(l -> l.contains("set_percent db.pool.size by ") && l.contains("(no reason given)")));
+            assertThat(sidecar.output()).noneMatch(l -> l.contains("(null)"));
+
+            // an unrelated reload: still no advice, and nothing logged about the starting percent
+            Files.writeString(settingsDir.resolve("other.yaml"), "settings:\n  other.limit: { value: 1 }\n");
+            await().atMost(Duration.ofSeconds(30)).until(() ->
+                    sidecar.get("/v1/settings/other.limit/value").statusCode() == 200);
+            assertNoNote(sidecar);
+            assertThat(startingPercentWarnings(sidecar)).isZero();
+
+            // an edit of the file's percent that the state does not follow: the note, logged once
+            Files.writeString(file, settings("alice", "20", 40));
+            String note = "the file's percent 40 is only the starting percent; the state is 30 (running);"
+                    + " use `crossfade ctl set db.pool.size 40` to change it";
+            await().atMost(Duration.ofSeconds(30)).until(() ->
+                    json(sidecar.getOps("/ready")).at("/migrations/db.pool.size/note").asText().equals(note));
+            await().atMost(Duration.ofSeconds(30)).until(() -> startingPercentWarnings(sidecar) == 1);
+            Files.writeString(settingsDir.resolve("other.yaml"), "settings:\n  other.limit: { value: 2 }\n");
+            await().atMost(Duration.ofSeconds(30)).until(() ->
+                    sidecar.get("/v1/settings/other.limit/value").body().equals("2"));
+            assertThat(json(sidecar.getOps("/ready")).at("/migrations/db.pool.size/note").asText()).isEqualTo(note);
+            assertThat(startingPercentWarnings(sidecar)).as("not repeated on an unrelated reload").isEqualTo(1);
+
+            // the next operator change answers the edit, and the note does not come back
+            SidecarProcess.Result pause = sidecar.ctl("pause", "db.pool.size", "--reason", "looking at it");
+            assertThat(pause.exitCode()).as(pause.output()).isZero();
+            assertNoNote(sidecar);
+            Files.writeString(settingsDir.resolve("other.yaml"), "settings:\n  other.limit: { value: 3 }\n");
+            await().atMost(Duration.ofSeconds(30)).until(() ->
+                    sidecar.get("/v1/settings/other.limit/value").body().equals("3"));
+            assertNoNote(sidecar);
+            assertThat(startingPercentWarnings(sidecar)).isEqualTo(1);
+        }
+    }
+
+    private static void assertNoNote(SidecarProcess sidecar) {
+        assertThat(json(sidecar.getOps("/ready")).at("/migrations/db.pool.size/note").isMissingNode()).isTrue();
+        assertThat(json(sidecar.adminGet("/admin/v1/migrations/db.pool.size")).get("note").isNull()).isTrue();
+    }
+
+    private static long startingPercentWarnings(SidecarProcess sidecar) {
+        return sidecar.output().stream().filter(l -> l.contains("is only the starting percent")).count();
+    }
 }

@@ -264,7 +264,7 @@ class CtlIT {
         Result help = SidecarProcess.run(Duration.ofSeconds(60), "ctl", "--help");
         assertExit(help, 0);
         assertThat(help.output()).contains("--reason=TEXT").contains("--if-match=REV").contains("status --watch")
-                .contains("events --follow");
+                .contains("events --follow").contains("CROSSFADE_ADMIN_TOKEN_FILE");
     }
 
     /** A ctl process that runs until killed, its output lines collected as they come. */

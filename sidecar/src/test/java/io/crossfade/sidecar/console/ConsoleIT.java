@@ -282,6 +282,53 @@ class ConsoleIT {
 
     @Test
     @Order(7)
+    void aTrippedCardSaysItsTripOnceInWordsAndOffersOnlyTheActionsThatApply() throws Exception {
+        connected();
+        String key = "checkout.timeout_ms";
+        page.awaitCardText(key, ".guard-status", "tripped");
+        JsonNode guard = JSON.readTree(sidecar.adminGet("/admin/v1/migrations/" + key).body()).at("/health/guard");
+        String trip = guard.at("/lastTrip/reason").asText();
+        assertThat(trip).startsWith("guard tripped: ");
+        page.awaitCardText(key, ".last-trip-reason", trip);
+        String card = page.card(key).getText();
+
+        // the trip's sentence once, where it belongs, labelled as the values then; the table as now
+        assertThat(card.split(java.util.regex.Pattern.quote(trip), -1)).as(card).hasSize(2);
+        assertThat(page.cardText(key, ".last-trip-title")).startsWith("At the trip, ").endsWith("the values then, not now");
+        assertThat(page.cardText(key, ".rates-label")).isEqualTo("Now: the live window, the last 30s");
+        assertThat(page.cardText(key, ".reason")).startsWith("the guard’s trip at ");
+
+        // evidence in words: shares of the way to a halt, never raw 18-digit figures nor field names
+        assertThat(card).doesNotContainPattern("[0-9]{7,}");
+        String evidence = page.cardText(key, ".evidence");
+        assertThat(evidence).contains("New value’s error rate above the 5 % limit")
+                .contains("New value failing more often than the old (halts from 2× on)")
+                .containsPattern("% of the way to a halt|at the line|past the line")
+                .doesNotContain("maxErrorRate").doesNotContainIgnoringCase("ceiling test");
+        // 300 errors in 300 new outcomes: the ceiling's evidence is past its line many times over
+        double ceiling = guard.at("/evidence/ceiling").asDouble();
+        double line = guard.at("/evidence/threshold").asDouble();
+        if (Math.log(ceiling) / Math.log(line) >= 2) {
+            assertThat(evidence).containsPattern(
+                    "far past the line: (evidence about 10[⁰¹²³⁴⁵⁶⁷⁸⁹]+|overwhelming evidence,) where 10² halts");
+        }
+
+        // halted: Resume, Rollback and Set percent apply; Pause and Complete say why not
+        WebElement card0 = page.card(key);
+        assertThat(ConsolePage.button(card0, "Resume").isEnabled()).isTrue();
+        assertThat(ConsolePage.button(card0, "Rollback").isEnabled()).isTrue();
+        assertThat(ConsolePage.button(card0, "Set percent").isEnabled()).isTrue();
+        assertThat(ConsolePage.button(card0, "Pause").isEnabled()).isFalse();
+        assertThat(ConsolePage.button(card0, "Pause").getAttribute("title"))
+                .isEqualTo("Only a running migration can be paused; this one is halted.");
+        assertThat(ConsolePage.button(card0, "Complete").isEnabled()).isFalse();
+        assertThat(ConsolePage.button(card0, "Complete").getAttribute("title")).contains("resume it and set 100 first");
+        page.scrollTo("article.card[data-key='checkout.timeout_ms'] .guard");
+        page.viewportScreenshot("05b-guard-tripped-in-words");
+    }
+
+    @Test
+    @Order(8)
     void aMigrationAddedByAReloadAppearsWithoutAPageReload() {
         connected();
         page.js("window.crossfadeSameDocument = 'yes'");
@@ -299,7 +346,7 @@ class ConsoleIT {
     }
 
     @Test
-    @Order(8)
+    @Order(9)
     void aStalePageGetsThe412SentenceAndShowsTheCurrentState() throws Exception {
         connected();
         String key = "checkout.banner";
@@ -326,11 +373,18 @@ class ConsoleIT {
     }
 
     @Test
-    @Order(9)
+    @Order(10)
     void rollbackAndCompleteAskForConfirmationAndConflictsAreShownInTheSidecarsWords() throws Exception {
         connected();
         String key = "feature.one_click_buy";
-        page.click(key, "Complete");
+        // at 10 % Complete does not apply, and says why
+        WebElement complete = ConsolePage.button(page.card(key), "Complete");
+        assertThat(complete.isEnabled()).isFalse();
+        assertThat(complete.getAttribute("title")).isEqualTo("Complete needs 100 % on the new value; set 100 first.");
+        assertThat(ConsolePage.button(page.card(key), "Resume").getAttribute("title")).isEqualTo("Already running.");
+        // a page whose state is behind may still offer it: the sidecar's refusal is then shown in its words
+        // (enabled and clicked in one step: the next live update disables it again)
+        page.js("arguments[0].disabled = false; arguments[0].click()", complete);
         await().atMost(WAIT).until(() -> page.dialog().isDisplayed());
         assertThat(page.dialog().getText()).contains("Complete " + key + "?");
         page.viewportScreenshot("07-confirm-complete");
@@ -358,7 +412,7 @@ class ConsoleIT {
     // ---- looks ----
 
     @Test
-    @Order(10)
+    @Order(11)
     void theActionsWorkFromTheKeyboardAlone() {
         connected();
         String key = "db.pool.size";
@@ -371,8 +425,11 @@ class ConsoleIT {
         page.driver().switchTo().activeElement().sendKeys(Keys.ENTER);
         page.awaitCardText(key, ".state", "paused");
         await().atMost(WAIT).until(() -> page.eventRows().stream().anyMatch(r -> r.contains("keyboard pause")));
+        // Pause no longer applies: the focus moves on to Resume, the next action that does
+        await().atMost(WAIT).until(() -> page.driver().switchTo().activeElement().getText().equals("Resume"));
+        assertThat(ConsolePage.button(page.card(key), "Pause").isEnabled()).isFalse();
         // Tab on to Rollback; its confirmation opens with the focus on Cancel, and Escape cancels
-        page.driver().switchTo().activeElement().sendKeys(Keys.TAB, Keys.TAB);
+        page.driver().switchTo().activeElement().sendKeys(Keys.TAB);
         assertThat(page.driver().switchTo().activeElement().getText()).isEqualTo("Rollback");
         page.driver().switchTo().activeElement().sendKeys(Keys.ENTER);
         await().atMost(WAIT).until(() -> page.dialog().isDisplayed());
@@ -383,7 +440,7 @@ class ConsoleIT {
     }
 
     @Test
-    @Order(11)
+    @Order(12)
     void theLayoutFitsALaptopAndAPhoneWithoutPolicyViolations() {
         connected();
         page.card("feature.one_click_buy");
@@ -414,6 +471,10 @@ class ConsoleIT {
                         && !e.getMessage().contains("412") && !e.getMessage().contains("404"))
                 .toList();
         assertThat(problems).as("browser console").isEmpty();
+        // without a fleet the page never asks for the fleet's instances (it would be a 404 each time)
+        assertThat(page.js("return performance.getEntriesByType('resource')"
+                + ".filter(e => e.name.indexOf('/admin/v1/instances') >= 0).length")).isEqualTo(0L);
+        assertThat(page.driver().findElement(By.id("instances")).getText()).contains("This instance");
     }
 
     // ---- helpers ----

@@ -6,14 +6,14 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /** Reads the proxy's bound address from the sidecar's {@code listening proxy=HOST:PORT} log line. */
-final class ProxyAddress {
+public final class ProxyAddress {
 
     private static final Pattern PROXY = Pattern.compile("listening proxy=([^\\s\"]+)");
 
     private ProxyAddress() {
     }
 
-    static URI of(SidecarProcess sidecar) {
+    public static URI of(SidecarProcess sidecar) {
         for (String line : sidecar.output()) {
             Matcher m = PROXY.matcher(line);
             if (m.find()) {

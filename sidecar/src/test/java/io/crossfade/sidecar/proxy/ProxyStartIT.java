@@ -76,7 +76,10 @@ class ProxyStartIT {
             HttpResponse<String> refused = SidecarProcess.send(HttpRequest.newBuilder(proxy.resolve("/anything"))
                     .header("X-User-Id", "user-1").build());
             String message = ApiAnswers.assertError(refused, 502, "unavailable");
-            assertThat(message).contains("cannot be reached");
+            // words, not the transport's internals; the detail is in the log
+            assertThat(message).isEqualTo("the upstream at 127.0.0.1:" + deadPort + " refused the connection");
+            assertThat(sidecar.output()).anyMatch(l -> l.contains("refused the connection (")
+                    && l.contains("Connection refused"));
             MetricsScrape metrics = MetricsScrape.parse(sidecar.getOps("/metrics").body());
             assertThat(metrics.valueOrZero("crossfade_proxy_upstream_errors_total", "kind", "refused")).isPositive();
             await().atMost(Duration.ofSeconds(30)).until(() -> MetricsScrape.parse(sidecar.getOps("/metrics").body())

@@ -21,7 +21,7 @@ import java.util.concurrent.TimeUnit;
  * free port (the {@code python3} on a developer's PATH may lack FastAPI), with this checkout's
  * {@code crossfade} package ({@code clients/python/src}) on its {@code PYTHONPATH}.
  */
-final class PythonApp implements AutoCloseable {
+public final class PythonApp implements AutoCloseable {
 
     private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
 
@@ -36,7 +36,7 @@ final class PythonApp implements AutoCloseable {
     }
 
     /** The example directory, from the sidecar module or the repository root. */
-    static Path exampleDir() {
+    public static Path exampleDir() {
         for (Path candidate : List.of(Path.of("..", "examples", "fastapi"), Path.of("examples", "fastapi"))) {
             if (Files.isDirectory(candidate)) {
                 return candidate.toAbsolutePath().normalize();
@@ -51,11 +51,20 @@ final class PythonApp implements AutoCloseable {
     }
 
     /** Starts {@code module:app} and waits (up to 60 s) until its {@code /health} answers. */
-    static PythonApp start(String module, Map<String, String> env, Path workDir) {
+    public static PythonApp start(String module, Map<String, String> env, Path workDir) {
+        return start(module, exampleDir(), "/health", env, workDir);
+    }
+
+    /**
+     * Starts {@code module:app} from {@code appDir} and waits (up to 60 s) until {@code readyPath}
+     * answers 200 (e.g. an app of the README's, which has no {@code /health}).
+     */
+    public static PythonApp start(String module, Path appDir, String readyPath, Map<String, String> env,
+            Path workDir) {
         int port = freePort();
         Path log = workDir.resolve(module + ".log");
         ProcessBuilder pb = new ProcessBuilder("/usr/bin/python3", "-m", "uvicorn", module + ":app", "--app-dir",
-                exampleDir().toString(), "--host", "127.0.0.1", "--port", String.valueOf(port), "--log-level", "warning")
+                appDir.toString(), "--host", "127.0.0.1", "--port", String.valueOf(port), "--log-level", "warning")
                 .redirectErrorStream(true).redirectOutput(log.toFile());
         pb.environment().put("PYTHONPATH", clientSources().toString());
         pb.environment().putAll(env);
@@ -67,13 +76,13 @@ final class PythonApp implements AutoCloseable {
         }
         PythonApp app = new PythonApp(process, URI.create("http://127.0.0.1:" + port), log);
         try {
-            await("uvicorn " + module + " answering /health").atMost(Duration.ofSeconds(60))
+            await("uvicorn " + module + " answering " + readyPath).atMost(Duration.ofSeconds(60))
                     .pollInterval(Duration.ofMillis(200)).until(() -> {
                         if (!process.isAlive()) {
                             throw new IllegalStateException("uvicorn exited " + process.exitValue() + ":\n" + app.output());
                         }
                         try {
-                            return HTTP.send(HttpRequest.newBuilder(app.uri.resolve("/health")).build(),
+                            return HTTP.send(HttpRequest.newBuilder(app.uri.resolve(readyPath)).build(),
                                     HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
                         } catch (IOException e) {
                             return false;
@@ -86,7 +95,7 @@ final class PythonApp implements AutoCloseable {
         return app;
     }
 
-    static int freePort() {
+    public static int freePort() {
         try (ServerSocket socket = new ServerSocket(0)) {
             return socket.getLocalPort();
         } catch (IOException e) {
@@ -94,11 +103,11 @@ final class PythonApp implements AutoCloseable {
         }
     }
 
-    URI uri() {
+    public URI uri() {
         return uri;
     }
 
-    String output() {
+    public String output() {
         try {
             return Files.readString(log);
         } catch (IOException e) {
