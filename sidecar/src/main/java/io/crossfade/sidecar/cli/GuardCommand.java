@@ -263,13 +263,19 @@ public final class GuardCommand implements Runnable {
                 out.printf(Locale.ROOT, "false halts  %s; the promise is at most %s in the first day of running,"
                         + " and half that again per further day%n", share, pct(1 - g.confidence()));
             } else {
-                out.printf(Locale.ROOT, "verdict   a regression: the guard should halt%n");
+                long onset = s.traffic().onset() == null ? 0 : s.traffic().onset().toMillis();
+                out.printf(Locale.ROOT, "verdict   a regression%s: the guard should halt%n", onset == 0 ? ""
+                        : " from " + Durations.forPeople(s.traffic().onset()) + " on (times below are after it)");
                 TextTable table = new TextTable("HALTED", "MEDIAN", "P90", "MAX", "MISSES", "BY CEILING", "BY RATIO");
-                table.row(result.trips() + "/" + s.runs(), time(result.tripTimeQuantile(0.5)),
-                        time(result.tripTimeQuantile(0.9)), time(result.tripTimeQuantile(1.0)),
+                table.row(result.trips() + "/" + s.runs(), time(result.tripTimeQuantileAfter(0.5, onset)),
+                        time(result.tripTimeQuantileAfter(0.9, onset)), time(result.tripTimeQuantileAfter(1.0, onset)),
                         String.valueOf(result.misses()), String.valueOf(result.trips(Verdict.Kind.TRIP_CEILING)),
                         String.valueOf(result.trips(Verdict.Kind.TRIP_RATIO)));
                 table.print(out);
+                if (onset > 0) {
+                    out.printf(Locale.ROOT, "false halts before the onset: %d of %d%n", result.tripsBefore(onset),
+                            s.runs());
+                }
             }
             if (s.phases().size() > 1 && result.trips() > 0) {
                 StringBuilder steps = new StringBuilder("halts by step:");

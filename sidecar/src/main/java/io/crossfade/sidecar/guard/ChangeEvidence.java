@@ -89,19 +89,33 @@ public final class ChangeEvidence {
     private long nextStartMillis;
     private long outcomes;
     private long blockMillis;
+    // logUpperBound() of the starts as they are; NaN when a look changed them since
+    private double upperBound = Double.NaN;
+
+    /** Per new-side group: the group's errors' share of the ratio test's logs, then of the two MH sums. */
+    private static final int PER_GROUP = Evidence.RATIO_GRID.length + 2;
 
     /** One start: its weight, the counts when it opened, and its evidence since. */
     static final class Start {
         final long openedAt;
         final double weight;
+        final double logWeight;
         final long[] base;
         Evidence evidence;
+        /** What each new-side group's errors added, so that the group with the most can be taken out. */
+        final double[] byGroup;
 
-        Start(long openedAt, double weight, long[] base, Evidence evidence) {
+        Start(long openedAt, double weight, long[] base, Evidence evidence, double[] byGroup) {
             this.openedAt = openedAt;
             this.weight = weight;
+            this.logWeight = Math.log(weight);
             this.base = base;
             this.evidence = evidence;
+            this.byGroup = byGroup;
+        }
+
+        Start(long openedAt, double weight, long[] base, Evidence evidence) {
+            this(openedAt, weight, base, evidence, new double[UnitGroups.GROUPS * PER_GROUP]);
         }
     }
 
@@ -165,15 +179,17 @@ public final class ChangeEvidence {
      * @param weight its weight
      * @param base the group counts when it opened
      * @param evidence its evidence since
+     * @param byGroup what each new-side group's errors added to it
      */
-    public record StartState(long ageMillis, double weight, long[] base, Evidence.State evidence) {
+    public record StartState(long ageMillis, double weight, long[] base, Evidence.State evidence, double[] byGroup) {
     }
 
     /** This detector's state as of {@code nowMillis} (its owner's clock). */
     public State state(long nowMillis) {
         List<StartState> out = new ArrayList<>(starts.size());
         for (Start s : starts) {
-            out.add(new StartState(Math.max(0, nowMillis - s.openedAt), s.weight, s.base.clone(), s.evidence.state()));
+            out.add(new StartState(Math.max(0, nowMillis - s.openedAt), s.weight, s.base.clone(), s.evidence.state(),
+                    s.byGroup.clone()));
         }
         return new State(sample, maxErrorRate, blockMillis, outcomes, cumulative.clone(),
                 Math.max(0, nextStartMillis - nowMillis), List.copyOf(out));
@@ -193,14 +209,16 @@ public final class ChangeEvidence {
                 Duration.ofMillis(2 * Math.max(MIN_BLOCK.toMillis(), state.blockMillis())), nowMillis);
         out.starts.clear();
         for (StartState s : state.starts()) {
-            if (s.base() == null || s.base().length != UnitGroups.SIZE || !(s.weight() > 0 && s.weight() <= 1)) {
+            if (s.base() == null || s.base().length != UnitGroups.SIZE || !(s.weight() > 0 && s.weight() <= 1)
+                    || s.byGroup() == null || s.byGroup().length != UnitGroups.GROUPS * PER_GROUP) {
                 throw new IllegalArgumentException("not a stored guard evidence of this version");
             }
             out.starts.add(new Start(nowMillis - s.ageMillis(), s.weight(), s.base().clone(),
-                    Evidence.restore(s.evidence())));
+                    Evidence.restore(s.evidence()), s.byGroup().clone()));
         }
         System.arraycopy(state.cumulative(), 0, out.cumulative, 0, UnitGroups.SIZE);
         out.outcomes = state.outcomes();
+        out.upperBound = Double.NaN;
         out.nextStartMillis = nowMillis + Math.min(out.blockMillis, state.nextStartInMillis());
         return out;
     }
@@ -246,6 +264,7 @@ public final class ChangeEvidence {
             newE += delta[n + 1];
         }
         if (oldN + newN > 0) {
+            upperBound = Double.NaN;
             for (int i = 0; i < cumulative.length; i++) {
                 cumulative[i] += delta[i];
             }
@@ -254,10 +273,27 @@ public final class ChangeEvidence {
             for (Start s : starts) {
                 s.evidence = s.evidence.after(increment);
             }
+            if (increment.perNewError != null && sample == Sample.UNITS) {
+                for (int g = 0; g < UnitGroups.GROUPS; g++) {
+                    long e = delta[UnitGroups.index(UnitGroups.NEW, g) + 1];
+                    if (e == 0) {
+                        continue;
+                    }
+                    for (Start s : starts) {
+                        int at = g * PER_GROUP;
+                        for (int k = 0; k < Evidence.RATIO_GRID.length; k++) {
+                            s.byGroup[at + k] += e * increment.perNewError[k];
+                        }
+                        s.byGroup[at + Evidence.RATIO_GRID.length] += e * increment.oldShare;
+                        s.byGroup[at + Evidence.RATIO_GRID.length + 1] += e * increment.oldShare * increment.newShare;
+                    }
+                }
+            }
         }
         if (nowMillis >= nextStartMillis) {
             starts.add(new Start(nowMillis, laterWeight(), cumulative.clone(), Evidence.start(maxErrorRate)));
             nextStartMillis = nowMillis + blockMillis;
+            upperBound = Double.NaN;
             thin(nowMillis);
         }
     }
@@ -289,11 +325,38 @@ public final class ChangeEvidence {
      * below the threshold nothing can trip, and a caller may skip {@link #judge}. Cheap.
      */
     public double logUpperBound() {
+        if (!Double.isNaN(upperBound)) {
+            return upperBound;
+        }
         double max = Double.NEGATIVE_INFINITY;
         double[] terms = new double[starts.size()];
         for (int i = 0; i < terms.length; i++) {
             Start s = starts.get(i);
-            terms[i] = Math.log(s.weight) + Math.max(0, s.evidence.logUpperBound());
+            terms[i] = s.logWeight + Math.max(0, s.evidence.logUpperBound());
+            max = Math.max(max, terms[i]);
+        }
+        upperBound = logSumExp(terms, max);
+        return upperBound;
+    }
+
+    /**
+     * An upper bound of {@link #judge}'s {@code ln E}, cheaper where it matters: the starts whose
+     * terms cannot matter to the sum are bounded by {@link #logUpperBound}'s terms, the others judged
+     * in full. Below the threshold nothing can trip (the simulator's skip).
+     */
+    public double logBound(GuardSpec rule, long nowMillis) {
+        double raw = logUpperBound();
+        double threshold = -Math.log(1 - rule.confidence());
+        if (raw < threshold) {
+            return raw;
+        }
+        double[] terms = new double[starts.size()];
+        double max = Double.NEGATIVE_INFINITY;
+        double negligible = threshold - 3 - Math.log(terms.length);
+        for (int i = 0; i < terms.length; i++) {
+            Start s = starts.get(i);
+            double bound = s.logWeight + Math.max(0, s.evidence.logUpperBound());
+            terms[i] = bound < negligible ? bound : s.logWeight + judge(s, rule, nowMillis).logE();
             max = Math.max(max, terms[i]);
         }
         return logSumExp(terms, max);
@@ -318,7 +381,7 @@ public final class ChangeEvidence {
             if (i == 0) {
                 first = j;
             }
-            terms[i] = Math.log(s.weight) + j.logE();
+            terms[i] = s.logWeight + j.logE();
             if (terms[i] > max) {
                 max = terms[i];
                 leading = j;
@@ -335,6 +398,30 @@ public final class ChangeEvidence {
         long[] since = new long[UnitGroups.SIZE];
         for (int i = 0; i < since.length; i++) {
             since[i] = cumulative[i] - s.base[i];
+        }
+        if (sample == Sample.UNITS) {
+            // One unit's errors are one unit's evidence: the new-side group with the most errors is
+            // judged out, so one client's storm, or one heavy user, never halts by itself. Taking the
+            // worst group out of the new side only ever lowers the new side's rate.
+            int top = -1;
+            long most = 0;
+            for (int g = 0; g < UnitGroups.GROUPS; g++) {
+                long e = since[UnitGroups.index(UnitGroups.NEW, g) + 1];
+                if (e > most) {
+                    most = e;
+                    top = g;
+                }
+            }
+            if (top >= 0) {
+                int i = UnitGroups.index(UnitGroups.NEW, top);
+                int at = top * PER_GROUP;
+                double[] taken = new double[Evidence.RATIO_GRID.length];
+                System.arraycopy(s.byGroup, at, taken, 0, taken.length);
+                ev = ev.without(since[i], since[i + 1], taken, s.byGroup[at + taken.length],
+                        s.byGroup[at + taken.length + 1]);
+                since[i] = 0;
+                since[i + 1] = 0;
+            }
         }
         SideSpread oldSide = SideSpread.of(since, UnitGroups.OLD);
         SideSpread newSide = SideSpread.of(since, UnitGroups.NEW);

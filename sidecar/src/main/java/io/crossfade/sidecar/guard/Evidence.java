@@ -158,14 +158,25 @@ public final class Evidence {
     static final class Look {
         final WindowCounts delta;
         final double[] ratioIncrement;
+        /**
+         * What one new-variant error of this look adds to each alternative's log likelihood ratio
+         * ({@code ln psi + ln(n / (psi nNew + nOld))}), or null when the look adds nothing: lets a
+         * caller take one group's errors back out.
+         */
+        final double[] perNewError;
+        final double oldShare;
+        final double newShare;
         final double newWeighed;
         final double oldWeighed;
         final double varianceWeighed;
 
-        private Look(WindowCounts delta, double[] ratioIncrement, double newWeighed, double oldWeighed,
-                double varianceWeighed) {
+        private Look(WindowCounts delta, double[] ratioIncrement, double[] perNewError, double oldShare,
+                double newShare, double newWeighed, double oldWeighed, double varianceWeighed) {
             this.delta = delta;
             this.ratioIncrement = ratioIncrement;
+            this.perNewError = perNewError;
+            this.oldShare = oldShare;
+            this.newShare = newShare;
             this.newWeighed = newWeighed;
             this.oldWeighed = oldWeighed;
             this.varianceWeighed = varianceWeighed;
@@ -177,15 +188,35 @@ public final class Evidence {
             long errors = delta.oldErrors() + delta.newErrors();
             if (errors > 0 && nOld > 0 && nNew > 0) {
                 double[] ratio = new double[RATIO_GRID.length];
+                double[] perNew = new double[RATIO_GRID.length];
                 double n = (double) nOld + nNew;
                 for (int k = 0; k < ratio.length; k++) {
-                    ratio[k] = delta.newErrors() * LN_PSI[k] + errors * Math.log(n / (RATIO_GRID[k] * nNew + nOld));
+                    double perError = Math.log(n / (RATIO_GRID[k] * nNew + nOld));
+                    ratio[k] = delta.newErrors() * LN_PSI[k] + errors * perError;
+                    perNew[k] = LN_PSI[k] + perError;
                 }
-                return new Look(delta, ratio, delta.newErrors() * (nOld / n), delta.oldErrors() * (nNew / n),
-                        errors * (nNew / n) * (nOld / n));
+                return new Look(delta, ratio, perNew, nOld / n, nNew / n, delta.newErrors() * (nOld / n),
+                        delta.oldErrors() * (nNew / n), errors * (nNew / n) * (nOld / n));
             }
-            return new Look(delta, null, 0, 0, 0);
+            return new Look(delta, null, null, 0, 0, 0, 0, 0);
         }
+    }
+
+    /**
+     * This evidence with some new-variant outcomes taken back out: {@code outcomes} outcomes of which
+     * {@code errors} failed, whose errors had added {@code ratioLog} to the ratio test's log
+     * likelihood ratios, {@code newWeighed} and {@code varianceWeighed} to the Mantel-Haenszel sums.
+     * For judging without one group of units (see {@link ChangeEvidence}); not for growing further.
+     */
+    Evidence without(long outcomes, long errors, double[] ratioLogTaken, double newWeighedTaken,
+            double varianceWeighedTaken) {
+        double[] ratio = ratioLog.clone();
+        for (int k = 0; k < ratio.length; k++) {
+            ratio[k] -= ratioLogTaken[k];
+        }
+        return new Evidence(ceiling, oldOutcomes, oldErrors, Math.max(0, newOutcomes - outcomes),
+                Math.max(0, newErrors - errors), ratio, Math.max(0, newErrorsWeighed - newWeighedTaken),
+                oldErrorsWeighed, Math.max(0, varianceWeighed - varianceWeighedTaken));
     }
 
     /** The evidence after one more look, whose contribution was computed once. */

@@ -281,6 +281,26 @@ public final class GuardSimulator {
             return t == Long.MAX_VALUE ? null : Duration.ofMillis(t);
         }
 
+        /** Runs that tripped before {@code millis} (before a late regression's onset: false halts). */
+        public long tripsBefore(long millis) {
+            return runs.stream().filter(r -> r.tripped() && r.tripMillis() < millis).count();
+        }
+
+        /**
+         * As {@link #tripTimeQuantile}, counted from {@code millis} (a late regression's onset), over
+         * the runs that had not tripped before it; null when that quantile never tripped.
+         */
+        public Duration tripTimeQuantileAfter(double q, long millis) {
+            long[] times = runs.stream().filter(r -> !(r.tripped() && r.tripMillis() < millis))
+                    .mapToLong(r -> r.tripped() ? r.tripMillis() - millis : Long.MAX_VALUE).sorted().toArray();
+            if (times.length == 0) {
+                return null;
+            }
+            int rank = (int) Math.ceil(q * times.length);
+            long t = times[Math.max(0, Math.min(times.length - 1, rank - 1))];
+            return t == Long.MAX_VALUE ? null : Duration.ofMillis(t);
+        }
+
         /** How many runs tripped this way. */
         public long trips(Verdict.Kind kind) {
             return runs.stream().filter(r -> r.kind() == kind).count();

@@ -61,6 +61,9 @@ final class MigrationWatch {
 
     // Written by the guard's thread only.
     private GuardTotals lookedAt = GuardTotals.EMPTY;
+    // for a sidecar's own counts (OutcomePool.LOCAL): the unit groups as of the last look, and a buffer
+    private final long[] lookedAtGroups = new long[UnitGroups.SIZE];
+    private final long[] unitDelta = new long[UnitGroups.SIZE];
     private ChangeEvidence units;
     private ChangeEvidence requests;
     private volatile Verdict lastVerdict;
@@ -166,13 +169,32 @@ final class MigrationWatch {
             freshEvidence(rule);
         }
         long now = millis.getAsLong();
-        GuardTotals totals = judgedTotals();
-        GuardTotals delta = totals.minus(lookedAt);
-        lookedAt = totals;
-        units.look(now, delta.groupsView());
-        requests.look(now, delta.requestsAsGroups());
+        if (pool == OutcomePool.LOCAL) {
+            // this sidecar's own counts: read straight into reused buffers (the simulator's hot path)
+            long[] seen = lookedAtGroups;
+            for (int i = 0; i < seen.length; i++) {
+                long v = unitGroups.get(i);
+                unitDelta[i] = v - seen[i];
+                seen[i] = v;
+            }
+            WindowCounts req = new WindowCounts(oldOk.sum(), oldErrors.sum(), newOk.sum(), newErrors.sum());
+            WindowCounts before = lookedAt.requests();
+            lookedAt = new GuardTotals(req, null);
+            units.look(now, unitDelta);
+            requests.look(now, new GuardTotals(new WindowCounts(req.oldOk() - before.oldOk(),
+                    req.oldErrors() - before.oldErrors(), req.newOk() - before.newOk(),
+                    req.newErrors() - before.newErrors()), null).requestsAsGroups());
+        } else {
+            GuardTotals totals = judgedTotals();
+            GuardTotals delta = totals.minus(lookedAt);
+            lookedAt = totals;
+            units.look(now, delta.groupsView());
+            requests.look(now, delta.requestsAsGroups());
+        }
         double threshold = -Math.log(1 - rule.confidence());
-        return units.logUpperBound() >= threshold || requests.logUpperBound() >= threshold;
+        // the decision averages the two detectors when both have outcomes: either above the line
+        // is the only way their average can be
+        return units.logBound(rule, now) >= threshold || requests.logBound(rule, now) >= threshold;
     }
 
     /** The second half of a look: decides on the evidence and the window as they are. Guard thread only. */
@@ -185,6 +207,15 @@ final class MigrationWatch {
         lastRequests = r;
         lastVerdict = verdict;
         return verdict;
+    }
+
+    /** The judged totals as they are now become what the next look's outcomes are counted from. */
+    private void markLookedAt() {
+        lookedAt = judgedTotals();
+        if (pool == OutcomePool.LOCAL) {
+            long[] g = lookedAt.groupsView();
+            System.arraycopy(g, 0, lookedAtGroups, 0, g.length);
+        }
     }
 
     /** Every outcome recorded here so far, by kind and unit group. */
@@ -242,7 +273,7 @@ final class MigrationWatch {
     }
 
     private void freshEvidence(GuardSpec rule) {
-        lookedAt = judgedTotals();
+        markLookedAt();
         units = new ChangeEvidence(ChangeEvidence.Sample.UNITS, rule.maxErrorRate(), rule.window(), millis.getAsLong());
         requests = new ChangeEvidence(ChangeEvidence.Sample.REQUESTS, rule.maxErrorRate(), rule.window(), millis.getAsLong());
         lastVerdict = null;
@@ -275,7 +306,7 @@ final class MigrationWatch {
         ChangeEvidence r = ChangeEvidence.restore(stored.requests(), now);
         units = u;
         requests = r;
-        lookedAt = judgedTotals();
+        markLookedAt();
         lastVerdict = null;
         lastUnits = null;
         lastRequests = null;
