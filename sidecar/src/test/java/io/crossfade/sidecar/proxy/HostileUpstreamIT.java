@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.crossfade.sidecar.testing.ApiAnswers;
 import io.crossfade.sidecar.testing.MetricsScrape;
+import io.crossfade.sidecar.testing.RawHttp;
 import io.crossfade.sidecar.testing.SettingsFiles;
 import io.crossfade.sidecar.testing.SidecarProcess;
 import java.net.URI;
@@ -152,7 +153,46 @@ class HostileUpstreamIT {
         assertThat(latin.statusCode()).as("obs-text is allowed in a field value and passed on").isEqualTo(200);
     }
 
+    // ---- strictness on the client's side ----
+
+    @Test
+    void anHttp11RequestWithoutHostOrWithTwoIs400AndNeverReachesTheService() throws Exception {
+        int before = upstream.heads.size();
+        RawHttp.Answer none = raw("GET /plain HTTP/1.1\r\nConnection: close\r\n\r\n");
+        assertThat(none.status()).as(none.raw()).isEqualTo(400);
+        assertThat(none.body()).contains("\"error\":\"bad_request\"", "must carry a Host header");
+        RawHttp.Answer two = raw("GET /plain HTTP/1.1\r\nHost: shop.example.com\r\nHost: evil.example.com\r\n"
+                + "Connection: close\r\n\r\n");
+        assertThat(two.status()).as(two.raw()).isEqualTo(400);
+        assertThat(two.body()).contains("2 Host headers");
+        assertThat(upstream.heads).hasSize(before);
+        RawHttp.Answer http10 = raw("GET /plain HTTP/1.0\r\n\r\n");
+        assertThat(http10.status()).as("HTTP/1.0 has no Host requirement: " + http10.raw()).isEqualTo(200);
+    }
+
+    @Test
+    void anExpectationOtherThan100ContinueIs417AndNeverReachesTheService() throws Exception {
+        int before = upstream.heads.size();
+        RawHttp.Answer a = raw("GET /plain HTTP/1.1\r\nHost: a\r\nExpect: 200-ok\r\nConnection: close\r\n\r\n");
+        assertThat(a.status()).as(a.raw()).isEqualTo(417);
+        assertThat(a.body()).contains("\"error\":\"bad_request\"", "200-ok");
+        assertThat(upstream.heads).hasSize(before);
+        HttpResponse<String> ok = HTTP.send(HttpRequest.newBuilder(proxy.resolve("/plain")).expectContinue(true)
+                .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(ok.statusCode()).as("100-continue is met").isEqualTo(200);
+    }
+
     // ---- helpers ----
+
+    /** Sends {@code request} on one connection without half-closing it, and reads until the proxy closes it. */
+    private static RawHttp.Answer raw(String request) throws Exception {
+        try (java.net.Socket socket = new java.net.Socket(proxy.getHost(), proxy.getPort())) {
+            socket.setSoTimeout(20_000);
+            socket.getOutputStream().write(request.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+            byte[] all = socket.getInputStream().readAllBytes();
+            return RawHttp.parse(new String(all, java.nio.charset.StandardCharsets.ISO_8859_1));
+        }
+    }
 
     private static HttpResponse<String> get(String path, String unit) throws Exception {
         return HTTP.send(HttpRequest.newBuilder(proxy.resolve(path)).header("X-User-Id", unit)
