@@ -97,6 +97,18 @@ public final class EtcdCluster implements AutoCloseable {
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve(name(i) + ".out").toFile())).start();
     }
 
+    /**
+     * Kills member {@code i}, removes its data directory and starts it again, empty, on the same
+     * address: a lost volume, a botched restore, a recreated etcd pod. A single-member cluster only
+     * (a member of a larger one would rejoin its peers and get the data back).
+     */
+    public void wipe(int i) throws IOException {
+        kill(i);
+        RunningSidecar.deleteTree(dir.resolve(name(i)));
+        startMember(i);
+        awaitHealthy();
+    }
+
     /** Kills member {@code i} at once (SIGKILL). */
     public void kill(int i) {
         Process p = members[i];
