@@ -12,7 +12,11 @@ import io.crossfade.sidecar.testing.VariantSweep;
 import java.time.Duration;
 import java.util.List;
 import java.util.stream.IntStream;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
@@ -22,6 +26,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * once with a {@code store_reset} event that {@code /ready}, the metrics and {@code ctl status} name,
  * and changes made afterwards through two different sidecars reach all three.
  */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class StoreResetIT {
 
     private static final String KEY = "db.pool.size";
@@ -48,6 +53,7 @@ class StoreResetIT {
     }
 
     @Test
+    @Order(1)
     void aWipedEtcdIsReseededFromTheNewestStateAndTheFleetKeepsServingAndChanging() throws Exception {
         List<SidecarProcess> all = fleet.sidecars();
         SidecarProcess a = all.get(0);
@@ -109,6 +115,50 @@ class StoreResetIT {
                 && stateOn(c).equals("paused"));
         for (SidecarProcess s : all) {
             assertThat(percentOn(s)).isEqualTo(50);
+        }
+    }
+
+    @Test
+    @Order(2)
+    void anEtcdRestoredFromAnOlderBackupIsReseededWithTheNewerOperatorDecisions(@TempDir java.nio.file.Path backup)
+            throws Exception {
+        List<SidecarProcess> all = fleet.sidecars();
+        SidecarProcess a = all.get(0);
+        SidecarProcess.Result set = a.ctl("set", KEY, "30", "--reason", "before the backup");
+        assertThat(set.exitCode()).as(set.output()).isZero();
+        await().atMost(Duration.ofSeconds(30)).until(() -> all.stream().allMatch(s -> uncheckedPercent(s) == 30));
+        fleet.etcd().backUp(0, backup.resolve("m0"));
+        await().atMost(Duration.ofSeconds(30)).until(() -> json(a.getOps("/ready").body()).path("store")
+                .path("connected").asBoolean());
+
+        SidecarProcess.Result newer = a.ctl("set", KEY, "60", "--reason", "after the backup");
+        assertThat(newer.exitCode()).as(newer.output()).isZero();
+        await().atMost(Duration.ofSeconds(30)).until(() -> all.stream().allMatch(s -> uncheckedPercent(s) == 60));
+        long revision = json(a.adminGet("/admin/v1/migrations/" + KEY).body()).path("revision").asLong();
+        double resetsBefore = MetricsScrape.parse(a.getOps("/metrics").body()).valueOrZero("crossfade_store_resets_total");
+
+        fleet.etcd().restore(0, backup.resolve("m0"));
+
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200)).untilAsserted(() -> {
+            for (SidecarProcess s : all) {
+                JsonNode reset = json(s.adminGet("/ready").body()).path("store").path("reset");
+                assertThat(reset.path("restoredRevision").asLong()).isEqualTo(revision);
+                assertThat(reset.path("cause").asText()).contains("restored from an older state");
+                assertThat(percentOn(s)).as("the newer decision wins").isEqualTo(60);
+            }
+        });
+        assertThat(MetricsScrape.parse(a.getOps("/metrics").body()).valueOrZero("crossfade_store_resets_total"))
+                .isEqualTo(resetsBefore + 1);
+        SidecarProcess.Result after = all.get(2).ctl("set", KEY, "70", "--reason", "after the restore");
+        assertThat(after.exitCode()).as(after.output()).isZero();
+        await().atMost(Duration.ofSeconds(30)).until(() -> all.stream().allMatch(s -> uncheckedPercent(s) == 70));
+    }
+
+    private static double uncheckedPercent(SidecarProcess s) {
+        try {
+            return percentOn(s);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
         }
     }
 }
