@@ -392,6 +392,14 @@ public final class SettingsFileParser {
             ctx.problem(ctx.loc.lineOf(append(at, name)), key, name, "must be text, found " + describe(node));
             return null;
         }
+        String unfit = InputText.unfitCharacter(node.asText(), true);
+        if (unfit != null) {
+            // Operator text is shown in the console, the audit and ctl: a bidirectional control
+            // could show it reversed ("Trojan Source")
+            ctx.problem(ctx.loc.lineOf(append(at, name)), key, name, "contains " + unfit
+                    + "; write it as visible text");
+            return null;
+        }
         return node.asText();
     }
 

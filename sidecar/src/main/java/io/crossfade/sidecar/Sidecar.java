@@ -333,10 +333,28 @@ public final class Sidecar implements AutoCloseable {
         }
     }
 
+    /**
+     * Who may see {@code /ready}'s details on the listener bound to {@code address}: everyone on
+     * loopback; elsewhere (the image's {@code 0.0.0.0}) only a request with the admin token.
+     */
+    private java.util.function.Predicate<HttpServerRequest> readyDetails(HostPort address) {
+        boolean loopback;
+        try {
+            loopback = java.net.InetAddress.getByName(address.host()).isLoopbackAddress();
+        } catch (java.net.UnknownHostException e) {
+            loopback = false;
+        }
+        if (loopback) {
+            return request -> true;
+        }
+        return request -> adminTokens.get().actorFor(request.getHeader(io.vertx.core.http.HttpHeaders.AUTHORIZATION))
+                .isPresent();
+    }
+
     /** Endpoints of the read listener, in the order they are offered requests. */
     private List<Endpoints> readEndpoints() {
         List<Endpoints> list = new ArrayList<>();
-        list.add(new HealthEndpoints(controller, guard, false));
+        list.add(new HealthEndpoints(controller, guard, false, () -> null, readyDetails(options.listen())));
         list.add(new SettingsEndpoints(controller, responses, metrics, instanceId));
         list.add(new OutcomesEndpoint(vertx, guard));
         list.add(new SnapshotEndpoint(vertx, controller, instanceId));
@@ -349,7 +367,8 @@ public final class Sidecar implements AutoCloseable {
     /** Endpoints of the ops listener. */
     private List<Endpoints> opsEndpoints() {
         List<Endpoints> list = new ArrayList<>();
-        list.add(new HealthEndpoints(controller, guard, true, adminTokens::problem, notifier::status));
+        list.add(new HealthEndpoints(controller, guard, true, adminTokens::problem, notifier::status,
+                readyDetails(options.opsListen())));
         list.add(new MetricsEndpoint(vertx, metrics));
         list.add(fleetStore == null
                 ? new AdminEndpoints(controller, adminTokens, guard, history, clock, null, source)

@@ -155,10 +155,9 @@ public record ChangeRequest(Change change, String reason) {
         if (reason.length() > MAX_REASON_LENGTH) {
             throw new Invalid("reason is longer than " + MAX_REASON_LENGTH + " characters");
         }
-        for (int i = 0; i < reason.length(); i++) {
-            if (Character.isISOControl(reason.charAt(i))) {
-                throw new Invalid("reason must be one line of text, without control characters");
-            }
+        String unfit = InputText.unfitCharacter(reason, false);
+        if (unfit != null) {
+            throw new Invalid("reason must be one line of text, all of it visible; it contains " + unfit);
         }
         return reason.isEmpty() ? null : reason;
     }

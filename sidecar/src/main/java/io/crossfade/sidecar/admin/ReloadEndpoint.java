@@ -99,6 +99,16 @@ final class ReloadEndpoint {
                 throw new IllegalArgumentException("unknown field '" + name + "'; expected acceptRemovals and reason");
             }
         }
+        JsonNode reason = root.get("reason");
+        if (reason != null && !reason.isNull()) {
+            if (!reason.isTextual()) {
+                throw new IllegalArgumentException("reason must be a string");
+            }
+            String unfit = io.crossfade.config.InputText.unfitCharacter(reason.textValue(), false);
+            if (unfit != null) {
+                throw new IllegalArgumentException("reason must be one line of text, all of it visible; it contains " + unfit);
+            }
+        }
         JsonNode accept = root.get("acceptRemovals");
         if (accept == null || accept.isNull()) {
             return false;

@@ -224,6 +224,8 @@ public final class CtlCommand implements Runnable {
                 return 0;
             }
             JsonNode fleet = fleetInstances(client);
+            JsonNode store = fleet == null ? null : storeStatus(client);
+            boolean storeAway = store != null && !store.path("connected").asBoolean(true);
             TextTable table = fleet == null
                     ? new TextTable("KEY", "PERCENT", "STATE", "OLD → NEW", "OWNER", "ERRORS (old / new)", "EVIDENCE",
                             "REV")
@@ -238,13 +240,51 @@ public final class CtlCommand implements Runnable {
                     table.row(row);
                 } else {
                     String[] wider = java.util.Arrays.copyOf(row, row.length + 1);
-                    wider[row.length] = convergence(fleet, m.key(), m.revision());
+                    wider[row.length] = convergence(fleet, m.key(), m.revision()) + (storeAway ? " (last seen)" : "");
                     table.row(wider);
                 }
             }
             table.print(out());
+            for (String line : storeLines(store)) {
+                out().println(line);
+            }
             out().flush();
             return 0;
+        }
+
+        /** {@code /ready}'s {@code store} section, or null when it cannot be had. */
+        private static JsonNode storeStatus(AdminClient client) {
+            try {
+                JsonNode store = client.get("/ready").body().path("store");
+                return store.isMissingNode() ? null : store;
+            } catch (AdminClient.Refused unavailable) {
+                return null;
+            }
+        }
+
+        /**
+         * What an operator must know of the fleet store beside the table: that it cannot be reached
+         * (the FLEET column is then as last seen), or that it lost the fleet's state and was re-seeded.
+         */
+        static List<String> storeLines(JsonNode store) {
+            List<String> lines = new java.util.ArrayList<>();
+            if (store == null) {
+                return lines;
+            }
+            if (!store.path("connected").asBoolean(true)) {
+                lines.add("STORE DISCONNECTED: " + store.path("type").asText("store") + " at "
+                        + store.path("endpoint").asText("?") + " cannot be reached since " + store.path("since").asText("?")
+                        + "; serving the last state seen (revision " + store.path("revision").asText("?")
+                        + "), operator changes are refused until it is back");
+            }
+            JsonNode reset = store.path("reset");
+            if (reset.isObject()) {
+                String by = reset.path("reseededBy").asText("");
+                lines.add("STORE RESET at " + reset.path("at").asText("?") + ": " + reset.path("cause").asText("")
+                        + "; " + (by.isEmpty() ? "re-seeding it with" : "re-seeded by " + by + " with")
+                        + " restored revision " + reset.path("restoredRevision").asText("?"));
+            }
+            return lines;
         }
 
         /** The fleet's live instances, or null when the sidecar is not in a fleet. */

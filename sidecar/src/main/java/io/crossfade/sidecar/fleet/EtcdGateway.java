@@ -50,8 +50,11 @@ public final class EtcdGateway implements AutoCloseable {
         }
     }
 
-    /** The answer of a range read: the store's revision when it was read, and the pairs. */
-    public record Range(long revision, List<Kv> kvs) {
+    /**
+     * The answer of a range read: the store's revision when it was read, the pairs, and the etcd
+     * cluster's id (a recreated or restored cluster has a new one).
+     */
+    public record Range(long revision, List<Kv> kvs, String clusterId) {
     }
 
     /** The answer of a transaction: whether its comparisons held, the revision after it, its responses. */
@@ -459,7 +462,7 @@ public final class EtcdGateway implements AutoCloseable {
     }
 
     private static Range range(JsonNode doc) {
-        return new Range(revision(doc), kvs(doc.path("kvs")));
+        return new Range(revision(doc), kvs(doc.path("kvs")), doc.path("header").path("cluster_id").asText(""));
     }
 
     private static long revision(JsonNode doc) {

@@ -58,6 +58,19 @@ import org.slf4j.LoggerFactory;
  * copied atomically to {@code <state>/fleet-<fleet>.json}, which a sidecar started while etcd is away
  * serves from. Reads never touch etcd: the controller's snapshot is all they see.
  *
+ * <p>A store that forgets: etcd recreated empty (a lost volume, a recreated pod) or restored from an
+ * older backup has a fleet revision ({@code seq}) below the one this sidecar holds, usually a new
+ * cluster id and an etcd revision below the last seen. The store notices at once when it reads
+ * (the next request: a commit's compare-and-swap fails and the controller reads again) and when its
+ * watch comes back (within about a second of etcd's return, a cheap probe before resuming). It never
+ * takes the lesser state: it keeps serving the newest it holds and re-seeds the store with it, in one
+ * transaction that holds only if the store's {@code seq} is still what was found (absent, for an
+ * empty store), writing every record, {@code seq} one past the restored revision and a
+ * {@code store_reset} audit event. Of several sidecars racing, one wins; the others read what it
+ * wrote, and one holding a newer state than the winner's re-seeds again on top of it, so the newest
+ * operator decisions win. Counted in {@code crossfade_store_resets_total}, named on {@code /ready}.
+ * A sidecar started with a cached copy compares it with the store the same way.
+ *
  * <p>Thread-safety: {@link #load} and {@link #commit} run on the controller's thread; the watch and
  * heartbeats on this store's own event loop; the in-memory copy is guarded by {@code this}.
  */
@@ -101,6 +114,8 @@ public final class EtcdMigrationStore implements MigrationStore {
     private String judge;
     private long seq;
     private long etcdRevision;
+    /** etcd's cluster id when last read; null before. */
+    private String clusterId;
     private boolean loadedFromEtcd;
     private String servingFrom = "files";
 
@@ -112,6 +127,10 @@ public final class EtcdMigrationStore implements MigrationStore {
     private volatile boolean closed;
     private volatile Supplier<ObjectNode> heartbeat = () -> Json.MAPPER.createObjectNode();
     private volatile long lease;
+    private volatile StoreStatus.Reset lastReset;
+    /** The sequence number of the newest {@code store_reset} event counted in {@link #resets}. Under this. */
+    private long countedReset;
+    private final java.util.concurrent.atomic.AtomicLong resets = new java.util.concurrent.atomic.AtomicLong();
     private final java.util.Set<String> holdsStarting = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     private EtcdMigrationStore(FleetOptions options, String instanceId, Path stateDir, Clock clock) throws IOException {
@@ -148,6 +167,13 @@ public final class EtcdMigrationStore implements MigrationStore {
      */
     @Override
     public StoredState load() {
+        synchronized (this) {
+            if (!loadedFromEtcd && seq == 0 && records.isEmpty() && Files.exists(cacheFile)) {
+                // What this sidecar served last, to hold against the store: an empty or rewound store
+                // must not take it back to the files' starting percents.
+                readCache(true);
+            }
+        }
         try {
             readEverything();
             ensureWatching();
@@ -156,8 +182,11 @@ public final class EtcdMigrationStore implements MigrationStore {
             // The cause, for the operator: an unreachable etcd and a refused user look alike otherwise.
             LOG.warn("fleet {}: cannot read the fleet state from etcd: {}", options.fleet(), e.getMessage());
             synchronized (this) {
-                if (!loadedFromEtcd && seq == 0 && records.isEmpty()) {
-                    readCache();
+                if (!loadedFromEtcd) {
+                    records.clear();
+                    audit.clear();
+                    seq = 0;
+                    readCache(false);
                 }
             }
             scheduleReconnect();
@@ -169,9 +198,128 @@ public final class EtcdMigrationStore implements MigrationStore {
         return new StoredState(seq, 0, new ArrayList<>(records.values()));
     }
 
+    /**
+     * Reads the whole fleet state from etcd and takes it, unless it is older than the state held
+     * ({@link #lostState}): then the store is re-seeded with the state held first ({@link #reseed}) and
+     * read again.
+     */
     private void readEverything() throws IOException {
-        EtcdGateway.Range range = etcd.await(etcd.rangePrefix(prefix));
+        TreeMap<Long, AuditEvent> held = null;
+        for (int attempt = 1; ; attempt++) {
+            EtcdGateway.Range range = etcd.await(etcd.rangePrefix(prefix));
+            String lost;
+            synchronized (this) {
+                lost = lostState(range);
+                if (lost != null && held == null) {
+                    held = new TreeMap<>(audit);
+                }
+            }
+            if (lost == null) {
+                take(range);
+                if (held != null) {
+                    synchronized (this) {
+                        // The trail before the reset, which the re-seeded store does not hold: kept here
+                        // and in the cached copy.
+                        for (AuditEvent e : held.values()) {
+                            audit.putIfAbsent(e.seq(), e);
+                        }
+                        trimMemory();
+                    }
+                    writeCache();
+                }
+                return;
+            }
+            if (attempt > 5) {
+                throw new IOException("the fleet store keeps losing its state (" + lost + "); serving the state held");
+            }
+            reseed(range, lost);
+        }
+    }
+
+    /**
+     * Under this: why {@code range} holds less than this sidecar does (the store's fleet revision is
+     * below the one held), or null when it holds as much or more. Nothing is lost while nothing is held.
+     */
+    private String lostState(EtcdGateway.Range range) {
+        if (seq == 0 || !(loadedFromEtcd || "cache".equals(servingFrom))) {
+            return null;
+        }
+        long found = seqOf(range);
+        if (found >= seq) {
+            return null;
+        }
+        StringBuilder why = new StringBuilder("the store's fleet revision is ").append(found)
+                .append(", below the ").append(seq).append(" this sidecar holds");
+        if (clusterId != null && !clusterId.equals(range.clusterId())) {
+            why.append("; etcd's cluster id changed from ").append(clusterId).append(" to ").append(range.clusterId());
+        } else if (range.revision() < etcdRevision) {
+            why.append("; etcd's revision went back from ").append(etcdRevision).append(" to ").append(range.revision());
+        }
+        why.append(found == 0 ? " (the store came back empty)" : " (the store was restored from an older state)");
+        return why.toString();
+    }
+
+    /** The fleet revision {@code range} holds: its {@code seq} key, else its newest audit event, else 0. */
+    private long seqOf(EtcdGateway.Range range) {
+        long found = 0;
+        for (Kv kv : range.kvs()) {
+            String rest = kv.key().substring(prefix.length());
+            if (rest.equals("seq")) {
+                return Long.parseLong(kv.text().strip());
+            }
+            if (rest.startsWith("audit/")) {
+                found = Math.max(found, Long.parseLong(rest.substring("audit/".length())));
+            }
+        }
+        return found;
+    }
+
+    /**
+     * Writes the state held back into a store that lost it ({@code found}, read just now), provided
+     * the store's {@code seq} is still what was found: every record, {@code seq} one past the revision
+     * held, and a {@code store_reset} event. Whether this sidecar or another wins, the caller reads the
+     * store again.
+     */
+    private void reseed(EtcdGateway.Range found, String cause) throws IOException {
+        List<MigrationRecord> held;
+        long restored;
         synchronized (this) {
+            held = new ArrayList<>(records.values());
+            restored = seq;
+        }
+        long foundSeq = seqOf(found);
+        Kv seqKv = found.kvs().stream().filter(kv -> kv.key().equals(seqKey)).findFirst().orElse(null);
+        long next = restored + 1;
+        ObjectNode before = Json.MAPPER.createObjectNode().put("revision", foundSeq);
+        ObjectNode after = Json.MAPPER.createObjectNode().put("revision", restored).put("migrations", held.size());
+        AuditEvent event = new AuditEvent(next, clock.instant(), "store", null, null, AuditEvent.STORE_RESET, before,
+                after, cause, null, instanceId);
+        ArrayNode compare = Json.MAPPER.createArrayNode();
+        compare.add(seqKv == null ? EtcdGateway.compareCreate(seqKey, 0) : EtcdGateway.compareValue(seqKey, seqKv.text()));
+        ArrayNode success = Json.MAPPER.createArrayNode();
+        success.add(EtcdGateway.put(seqKey, Long.toString(next).getBytes(StandardCharsets.UTF_8)));
+        for (MigrationRecord r : held) {
+            success.add(EtcdGateway.put(migrationKey(r.id()), Json.MAPPER.writeValueAsBytes(r)));
+        }
+        success.add(EtcdGateway.put(auditKey(next), Json.MAPPER.writeValueAsBytes(event)));
+        lastReset = new StoreStatus.Reset(clock.instant(), cause, restored, null);
+        LOG.warn("fleet {}: {}; serving the state held (revision {}) and re-seeding the store with it",
+                options.fleet(), cause, restored);
+        EtcdGateway.TxnResult result = etcd.await(etcd.txn(compare, success, Json.MAPPER.createArrayNode()));
+        if (result.succeeded()) {
+            LOG.warn("fleet {}: re-seeded the store with revision {} ({} migrations); audit event {} records it",
+                    options.fleet(), restored, held.size(), next);
+        } else {
+            LOG.info("fleet {}: another sidecar re-seeded the store first; reading what it wrote", options.fleet());
+        }
+    }
+
+    /** Takes {@code range} as the fleet state. */
+    private void take(EtcdGateway.Range range) throws IOException {
+        synchronized (this) {
+            String clusterBefore = clusterId;
+            long etcdBefore = etcdRevision;
+            long seqBefore = seq;
             audit.clear();
             records.clear();
             modRevisions.clear();
@@ -184,12 +332,50 @@ public final class EtcdMigrationStore implements MigrationStore {
                 absorb(kv);
             }
             etcdRevision = range.revision();
+            clusterId = range.clusterId();
             trimMemory();
             loadedFromEtcd = true;
             servingFrom = "store";
+            boolean otherStore = clusterBefore != null
+                    && (!clusterBefore.equals(range.clusterId()) || range.revision() < etcdBefore);
+            AuditEvent newest = null;
+            for (AuditEvent e : audit.descendingMap().values()) {
+                if (AuditEvent.STORE_RESET.equals(e.action())) {
+                    newest = e;
+                    break;
+                }
+            }
+            StoreStatus.Reset noticed = lastReset;
+            boolean news = otherStore || (noticed != null && noticed.reseededBy() == null)
+                    || (seqBefore > 0 && newest != null && newest.seq() > seqBefore);
+            if (newest != null && news) {
+                String cause = noticed != null && noticed.reseededBy() == null ? noticed.cause()
+                        : otherStore ? "etcd at " + etcd.endpoint() + " is another store (cluster id " + clusterBefore
+                                + " -> " + range.clusterId() + ", etcd revision " + etcdBefore + " -> " + range.revision()
+                                + "); " + newest.reason()
+                        : newest.reason();
+                resetSeen(newest, noticed == null ? clock.instant() : noticed.at(), cause);
+            }
         }
         connected();
         writeCache();
+    }
+
+    /** Under this: {@code event}, a {@code store_reset}, is what this sidecar knows of the last reset; counted once. */
+    private void resetSeen(AuditEvent event, Instant at, String cause) {
+        StoreStatus.Reset noticed = lastReset;
+        lastReset = new StoreStatus.Reset(noticed != null && noticed.reseededBy() == null ? noticed.at() : at, cause,
+                event.to() == null ? event.seq() - 1 : event.to().path("revision").asLong(event.seq() - 1),
+                event.instance());
+        if (event.seq() > countedReset) {
+            countedReset = event.seq();
+            resets.incrementAndGet();
+        }
+    }
+
+    /** How many times this sidecar found the store had lost the fleet's state ({@code crossfade_store_resets_total}). */
+    public long resets() {
+        return resets.get();
     }
 
     /** Takes one key into the in-memory copy; returns the audit event it held, if it was one. Under this. */
@@ -322,8 +508,12 @@ public final class EtcdMigrationStore implements MigrationStore {
             from = servingFrom;
             revision = seq;
         }
+        StoreStatus.Reset reset = lastReset;
+        if (reset != null && clock.instant().isAfter(reset.at().plus(StoreStatus.RESET_SHOWN))) {
+            reset = null;
+        }
         return Optional.of(new StoreStatus("etcd", options.fleet(), etcd.endpoint().toString(), connected, since,
-                revision, from, List.of()));
+                revision, from, List.of(), reset));
     }
 
     /** Seconds between a change's commit (by its event's time) and this sidecar hearing of it, last seen. */
@@ -536,6 +726,9 @@ public final class EtcdMigrationStore implements MigrationStore {
         String rest = kv.key().substring(prefix.length());
         if (rest.startsWith("audit/")) {
             AuditEvent e = Json.MAPPER.readValue(kv.value(), AuditEvent.class);
+            if (AuditEvent.STORE_RESET.equals(e.action()) && e.seq() > countedReset) {
+                resetSeen(e, clock.instant(), e.reason());
+            }
             boolean known = audit.containsKey(e.seq());
             audit.put(e.seq(), e);
             seq = Math.max(seq, e.seq());
@@ -567,8 +760,33 @@ public final class EtcdMigrationStore implements MigrationStore {
             everLoaded = loadedFromEtcd;
         }
         if (everLoaded) {
-            // Resume from the last revision seen: the watch replays what was missed.
-            ensureWatching(true);
+            // A cheap look first: is it the store this sidecar knew? An empty or restored etcd would
+            // take a watch from a revision it has not reached yet and stay silent for ever.
+            vertx.executeBlocking(this::sameStore).onComplete(ar -> {
+                if (ar.failed()) {
+                    disconnected(ar.cause());
+                    scheduleReconnect();
+                } else if (ar.result()) {
+                    // Resume from the last revision seen: the watch replays what was missed.
+                    ensureWatching(true);
+                } else {
+                    vertx.executeBlocking(() -> {
+                        readEverything();
+                        return snapshot();
+                    }).onComplete(read -> {
+                        if (read.failed()) {
+                            disconnected(read.cause());
+                            scheduleReconnect();
+                            return;
+                        }
+                        CommittedElsewhere f = feed;
+                        if (f != null) {
+                            f.reloaded(read.result());
+                        }
+                        ensureWatching();
+                    });
+                }
+            });
             return;
         }
         vertx.executeBlocking(() -> {
@@ -588,6 +806,25 @@ public final class EtcdMigrationStore implements MigrationStore {
             }
             ensureWatching();
         });
+    }
+
+    /**
+     * Blocking: true when etcd is still the store last read (same cluster id, its revision not below
+     * the last seen, its fleet revision not below the one held); false when it must be read again.
+     */
+    private boolean sameStore() throws IOException {
+        EtcdGateway.Range probe = etcd.await(etcd.rangePrefix(seqKey));
+        synchronized (this) {
+            boolean sameCluster = clusterId == null || clusterId.equals(probe.clusterId());
+            boolean notRewound = probe.revision() >= etcdRevision && seqOf(probe) >= seq;
+            if (!sameCluster || !notRewound) {
+                LOG.warn("fleet {}: etcd at {} is not the store last seen (cluster id {} -> {}, etcd revision {} -> {},"
+                        + " fleet revision {} -> {}); reading it again", options.fleet(), etcd.endpoint(), clusterId,
+                        probe.clusterId(), etcdRevision, probe.revision(), seq, seqOf(probe));
+                return false;
+            }
+            return true;
+        }
     }
 
     private boolean heartbeating;
@@ -731,8 +968,12 @@ public final class EtcdMigrationStore implements MigrationStore {
         }
     }
 
-    /** Under this: the cached copy, if any, as the state to serve until etcd answers. */
-    private void readCache() {
+    /**
+     * Under this: the cached copy, if any, as the state to serve until etcd answers.
+     *
+     * @param quiet read only to hold against the store, which is about to be read: nothing logged
+     */
+    private void readCache(boolean quiet) {
         if (!Files.exists(cacheFile)) {
             LOG.warn("fleet {}: etcd cannot be reached and there is no cached copy in {}; serving the files'"
                     + " starting percents until it can", options.fleet(), cacheFile);
@@ -751,6 +992,9 @@ public final class EtcdMigrationStore implements MigrationStore {
             }
             seq = doc.path("revision").asLong(0);
             servingFrom = "cache";
+            if (quiet) {
+                return;
+            }
             LOG.warn("fleet {}: etcd cannot be reached; serving the cached copy {} (revision {}, saved {})",
                     options.fleet(), cacheFile, seq, doc.path("savedAt").asText());
         } catch (IOException | RuntimeException e) {

@@ -28,6 +28,10 @@ public final class FleetMetrics {
                         s -> s.status().map(StoreStatus::connected).orElse(false) ? 1 : 0)
                 .description("1 while the fleet store (etcd) answers, 0 while it cannot be reached")
                 .register(registry);
+        io.micrometer.core.instrument.FunctionCounter.builder("crossfade.store.resets", store, EtcdMigrationStore::resets)
+                .description("times this sidecar found the fleet store had lost the fleet's state (empty, or"
+                        + " rewound to an older backup) and saw it re-seeded from the newest state a sidecar held")
+                .register(registry);
         Gauge.builder("crossfade.store.revision", store, EtcdMigrationStore::lastSeq)
                 .description("the last fleet revision (audit sequence number) this sidecar has seen")
                 .register(registry);

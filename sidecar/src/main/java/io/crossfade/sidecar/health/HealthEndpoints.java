@@ -15,6 +15,11 @@ import java.util.Map;
  * "key", "field", "reason", "message"}} (null where unknown), so scripts need not parse the message.
  * A rejected reload or a halted migration keeps {@code /ready} at 200: the instance still serves
  * correct values.
+ *
+ * <p>On a listener that is not bound to loopback (the image binds the ops listener to
+ * {@code 0.0.0.0}), {@code /ready} answers its status code and {@code status} to everyone, but the
+ * details (file-system paths, reasons, guard messages) only to a request with the admin token:
+ * probes need only the code, and whoever else reaches the port learns nothing more.
  */
 public final class HealthEndpoints implements Endpoints {
 
@@ -25,6 +30,7 @@ public final class HealthEndpoints implements Endpoints {
     private final boolean showPaths;
     private final java.util.function.Supplier<?> adminTokenProblem;
     private final java.util.function.Supplier<?> notifications;
+    private final java.util.function.Predicate<io.vertx.core.http.HttpServerRequest> mayShowDetails;
 
     public HealthEndpoints(Published published) {
         this(published, MigrationHealth.NONE, true);
@@ -45,20 +51,30 @@ public final class HealthEndpoints implements Endpoints {
      */
     public HealthEndpoints(Published published, MigrationHealth health, boolean showPaths,
             java.util.function.Supplier<?> adminTokenProblem) {
-        this(published, health, showPaths, adminTokenProblem, () -> null);
+        this(published, health, showPaths, adminTokenProblem, () -> null, request -> true);
     }
 
     /**
      * @param notifications how the webhook notifications are doing, or null when none are configured;
      *     shown on {@code /ready} as {@code notifications}
+     * @param mayShowDetails whether a request may see {@code /ready}'s details; the others get
+     *     {@code {"status", "details"}} with the same status code, {@code details} saying how to see them
      */
     public HealthEndpoints(Published published, MigrationHealth health, boolean showPaths,
-            java.util.function.Supplier<?> adminTokenProblem, java.util.function.Supplier<?> notifications) {
+            java.util.function.Supplier<?> adminTokenProblem, java.util.function.Supplier<?> notifications,
+            java.util.function.Predicate<io.vertx.core.http.HttpServerRequest> mayShowDetails) {
         this.notifications = notifications;
+        this.mayShowDetails = mayShowDetails;
         this.published = published;
         this.health = health;
         this.showPaths = showPaths;
         this.adminTokenProblem = adminTokenProblem;
+    }
+
+    /** {@code /ready}'s body for a request that may not see its details. */
+    record ReadyWithheld(String status, String details) {
+        static final String DETAILS = "withheld: this listener is not bound to loopback, so /ready shows its details "
+                + "only with the admin token (Authorization: Bearer <token>)";
     }
 
     /**
@@ -77,6 +93,10 @@ public final class HealthEndpoints implements Endpoints {
                     PublishedState state = published.current();
                     if (state == null) {
                         HttpResponses.json(request, 503, ReadyView.STARTING);
+                    } else if (!mayShowDetails.test(request)) {
+                        HttpResponses.json(request, 200, new ReadyWithheld(ReadyView.of(state, health,
+                                published.storeStatus().orElse(null), published.stateDirectoryStatus().orElse(null), false).status(),
+                                ReadyWithheld.DETAILS));
                     } else {
                         ReadyView ready = ReadyView.of(state, health, published.storeStatus().orElse(null),
                                 published.stateDirectoryStatus().orElse(null), showPaths);

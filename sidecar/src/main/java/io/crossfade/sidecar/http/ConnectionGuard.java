@@ -15,8 +15,11 @@ import java.util.Map;
  * <ul>
  *   <li>a new connection must complete its first request head within {@code --header-timeout}, or it
  *       is closed (slowloris; a client that connects and sends nothing);</li>
- *   <li>a connection is charged to {@code --max-connections} from its first request on; the first
- *       request of a connection over the cap is answered 503 and the connection closed;</li>
+ *   <li>a connection is charged to {@code --max-connections} from its first request on; at the cap,
+ *       the kept-alive connection idle longest is closed to make room, and only when none is idle is
+ *       the first request of a connection over the cap answered 503 and the connection closed; a
+ *       connection that turns into a long-lived stream leaves the cap
+ *       ({@link ListenerConnections#streamStarted});</li>
  *   <li>a request whose body has not arrived within {@code --request-timeout} of its head (a
  *       {@code Content-Length} longer than what is sent) is answered 408 and its connection closed.</li>
  * </ul>
@@ -122,6 +125,12 @@ public final class ConnectionGuard {
             return request -> {
                 if (!awaitingFirstRequest.isEmpty() && !firstRequest(request)) {
                     return;
+                }
+                ListenerConnections.Client client = ListenerConnections.of(request);
+                if (client != null) {
+                    // in flight until its response ends; then idle, and the first to make room at the cap
+                    client.requestStarted();
+                    request.response().endHandler(v -> client.requestEnded());
                 }
                 if (hasBodyToCome(request)) {
                     // Fires once, harmlessly late when the body did arrive: cheaper than cancelling on

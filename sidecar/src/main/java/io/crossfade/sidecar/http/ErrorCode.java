@@ -26,7 +26,14 @@ public enum ErrorCode {
      * contract's {@code bad_request}, with HTTP's own status.
      */
     HTTP_VERSION_NOT_SUPPORTED("bad_request", 505),
+    /** An {@code Expect} the proxy cannot meet (anything but {@code 100-continue}): the contract's {@code bad_request}, with HTTP's own status. */
+    EXPECTATION_FAILED("bad_request", 417),
     INTERNAL("internal", 500),
+    /**
+     * A failure inside the proxy while it forwarded a request (a header the HTTP codec refused, a
+     * bug): the contract's {@code internal}, with the status of a gateway that could not get an answer.
+     */
+    PROXY_INTERNAL("internal", 502),
     /** The proxy's upstream refused or broke the connection: the contract's {@code unavailable}, with HTTP's own status. */
     BAD_GATEWAY("unavailable", 502),
     /** The proxy's upstream did not answer in time: the contract's {@code unavailable}, with HTTP's own status. */

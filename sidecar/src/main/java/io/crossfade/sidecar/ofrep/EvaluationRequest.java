@@ -108,6 +108,11 @@ record EvaluationRequest(String targetingKey, String canonicalContext) {
         if (invalid != null) {
             throw invalid;
         }
+        String lone = targetingKey == null ? null : InputText.loneSurrogate(targetingKey);
+        if (lone != null) {
+            throw new InvalidEvaluationRequest(OfrepErrorCode.INVALID_CONTEXT, "targetingKey is not valid Unicode "
+                    + "text: it holds a lone UTF-16 surrogate, " + lone);
+        }
         if (targetingKey != null && WireLimits.unitTooLong(targetingKey)) {
             throw new InvalidEvaluationRequest(OfrepErrorCode.INVALID_CONTEXT, "targetingKey is the unit, at most "
                     + WireLimits.MAX_UNIT_BYTES + " bytes in UTF-8; this one is longer");

@@ -31,7 +31,13 @@ import org.slf4j.LoggerFactory;
  * backpressure both ways, and reports one outcome per migration in effect when it is over. The
  * upstream timeout bounds the wait for response headers and each gap in the response body while the
  * client keeps up; a gap caused by a slow client (the response paused for backpressure) is not the
- * upstream's fault and is not timed.
+ * upstream's fault and is not timed. When the timeout runs out before the response headers, the
+ * client is answered 504 by the timer itself, whatever the upstream connection is doing.
+ *
+ * <p>Every callback runs {@link #guarded}: an exception inside the exchange (a header the HTTP codec
+ * refuses, a bug) answers the client 502 in the error shape, counts
+ * {@code crossfade_proxy_upstream_errors_total{kind="internal"}} and records an error outcome,
+ * rather than leaving the request without an answer.
  */
 final class ProxyExchange {
 
@@ -66,7 +72,16 @@ final class ProxyExchange {
         this.deadlines = RequestDeadlines.of(request.connection());
     }
 
+    /** Starts the exchange; never throws (a failure is answered 502, see {@link #failedInternally}). */
     void begin() {
+        try {
+            start();
+        } catch (RuntimeException | Error e) {
+            failedInternally(e);
+        }
+    }
+
+    private void start() {
         request.pause();
         if (deadlines != null) {
             if (!deadlines.requestStarted(request)) {
@@ -74,13 +89,16 @@ final class ProxyExchange {
             }
             response.endHandler(v -> deadlines.requestEnded());
         }
+        if (!strict()) {
+            return;
+        }
         String unit = unit();
         if (unit == null) {
             return;
         }
         injection = listener.injection();
         assignment = injection.assign(unit);
-        response.closeHandler(v -> clientGone());
+        response.closeHandler(guarded(v -> clientGone()));
         ProxyOptions options = listener.options();
         target = new RequestOptions()
                 .setMethod(request.method())
@@ -89,7 +107,59 @@ final class ProxyExchange {
                 .setURI(listener.pathPrefix() + pathAndQuery())
                 .setConnectTimeout(listener.timeoutMillis());
         arm();
-        listener.client().request(target).onComplete(this::connected);
+        listener.client().request(target).onComplete(guarded(this::connected));
+    }
+
+    /**
+     * The checks RFC 9110 and RFC 9112 ask of an intermediary before it forwards anything: an
+     * HTTP/1.1 request carries exactly one {@code Host} (400 otherwise: which one names the
+     * service is ambiguous, a smuggling vector), and an {@code Expect} other than
+     * {@code 100-continue} cannot be met (417). False after answering.
+     */
+    private boolean strict() {
+        MultiMap in = request.headers();
+        java.util.List<String> hosts = in.getAll(HttpHeaders.HOST);
+        String problem = null;
+        if (hosts.size() > 1) {
+            problem = "the request carries " + hosts.size() + " Host headers; exactly one is allowed";
+        } else if (hosts.isEmpty() && request.version() == io.vertx.core.http.HttpVersion.HTTP_1_1) {
+            problem = "an HTTP/1.1 request must carry a Host header";
+        }
+        if (problem != null) {
+            refuse(ErrorCode.BAD_REQUEST, problem);
+            return false;
+        }
+        for (String expect : in.getAll(HttpHeaders.EXPECT)) {
+            if (!expect.trim().equalsIgnoreCase("100-continue")) {
+                refuse(ErrorCode.EXPECTATION_FAILED, "the proxy cannot meet the expectation '"
+                        + io.crossfade.config.InputText.abbreviate(expect, 100) + "'; only 100-continue is supported");
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Answers a request the proxy will not forward, closing the connection (its body stays unread). */
+    private void refuse(ErrorCode code, String message) {
+        response.putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE);
+        HttpResponses.error(request, code, message);
+        listener.metrics().answered(code.status(), System.nanoTime() - startNanos);
+        finished = true;
+    }
+
+    /**
+     * {@code handler}, run so that whatever it throws ends the exchange with
+     * {@link #failedInternally} instead of escaping into Vert.x, which would log it and leave the
+     * client waiting.
+     */
+    private <T> io.vertx.core.Handler<T> guarded(io.vertx.core.Handler<T> handler) {
+        return event -> {
+            try {
+                handler.handle(event);
+            } catch (RuntimeException | Error e) {
+                failedInternally(e);
+            }
+        };
     }
 
     private String pathAndQuery() {
@@ -136,6 +206,7 @@ final class ProxyExchange {
             return;
         }
         upstream = ar.result();
+        upstream.exceptionHandler(guarded(this::upstreamRequestFailed));
         MultiMap in = request.headers();
         MultiMap out = upstream.headers();
         ForwardedHeaders.copy(in, out, true);
@@ -156,13 +227,13 @@ final class ProxyExchange {
         if (request.method() == HttpMethod.GET && ForwardedHeaders.isWebSocketUpgrade(in)) {
             out.set(HttpHeaders.CONNECTION, HttpHeaders.UPGRADE);
             out.set(HttpHeaders.UPGRADE, in.get(HttpHeaders.UPGRADE));
-            upstream.connect().onComplete(this::upgraded);
+            upstream.connect().onComplete(guarded(this::upgraded));
             return;
         }
         if (!in.contains(HttpHeaders.CONTENT_LENGTH) && in.contains(HttpHeaders.TRANSFER_ENCODING)) {
             upstream.setChunked(true);
         }
-        upstream.response().onComplete(this::answered);
+        upstream.response().onComplete(guarded(this::answered));
         if (retried) {
             upstream.end(); // only bodiless requests are retried; their end was already read
         } else {
@@ -176,21 +247,24 @@ final class ProxyExchange {
      * is as stuck as one that stops answering.
      */
     private void forwardBody() {
-        request.handler(chunk -> {
+        request.handler(guarded(chunk -> {
+            if (finished) {
+                return;
+            }
             arm();
             upstream.write(chunk);
             if (upstream.writeQueueFull()) {
                 request.pause();
-                upstream.drainHandler(v -> request.resume());
+                upstream.drainHandler(guarded(v -> request.resume()));
             }
-        });
-        request.exceptionHandler(t -> clientGone());
-        request.endHandler(v -> {
+        }));
+        request.exceptionHandler(guarded(t -> clientGone()));
+        request.endHandler(guarded(v -> {
             if (!finished) {
                 arm();
                 upstream.end();
             }
-        });
+        }));
         request.resume();
     }
 
@@ -206,15 +280,24 @@ final class ProxyExchange {
                 retried = true;
                 upstream = null;
                 arm();
-                listener.client().request(target).onComplete(this::connected);
+                listener.client().request(target).onComplete(guarded(this::connected));
                 return;
             }
-            failedBeforeHeaders(timedOut ? UpstreamError.TIMEOUT : UpstreamError.RESET, ar.cause());
+            failedBeforeHeaders(timedOut ? UpstreamError.TIMEOUT : connectionLost(ar.cause()) ? UpstreamError.RESET
+                    : UpstreamError.INVALID, ar.cause());
             return;
         }
         HttpClientResponse in = ar.result();
         upstreamResponse = in;
         int status = in.statusCode();
+        if (status < 100 || status > 599) {
+            // RFC 9110 §15: a status is 100-599; anything else cannot be passed on as an answer
+            in.pause();
+            upstreamResponse = null;
+            failedBeforeHeaders(UpstreamError.INVALID, new IllegalStateException("status " + status
+                    + " is outside 100-599"));
+            return;
+        }
         response.setStatusCode(status);
         if (in.statusMessage() != null) {
             response.setStatusMessage(in.statusMessage());
@@ -231,7 +314,7 @@ final class ProxyExchange {
         }
         arm();
         long declared = bodiless ? -1 : contentLength(in.headers());
-        in.handler(chunk -> {
+        in.handler(guarded(chunk -> {
             arm();
             if (chunk.length() == declared) {
                 // the whole body in one piece, and its end right behind it: answered at the end in one
@@ -244,16 +327,16 @@ final class ProxyExchange {
                 // the client is slower than the upstream: stop reading it, and stop timing it
                 in.pause();
                 disarm();
-                response.drainHandler(v -> {
+                response.drainHandler(guarded(v -> {
                     if (!finished) {
                         arm();
                         in.resume();
                     }
-                });
+                }));
             }
-        });
-        in.exceptionHandler(t -> failedMidResponse(timedOut ? UpstreamError.TIMEOUT : UpstreamError.RESET, t));
-        in.endHandler(v -> {
+        }));
+        in.exceptionHandler(guarded(t -> failedMidResponse(timedOut ? UpstreamError.TIMEOUT : UpstreamError.RESET, t)));
+        in.endHandler(guarded(v -> {
             stopTiming();
             if (!finished) {
                 Future<Void> ended = whole != null ? response.end(whole) : response.end();
@@ -262,7 +345,60 @@ final class ProxyExchange {
                 }
                 finish(status, !listener.options().errorStatuses().isError(status));
             }
-        });
+        }));
+    }
+
+    /**
+     * The forwarded request failed on its own (not the connection: a lost connection or a timeout
+     * fails the response, which {@link #answered} handles, with its one retry). What remains is
+     * the proxy's own failure, such as a header the HTTP codec refused to write.
+     */
+    private void upstreamRequestFailed(Throwable cause) {
+        if (finished || timedOut || connectionLost(cause) || cause instanceof io.vertx.core.VertxException
+                && "Connection was closed".equals(cause.getMessage())) {
+            return;
+        }
+        failedInternally(cause);
+    }
+
+    /**
+     * A failure of the proxy itself inside the exchange: logged with its stack (it is a bug or a
+     * refusal by the HTTP codec), counted as {@code kind="internal"}, answered 502 in the error
+     * shape while the response head is not out (else the connection is cut, so that the client sees
+     * a truncated answer), and recorded as an error outcome for the migrations in effect.
+     */
+    private void failedInternally(Throwable cause) {
+        stopTiming();
+        if (finished) {
+            LOG.warn("{} {}: failed after the exchange was over", request.method(), request.path(), cause);
+            return;
+        }
+        LOG.warn("{} {}: the proxy failed while forwarding this request", request.method(), request.path(), cause);
+        listener.metrics().upstreamError(UpstreamError.INTERNAL);
+        if (upstream != null) {
+            upstream.reset();
+        }
+        int status = ErrorCode.PROXY_INTERNAL.status();
+        if (response.headWritten()) {
+            status = response.getStatusCode();
+            response.reset();
+        } else if (!response.ended() && !response.closed()) {
+            response.headers().clear();
+            if (!request.isEnded()) {
+                response.putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE);
+            }
+            HttpResponses.error(request, ErrorCode.PROXY_INTERNAL, "the proxy failed while forwarding this "
+                    + "request to " + listener.options().upstream() + ": " + describe(cause));
+            if (!request.isEnded()) {
+                request.resume();
+            }
+        }
+        if (injection == null) {
+            finished = true;
+            listener.metrics().answered(status, System.nanoTime() - startNanos);
+            return;
+        }
+        finish(status, false);
     }
 
     /**
@@ -271,10 +407,7 @@ final class ProxyExchange {
      * whole.
      */
     private boolean retriable(Throwable cause) {
-        // closed (HttpClosedException) or reset (ECONNRESET, an IOException) before any answer
-        boolean connectionLost = cause instanceof io.vertx.core.http.HttpClosedException
-                || cause instanceof java.io.IOException;
-        if (retried || timedOut || !connectionLost) {
+        if (retried || timedOut || !connectionLost(cause)) {
             return false;
         }
         HttpMethod method = request.method();
@@ -283,6 +416,15 @@ final class ProxyExchange {
         boolean bodiless = !in.contains(HttpHeaders.TRANSFER_ENCODING)
                 && (!in.contains(HttpHeaders.CONTENT_LENGTH) || "0".equals(in.get(HttpHeaders.CONTENT_LENGTH).trim()));
         return idempotent && bodiless && request.isEnded() && !ForwardedHeaders.isWebSocketUpgrade(in);
+    }
+
+    /**
+     * True when {@code cause} is the connection going away: closed ({@code HttpClosedException}) or
+     * reset (ECONNRESET, an {@code IOException}). Anything else that fails a response is the HTTP
+     * decoder refusing what the upstream sent (a header HTTP forbids, a malformed head).
+     */
+    private static boolean connectionLost(Throwable cause) {
+        return cause instanceof io.vertx.core.http.HttpClosedException || cause instanceof java.io.IOException;
     }
 
     private void upgraded(AsyncResult<HttpClientResponse> ar) {
@@ -323,6 +465,9 @@ final class ProxyExchange {
 
     private void failedBeforeHeaders(UpstreamError kind, Throwable cause) {
         stopTiming();
+        if (finished) {
+            return;
+        }
         listener.metrics().upstreamError(kind);
         if (upstream != null) {
             upstream.reset();
@@ -335,6 +480,9 @@ final class ProxyExchange {
                     + (refusal(cause) ? " refused the connection" : " cannot be reached");
             case RESET -> "the service at " + listener.options().upstream() + " closed the connection without an "
                     + "answer";
+            case INVALID -> "the service at " + listener.options().upstream() + " gave an answer HTTP does not "
+                    + "allow";
+            case INTERNAL -> "the proxy failed while forwarding this request";
         };
         logUpstreamFailure(message, cause);
         if (!request.isEnded()) {
@@ -393,7 +541,7 @@ final class ProxyExchange {
     private void arm() {
         deadline = System.nanoTime() + listener.timeoutMillis() * 1_000_000L;
         if (timer == null) {
-            timer = listener.schedule(this::timerFired, listener.timeoutMillis() * 1_000_000L);
+            timer = listener.schedule(guarded(this::timerFired), listener.timeoutMillis() * 1_000_000L);
         }
     }
 
@@ -418,7 +566,7 @@ final class ProxyExchange {
         }
         long left = deadline - System.nanoTime();
         if (left > 0) {
-            timer = listener.schedule(this::timerFired, left);
+            timer = listener.schedule(guarded(this::timerFired), left);
             return;
         }
         deadline = NOT_TIMED;
@@ -428,6 +576,10 @@ final class ProxyExchange {
         }
         if (upstreamResponse != null) {
             failedMidResponse(UpstreamError.TIMEOUT, TIMED_OUT);
+        } else {
+            // Answered here, not on the reset's echo: a connection stuck in the pool's queue, or one
+            // whose request could not be written, may never report back.
+            failedBeforeHeaders(UpstreamError.TIMEOUT, TIMED_OUT);
         }
     }
 

@@ -62,6 +62,7 @@ final class ProxyListener extends VerticleBase {
                         .setMaxInitialLineLength(HttpListener.MAX_INITIAL_LINE_BYTES)
                         .setMaxHeaderSize(64 * 1024))
                 .with(new PoolOptions().setHttp1MaxSize(MAX_UPSTREAM_CONNECTIONS_PER_LOOP).setMaxWaitQueueSize(-1))
+                .withConnectHandler(InterimResponses::install)
                 .build();
         return vertx.createHttpServer(serverOptions)
                 .connectionHandler(connection -> {

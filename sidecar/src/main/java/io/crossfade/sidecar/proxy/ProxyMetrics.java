@@ -26,7 +26,17 @@ final class ProxyMetrics {
         /** No response headers, or no body bytes while the client was ready for them, within {@code --upstream-timeout}. */
         TIMEOUT,
         /** The upstream closed or broke the connection before the response was complete. */
-        RESET;
+        RESET,
+        /**
+         * The upstream answered with something HTTP does not allow: a status outside 100-599, a
+         * header value with a control character, a head the decoder refuses.
+         */
+        INVALID,
+        /**
+         * The proxy itself failed inside the exchange (a header the HTTP codec refused, a bug): the
+         * client got 502 and the exchange counted as an error outcome.
+         */
+        INTERNAL;
 
         final String label = name().toLowerCase(java.util.Locale.ROOT);
     }

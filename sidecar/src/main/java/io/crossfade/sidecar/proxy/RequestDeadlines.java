@@ -47,6 +47,8 @@ final class RequestDeadlines extends ChannelInboundHandlerAdapter {
     private ChannelHandlerContext context;
     /** The connection's place in the listener's counts until its first request head; then null. */
     private ListenerConnections.Client awaitingFirstHead;
+    /** The connection's place in the listener's counts, for its whole life. */
+    private final ListenerConnections.Client client;
     private boolean inRequest;
     /** A request's first bytes arrived and its headers are not complete yet. */
     private boolean inHeaders;
@@ -82,6 +84,7 @@ final class RequestDeadlines extends ChannelInboundHandlerAdapter {
 
     private RequestDeadlines(ListenerConnections.Client client, Counter headerTimeouts) {
         this.awaitingFirstHead = client;
+        this.client = client;
         this.headerTimeouts = headerTimeouts;
     }
 
@@ -131,17 +134,21 @@ final class RequestDeadlines extends ChannelInboundHandlerAdapter {
         inRequest = true;
         inHeaders = false;
         ListenerConnections.Client first = awaitingFirstHead;
-        if (first == null) {
-            return true;
+        if (first != null) {
+            awaitingFirstHead = null;
+            if (!first.firstRequest(request)) {
+                return false;
+            }
         }
-        awaitingFirstHead = null;
-        return first.firstRequest(request);
+        client.requestStarted();
+        return true;
     }
 
     /** A response ended: the connection waits for the next request. */
     void requestEnded() {
         inRequest = false;
         idleSince = System.nanoTime();
+        client.requestEnded();
     }
 
     /** The connection became a tunnel (WebSocket): it is no longer HTTP, so no more deadlines. */

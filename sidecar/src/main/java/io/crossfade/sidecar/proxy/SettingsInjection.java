@@ -28,8 +28,10 @@ import java.util.TreeMap;
  * {@code X-Crossfade-Variants} ({@code key=new, key=old} for each migration whose blend is in effect:
  * running, paused or halted), prepared once per snapshot so that a request costs one bucketing hash
  * per migration in effect and an array index (with more than four migrations in effect, a string
- * concatenation). The JSON escapes every non-ASCII character, so the header is printable ASCII
- * whatever the values hold. Immutable; thread-safe.
+ * concatenation). The JSON escapes every character RFC 9110 does not allow in a field value, in keys
+ * and values alike (the controls, DEL, and everything beyond ASCII: {@link FieldValueEscapes}), so
+ * the header is printable ASCII whatever the values hold and no HTTP codec can refuse it.
+ * Immutable; thread-safe.
  */
 public final class SettingsInjection {
 
@@ -43,7 +45,8 @@ public final class SettingsInjection {
      */
     private static final int MAX_PREPARED_MIGRATIONS = 4;
 
-    private static final ObjectWriter COMPACT = Json.MAPPER.writer().with(JsonWriteFeature.ESCAPE_NON_ASCII);
+    private static final ObjectWriter COMPACT = Json.MAPPER.writer().with(JsonWriteFeature.ESCAPE_NON_ASCII)
+            .with(FieldValueEscapes.INSTANCE);
 
     private final SettingsSnapshot snapshot;
     private final ActiveMigration[] inEffect;

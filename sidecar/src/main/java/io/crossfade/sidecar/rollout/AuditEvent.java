@@ -45,6 +45,12 @@ public record AuditEvent(
     public static final String RESTORED = "restored";
     /** A tombstone dropped after its retention ({@code --retain-retired}): the migration would start over. */
     public static final String FORGOTTEN = "forgotten";
+    /**
+     * A fleet store found empty or rewound and re-seeded from the newest state a sidecar held: no key,
+     * no migration, no record; {@code from} holds the store's revision as found, {@code to} the
+     * revision restored.
+     */
+    public static final String STORE_RESET = "store_reset";
 
     /** An event not yet attributed to an instance (a sidecar's own state directory). */
     public AuditEvent(long seq, Instant time, String actor, String key, String migration, String action,

@@ -194,7 +194,7 @@ public final class RolloutController implements Published, AutoCloseable {
     public java.util.Optional<StoreStatus> storeStatus() {
         List<String> keys = pendingKeys;
         return store.status().map(s -> new StoreStatus(s.type(), s.fleet(), s.endpoint(), s.connected(), s.since(),
-                s.revision(), s.servingFrom(), keys));
+                s.revision(), s.servingFrom(), keys, s.reset()));
     }
 
     /** Whether the state directory takes writes; empty for a shared store (its {@link #storeStatus()} says). */
@@ -656,8 +656,8 @@ public final class RolloutController implements Published, AutoCloseable {
     }
 
     private void apply(AuditEvent e) {
-        if (AuditEvent.FORGOTTEN.equals(e.action())) {
-            return;
+        if (AuditEvent.FORGOTTEN.equals(e.action()) || AuditEvent.STORE_RESET.equals(e.action())) {
+            return; // a store reset carries no record: the records were re-seeded as they were
         }
         if (e.record() == null) {
             stored.remove(e.migration());
@@ -667,6 +667,9 @@ public final class RolloutController implements Published, AutoCloseable {
     }
 
     private static boolean declares(SettingsSpec spec, AuditEvent e) {
+        if (e.key() == null) {
+            return false; // a fleet-wide event (a store reset)
+        }
         MigrationSpec m = spec.migrations().get(e.key());
         return m != null && m.id().equals(e.migration());
     }

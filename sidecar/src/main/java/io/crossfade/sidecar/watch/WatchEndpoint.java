@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.crossfade.sidecar.http.Endpoints;
 import io.crossfade.sidecar.http.ErrorCode;
 import io.crossfade.sidecar.http.HttpResponses;
+import io.crossfade.sidecar.http.ListenerConnections;
 import io.crossfade.sidecar.http.Routes;
 import io.crossfade.sidecar.json.Json;
 import io.crossfade.sidecar.rollout.Published;
@@ -43,7 +44,10 @@ import org.slf4j.LoggerFactory;
  * <p>Threading: publications arrive on the controller thread; each is handed to every watcher's own
  * event-loop context, which alone touches its response. A watcher that does not read (its write
  * queue is full) is disconnected rather than buffered without bound: it reconnects and re-reads the
- * snapshot. At most {@code maxWatchers} streams are open at once; more are answered 503.
+ * snapshot. At most {@code maxWatchers} streams are open at once; more are answered 503. A stream's
+ * connection leaves its listener's {@code --max-connections} while it streams
+ * ({@link ListenerConnections#streamStarted}): streams have this cap, connections that make requests
+ * theirs.
  */
 public final class WatchEndpoint implements Endpoints {
 
@@ -131,6 +135,8 @@ public final class WatchEndpoint implements Endpoints {
                     + "); " + instead + ", or retry later");
             return;
         }
+        // a stream is counted against the streams' cap (above), not the listener's --max-connections
+        ListenerConnections.streamStarted(request);
         Context context = Vertx.currentContext();
         HttpServerResponse response = request.response();
         Watcher watcher = new Watcher(context, response);

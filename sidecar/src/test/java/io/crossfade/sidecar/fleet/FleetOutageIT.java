@@ -85,6 +85,32 @@ class FleetOutageIT {
         assertThat(store.path("revision").asLong()).isEqualTo(2);
         assertThat(percent()).isEqualTo(30.0);
         assertThat(sidecar.getOps("/metrics").body()).contains("crossfade_store_connected 0.0");
+        SidecarProcess.Result status = sidecar.ctl("status");
+        assertThat(status.exitCode()).as(status.output()).isZero();
+        assertThat(status.output()).as("not FLEET 1/1 as if all were well")
+                .contains("STORE DISCONNECTED", "cannot be reached since", "(last seen)");
+    }
+
+    @Test
+    void aSidecarRestartedOntoAnEmptyEtcdReseedsItFromItsCachedCopyNotTheFilesPercents() throws Exception {
+        sidecar = start(etcd.endpoints());
+        assertThat(sidecar.adminPost("/admin/v1/migrations/db.pool.size/percent", "{\"percent\": 30}").statusCode())
+                .isEqualTo(200);
+        await().atMost(Duration.ofSeconds(30)).until(() -> java.nio.file.Files.readString(
+                dir.resolve("state").resolve("fleet-outage.json")).contains("\"revision\":2"));
+        sidecar.close();
+        etcd.wipe(0);
+
+        sidecar = start(etcd.endpoints());
+        assertThat(percent()).as("the newest state held, never the files' 5 %").isEqualTo(30.0);
+        JsonNode reset = store().path("reset");
+        assertThat(reset.path("restoredRevision").asLong()).isEqualTo(2);
+        assertThat(reset.path("reseededBy").asText()).isEqualTo("solo");
+        assertThat(reset.path("cause").asText()).contains("came back empty");
+        assertThat(sidecar.getOps("/metrics").body()).contains("crossfade_store_resets_total 1.0");
+        assertThat(sidecar.adminPost("/admin/v1/migrations/db.pool.size/percent", "{\"percent\": 35}").statusCode())
+                .as("the re-seeded store takes changes").isEqualTo(200);
+        assertThat(percent()).isEqualTo(35.0);
     }
 
     @Test

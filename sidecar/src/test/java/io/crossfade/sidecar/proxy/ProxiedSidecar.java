@@ -68,6 +68,11 @@ final class ProxiedSidecar implements BeforeAllCallback, AfterAllCallback {
         return sidecar.process();
     }
 
+    /** The service it proxies to. */
+    TestUpstream upstream() {
+        return upstream;
+    }
+
     /** Base URI of its proxy listener. */
     URI proxy() {
         return proxy;

@@ -25,23 +25,24 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * {@code --max-connections} on the proxy listener, counted across its per-core instances: with a cap
- * of 5, the first request of a 6th kept-alive connection is answered 503 in the contract's error
- * shape and the connection closed, while the five keep being served; a place freed by a close is
- * taken by the next connection.
+ * of 5 kept-alive connections, a 6th connection's first request closes the one idle longest and is
+ * served; only when none of the five is idle is it answered 503 in the contract's error shape and
+ * the connection closed; a place freed by a close is taken by the next connection.
  */
 class ProxyConnectionCapIT {
 
     private static final int CAP = 5;
 
     @RegisterExtension
-    static final ProxiedSidecar running = ProxiedSidecar.withArgs("--max-connections", String.valueOf(CAP));
+    static final ProxiedSidecar running = ProxiedSidecar.withArgs("--max-connections", String.valueOf(CAP),
+            "--upstream-timeout", "20s");
 
     private static double metric(String name) {
         return MetricsScrape.parse(running.sidecar().getOps("/metrics").body()).valueOrZero(name, "listener", "proxy");
     }
 
     @Test
-    void theSixthConnectionsFirstRequestIs503WhileTheFiveKeepBeingServed() throws Exception {
+    void aSixthConnectionClosesTheOldestIdleOneAndIsRefusedOnlyWhenNoneIsIdle() throws Exception {
         List<KeptAlive> five = new ArrayList<>();
         try {
             for (int i = 0; i < CAP; i++) {
@@ -52,26 +53,35 @@ class ProxyConnectionCapIT {
                 assertThat(a.body()).isEqualTo("status");
             }
             double refusedBefore = metric("crossfade_http_connections_refused_total");
+            double shedBefore = metric("crossfade_http_idle_connections_shed_total");
 
-            try (KeptAlive sixth = new KeptAlive(running.proxy())) {
-                Answer refused = sixth.get("/status/200");
+            KeptAlive sixth = new KeptAlive(running.proxy());
+            five.add(sixth);
+            Answer served = sixth.get("/status/200");
+            assertThat(served.status()).as(served.toString()).isEqualTo(200);
+            assertThat(five.get(0).closedByServer()).as("the connection idle longest made room").isTrue();
+            five.remove(0).close();
+            assertThat(metric("crossfade_http_idle_connections_shed_total")).isEqualTo(shedBefore + 1);
+            assertThat(metric("crossfade_http_connections")).as("five, across the proxy's instances").isEqualTo(CAP);
+
+            // all five busy (a request the service never answers): none can make room
+            int reached = running.upstream().requests.get();
+            for (KeptAlive c : five) {
+                c.send("/hang");
+            }
+            await("five requests in flight").atMost(Duration.ofSeconds(30))
+                    .until(() -> running.upstream().requests.get() == reached + CAP);
+            try (KeptAlive seventh = new KeptAlive(running.proxy())) {
+                Answer refused = seventh.get("/status/200");
                 assertThat(refused.status()).as(refused.toString()).isEqualTo(503);
                 assertThat(refused.headers().get("connection")).isEqualToIgnoringCase("close");
                 assertThat(refused.headers().get("content-type")).startsWith("application/json");
                 JsonNode error = ApiAnswers.json(refused.body());
                 assertThat(error.get("error").asText()).isEqualTo("unavailable");
                 assertThat(error.get("message").asText()).contains("proxy listener", "--max-connections");
-                assertThat(sixth.closedByServer()).as("the refused connection is closed").isTrue();
+                assertThat(seventh.closedByServer()).as("the refused connection is closed").isTrue();
             }
             assertThat(metric("crossfade_http_connections_refused_total")).isEqualTo(refusedBefore + 1);
-            assertThat(metric("crossfade_http_connections")).as("the five, across the proxy's instances").isEqualTo(CAP);
-
-            // the five keep working, on their own connections
-            for (KeptAlive c : five) {
-                Answer a = c.get("/status/200");
-                assertThat(a.status()).as(a.toString()).isEqualTo(200);
-            }
-            assertThat(metric("crossfade_http_connections")).isEqualTo(CAP);
 
             // one leaves: its place is free for the next connection
             five.remove(0).close();
@@ -104,10 +114,15 @@ class ProxyConnectionCapIT {
             in = socket.getInputStream();
         }
 
-        Answer get(String path) throws IOException {
+        /** Sends a GET of {@code path} without reading its answer. */
+        void send(String path) throws IOException {
             socket.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: shop.example.com\r\n\r\n")
                     .getBytes(StandardCharsets.US_ASCII));
             socket.getOutputStream().flush();
+        }
+
+        Answer get(String path) throws IOException {
+            send(path);
             String head = readHead();
             String[] lines = head.split("\r\n");
             int status = Integer.parseInt(lines[0].split(" ", 3)[1]);

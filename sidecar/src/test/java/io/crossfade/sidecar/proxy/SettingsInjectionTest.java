@@ -53,6 +53,23 @@ class SettingsInjectionTest {
     }
 
     @Test
+    void everyByteAFieldValueMayNotCarryIsEscapedInKeysAndValues() throws Exception {
+        StringBuilder hostile = new StringBuilder();
+        for (char c = 0; c < 0x20; c++) {
+            hostile.append(c);
+        }
+        hostile.append('\u007f').append("é\u202e😀");
+        var value = F.objectNode().put(hostile.toString(), hostile.toString());
+        SettingsSnapshot s = new SettingsSnapshot(1, new SettingsSpec(Map.of("checkout.x", setting("checkout.x", value)),
+                Map.of()), Map.of());
+        String header = SettingsInjection.prepare(s, InjectPatterns.parse("checkout.*")).assign("u").settingsHeader();
+        assertThat(header.chars()).as(header).allMatch(c -> c == ' ' || c == '\t' || (c >= 0x21 && c <= 0x7e));
+        assertThat(header).contains("\\u007F").contains("\\u202E");
+        assertThat(io.crossfade.sidecar.json.Json.MAPPER.readTree(header).get("checkout.x"))
+                .as("the escapes are JSON: the service reads back the very value").isEqualTo(value);
+    }
+
+    @Test
     void pausedAndHaltedBlendsAreListedRolledBackOnesAreNot() {
         for (MigrationState state : List.of(MigrationState.PAUSED, MigrationState.HALTED)) {
             SettingsInjection.Assignment a = SettingsInjection.prepare(snapshot(state, 0), InjectPatterns.NONE).assign("u");

@@ -97,6 +97,51 @@ public final class EtcdCluster implements AutoCloseable {
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve(name(i) + ".out").toFile())).start();
     }
 
+    /**
+     * Kills member {@code i}, removes its data directory and starts it again, empty, on the same
+     * address: a lost volume, a botched restore, a recreated etcd pod. A single-member cluster only
+     * (a member of a larger one would rejoin its peers and get the data back).
+     */
+    public void wipe(int i) throws IOException {
+        kill(i);
+        RunningSidecar.deleteTree(dir.resolve(name(i)));
+        startMember(i);
+        awaitHealthy();
+    }
+
+    /**
+     * Stops member {@code i}, copies its data directory to {@code backup} and starts it again: a
+     * backup taken while etcd is down, consistent on disk.
+     */
+    public void backUp(int i, Path backup) throws IOException {
+        kill(i);
+        copyTree(dir.resolve(name(i)), backup);
+        startMember(i);
+        awaitHealthy();
+    }
+
+    /** Kills member {@code i}, replaces its data directory with {@code backup} and starts it again: a restore. */
+    public void restore(int i, Path backup) throws IOException {
+        kill(i);
+        RunningSidecar.deleteTree(dir.resolve(name(i)));
+        copyTree(backup, dir.resolve(name(i)));
+        startMember(i);
+        awaitHealthy();
+    }
+
+    private static void copyTree(Path from, Path to) throws IOException {
+        try (var paths = Files.walk(from)) {
+            for (Path p : paths.toList()) {
+                Path target = to.resolve(from.relativize(p).toString());
+                if (Files.isDirectory(p)) {
+                    Files.createDirectories(target);
+                } else {
+                    Files.copy(p, target, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                }
+            }
+        }
+    }
+
     /** Kills member {@code i} at once (SIGKILL). */
     public void kill(int i) {
         Process p = members[i];

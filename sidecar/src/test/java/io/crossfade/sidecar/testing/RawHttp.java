@@ -93,7 +93,8 @@ public final class RawHttp {
         return exchange(base, request.getBytes(StandardCharsets.ISO_8859_1), timeoutMillis);
     }
 
-    private static Answer parse(String raw) {
+    /** Parses a raw answer as {@link #exchange} does. */
+    public static Answer parse(String raw) {
         if (!raw.startsWith("HTTP/")) {
             return new Answer(-1, Map.of(), "", raw);
         }

@@ -104,7 +104,7 @@ public final class RunningSidecar implements BeforeAllCallback, AfterAllCallback
     }
 
     /** Removes {@code dir} and all below it, if it exists; also for the other extensions of this package. */
-    static void deleteTree(Path dir) {
+    public static void deleteTree(Path dir) {
         if (dir == null || !Files.exists(dir)) {
             return;
         }
