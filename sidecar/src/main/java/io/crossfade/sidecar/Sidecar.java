@@ -354,7 +354,7 @@ public final class Sidecar implements AutoCloseable {
     /** Endpoints of the read listener, in the order they are offered requests. */
     private List<Endpoints> readEndpoints() {
         List<Endpoints> list = new ArrayList<>();
-        list.add(new HealthEndpoints(controller, guard, false, () -> null, readyDetails(options.listen())));
+        list.add(new HealthEndpoints(controller, guard, false, () -> null, () -> null, readyDetails(options.listen())));
         list.add(new SettingsEndpoints(controller, responses, metrics, instanceId));
         list.add(new OutcomesEndpoint(vertx, guard));
         list.add(new SnapshotEndpoint(vertx, controller, instanceId));
