@@ -400,15 +400,26 @@ public final class ChangeEvidence {
             since[i] = cumulative[i] - s.base[i];
         }
         if (sample == Sample.UNITS) {
-            // One unit's errors are one unit's evidence: the new-side group with the most errors is
-            // judged out, so one client's storm, or one heavy user, never halts by itself. Taking the
-            // worst group out of the new side only ever lowers the new side's rate.
-            int top = -1;
-            long most = 0;
+            // One unit's errors are one unit's evidence: one new-side group is judged out, so one
+            // client's storm, or one broken heavy user, never halts by itself. Taking the new side's
+            // worst group out only ever lowers the new side's rate.
+            // The group judged out is the one with the most errors beyond its share of the side's
+            // outcomes: a storm, or a broken client; a heavy user failing at the side's rate is not.
+            long sideN = 0;
+            long sideE = 0;
             for (int g = 0; g < UnitGroups.GROUPS; g++) {
-                long e = since[UnitGroups.index(UnitGroups.NEW, g) + 1];
-                if (e > most) {
-                    most = e;
+                int i = UnitGroups.index(UnitGroups.NEW, g);
+                sideN += since[i];
+                sideE += since[i + 1];
+            }
+            double rate = sideN == 0 ? 0 : (double) sideE / sideN;
+            int top = -1;
+            double most = 0;
+            for (int g = 0; g < UnitGroups.GROUPS; g++) {
+                int i = UnitGroups.index(UnitGroups.NEW, g);
+                double excess = since[i + 1] - rate * since[i];
+                if (since[i + 1] > 0 && excess > most) {
+                    most = excess;
                     top = g;
                 }
             }
