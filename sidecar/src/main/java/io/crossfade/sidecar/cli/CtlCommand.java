@@ -245,6 +245,12 @@ public final class CtlCommand implements Runnable {
                 }
             }
             table.print(out());
+            for (MigrationView m : migrations) {
+                String judges = judges(m.health());
+                if (judges != null) {
+                    out().println(m.key() + ": the guard judges " + judges);
+                }
+            }
             for (String line : storeLines(store)) {
                 out().println(line);
             }
@@ -343,6 +349,17 @@ public final class CtlCommand implements Runnable {
                 return health.guard().evidence().percentToHalt() + "%";
             }
             return status;
+        }
+
+        /** What a watching guard cannot judge yet, in words, or null while it judges both tests or is idle. */
+        static String judges(GuardView health) {
+            if (health == null || health.guard().evidence() == null || health.guard().evidence().judges() == null) {
+                return null;
+            }
+            String status = health.guard().status();
+            String judges = health.guard().evidence().judges();
+            return (status.equals("healthy") || status.equals("waiting_for_samples")) && judges.startsWith("not yet")
+                    ? judges : null;
         }
 
         private static long total(GuardView.VariantOutcomes v) {

@@ -349,7 +349,13 @@ public final class GuardSimulator {
                 population.rates(percent, regressed);
             }
             java.util.Arrays.fill(groups, 0);
-            population.draw(random, look / 1000.0, groups, t, look);
+            long[] sum = null;
+            if (traffic.units() == 0) {
+                // independent requests are judged as aggregated counts: only the sides' totals matter
+                sum = population.drawTotals(random);
+            } else {
+                population.draw(random, look / 1000.0, groups, t, look);
+            }
             now[0] = t + look;
             if (t + look >= nextRestart) {
                 // a restart: the evidence carries on from what the sidecar last stored; the outcomes
@@ -357,17 +363,8 @@ public final class GuardSimulator {
                 watch = watch.restarted(rule, saved);
                 nextRestart += restartEvery;
             }
-            if (traffic.units() == 0) {
+            if (sum != null) {
                 // independent requests are what aggregated counts are: judged as requests
-                long[] sum = new long[4];
-                for (int g = 0; g < UnitGroups.GROUPS; g++) {
-                    int o = UnitGroups.index(UnitGroups.OLD, g);
-                    int n = UnitGroups.index(UnitGroups.NEW, g);
-                    sum[0] += groups[o] - groups[o + 1];
-                    sum[1] += groups[o + 1];
-                    sum[2] += groups[n] - groups[n + 1];
-                    sum[3] += groups[n + 1];
-                }
                 watch.record(sum[0], sum[1], sum[2], sum[3]);
             } else {
                 watch.recordUnits(groups);
@@ -411,6 +408,7 @@ public final class GuardSimulator {
         private final double totalWeight;
         private final Poisson[] okDraws = new Poisson[2 * UnitGroups.GROUPS];
         private final Poisson[] errorDraws = new Poisson[2 * UnitGroups.GROUPS];
+        private final Poisson[] totalDraws = new Poisson[4];
         private int stormUnit = -1;
         private int percent;
 
@@ -472,10 +470,28 @@ public final class GuardSimulator {
                     errors[at] += lambda * p / k;
                 }
             }
+            double seconds = Guard.TICK.toMillis() / 1000.0;
+            double[] totals = new double[4];
             for (int i = 0; i < ok.length; i++) {
-                okDraws[i] = new Poisson(ok[i] * Guard.TICK.toMillis() / 1000.0);
-                errorDraws[i] = new Poisson(errors[i] * Guard.TICK.toMillis() / 1000.0);
+                okDraws[i] = new Poisson(ok[i] * seconds);
+                errorDraws[i] = new Poisson(errors[i] * seconds);
+                int side = i < UnitGroups.GROUPS ? 0 : 2;
+                totals[side] += ok[i] * seconds;
+                totals[side + 1] += errors[i] * seconds;
             }
+            for (int i = 0; i < 4; i++) {
+                totalDraws[i] = new Poisson(totals[i]);
+            }
+        }
+
+        /**
+         * One look's outcomes of independent requests as the sides' totals (old ok, old errors, new
+         * ok, new errors): the sum of the groups' Poisson counts is the Poisson count of their sum.
+         */
+        long[] drawTotals(SplittableRandom random) {
+            int k = traffic.retries();
+            return new long[] {totalDraws[0].draw(random), totalDraws[1].draw(random) * k, totalDraws[2].draw(random),
+                    totalDraws[3].draw(random) * k};
         }
 
         /** One look's outcomes into {@code groups} ({@link UnitGroups} layout). */

@@ -821,6 +821,11 @@
         pairs.push(['New value failing more often than the old' + (r.maxRatio !== undefined ? ' (halts from ' + r.maxRatio + '× on)' : ''),
           fmtTowardsHalt(ratio, evidence.threshold), ratio]);
       }
+      if (typeof evidence.judges === 'string' && evidence.judges) {
+        // what the guard can and cannot judge yet, in its own words
+        pairs.push(['What the guard judges', evidence.judges + (typeof evidence.unitsOnNew === 'number'
+          ? ' (' + evidence.unitsOnNew + '+ units on the new value reported)' : '')]);
+      }
       if (evidence.since && typeof evidence.since === 'object') {
         pairs.push(['Outcomes weighed since it last started running', summarize({ since: evidence.since }).replace(/^since: /, '')]);
       }

@@ -304,6 +304,7 @@ class ConsoleIT {
         assertThat(evidence).contains("New value’s error rate above the 5 % limit")
                 .contains("New value failing more often than the old (halts from 2× on)")
                 .containsPattern("% of the way to a halt|at the line|past the line")
+                .contains("What the guard judges")
                 .doesNotContain("maxErrorRate").doesNotContainIgnoringCase("ceiling test");
         // 300 errors in 300 new outcomes: the ceiling's evidence is past its line many times over
         double ceiling = guard.at("/evidence/ceiling").asDouble();
