@@ -57,7 +57,8 @@ public record GuardView(Watch guard, @JsonInclude(JsonInclude.Include.NON_NULL) 
      *
      * @param percentToHalt how far on the way to a halt, 0-100 ({@code ln E / ln(1/alpha)}, rounded
      *     down; 100 means the guard trips)
-     * @param value the detector {@code E} that counts towards a halt
+     * @param value the detector {@code E} that counts towards a halt, at least 1 (1 = none: with no
+     *     evidence the starts' weights sum to less than 1, which says nothing more)
      * @param threshold {@code 1 / (1 - confidence)}: the guard trips when {@code value} reaches it
      * @param ratio the ratio test's e-value of the leading start (new fails more often than old),
      *     after the design effect, before the {@code minSamples} and {@code maxRatio} floors
@@ -68,10 +69,9 @@ public record GuardView(Watch guard, @JsonInclude(JsonInclude.Include.NON_NULL) 
      * @param unitsOnNew how many units on the new value reported outcomes, at least (one per group);
      *     null for aggregated counts
      * @param judges what the guard can and cannot judge now, in words
-     * @param leadingSpan how far back the leading start reaches, for people (e.g. {@code 2m 30s})
      */
     public record EvidenceLevel(int percentToHalt, double value, double threshold, double ratio, double ceiling,
-            Outcomes since, String sample, Integer unitsOnNew, String judges, String leadingSpan) {
+            Outcomes since, String sample, Integer unitsOnNew, String judges) {
     }
 
     /** The guard rule, as in the settings file. */
@@ -145,11 +145,10 @@ public record GuardView(Watch guard, @JsonInclude(JsonInclude.Include.NON_NULL) 
             judges = "both tests, with units as the sample";
         }
         ChangeEvidence.StartJudgement lead = main.leading();
-        return new EvidenceLevel((int) Math.floor(verdict.toHalt() * 100 + 1e-9), round(verdict.evidence()),
+        return new EvidenceLevel((int) Math.floor(verdict.toHalt() * 100 + 1e-9), round(Math.max(1, verdict.evidence())),
                 round(1 / (1 - rule.confidence())), round(Math.exp(lead.logRatioUngated())),
                 round(Math.exp(lead.logCeiling())), outcomes(since), sample,
-                hasUnits ? u.first().newGroups() : null, judges,
-                Durations.forPeople(java.time.Duration.ofMillis(lead.spanMillis())));
+                hasUnits ? u.first().newGroups() : null, judges);
     }
 
     private static WindowCounts plus(WindowCounts a, WindowCounts b) {

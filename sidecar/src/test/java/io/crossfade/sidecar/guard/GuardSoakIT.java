@@ -126,6 +126,6 @@ class GuardSoakIT {
         assertThat(fed * LOOK_MILLIS).as("milliseconds of traffic fed").isLessThanOrEqualTo(60_000);
         JsonNode guard = JSON.readTree(sidecar.getOps("/ready").body()).get("migrations").get(KEY).get("guard");
         assertThat(guard.at("/lastTrip/reason").asText())
-                .startsWith("guard tripped: the new variant fails more often than the old one");
+                .startsWith("guard tripped: the new value fails more often than the old one");
     }
 }

@@ -113,7 +113,7 @@ class NotificationsIT {
         assertThat(halt.header("X-Crossfade-Delivery")).isEqualTo(event.get("seq").asLong() + "-"
                 + java.time.Instant.parse(event.get("time").asText()).toEpochMilli() + "-0");
         assertThat(event.get("reason").asText()).startsWith("guard tripped:");
-        assertThat(event.get("text").asText()).startsWith("Crossfade halted db.pool.size at 10 %: the new variant's")
+        assertThat(event.get("text").asText()).startsWith("Crossfade halted db.pool.size at 10 %: the new value's")
                 .contains("new 30.00 % (90 of 300) vs old 1.00 % (7 of 700)").endsWith("(instance checkout-7d9f)");
 
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
