@@ -281,7 +281,7 @@ public final class GuardCommand implements Runnable {
                 StringBuilder steps = new StringBuilder("halts by step:");
                 for (int i = 0; i < s.phases().size(); i++) {
                     final int step = i;
-                    long n = result.runs().stream().filter(r -> r.step() == step).count();
+                    long n = result.runs().stream().filter(r -> r.tripped() && r.step() == step).count();
                     steps.append(String.format(Locale.ROOT, " %d (%s %%) %d;", i + 1,
                             Percent.format(s.phases().get(i).percent()), n));
                 }

@@ -16,7 +16,10 @@ import java.util.stream.IntStream;
  * {@link Evidence}, and {@link TripDecision}) on a virtual clock, for many simulated rollouts at
  * once: what {@code crossfade guard simulate} prints and what the guard's property tests check.
  *
- * <p>Each run is one migration watched from its start for {@code duration}. At every look
+ * <p>Each run is one migration watched from its start for {@code duration}. A ramp ({@code phases}
+ * of more than one) climbs by the sidecar's own rule ({@link RampStatus#climbs}): a step whose hold
+ * has passed is extended while it lacks {@code minSamples} new-variant outcomes or the guard is
+ * not healthy. At every look
  * ({@link Guard#TICK} apart, as in the sidecar) the outcomes since the previous look arrive as one
  * batch: requests are a Poisson process of {@code rate} per second, split by the percent at that
  * moment, so the four counts (old ok, old errors, new ok, new errors) are independent Poisson
@@ -225,7 +228,8 @@ public final class GuardSimulator {
      *
      * @param tripMillis when the guard tripped, in virtual milliseconds since the start; -1 when it never did
      * @param kind how it tripped, or null
-     * @param step the step (phase of the percent, from 0) it tripped on, or -1
+     * @param step the step (phase of the percent, from 0) it tripped on; for a ramp that never
+     *     tripped, the step it reached; else -1
      */
     public record Run(long tripMillis, Verdict.Kind kind, int step) {
 
@@ -340,8 +344,15 @@ public final class GuardSimulator {
         int percent = -1;
         boolean regressed = false;
         long[] groups = new long[UnitGroups.SIZE];
+        // a ramp climbs by the sidecar's rule (RampStatus.climbs): a step is extended while the guard
+        // waits for samples or cannot judge, exactly as in the sidecar
+        boolean ramp = s.phases().size() > 1;
+        int step = 0;
+        long stepStart = 0;
+        long newAtStepStart = 0;
+        long newSeen = 0;
         for (long t = 0; t < end; t += look) {
-            int p = s.percentAt(t);
+            int p = ramp ? s.phases().get(step).percent() : s.percentAt(t);
             boolean after = t >= onset;
             if (p != percent || after != regressed) {
                 percent = p;
@@ -366,7 +377,11 @@ public final class GuardSimulator {
             if (sum != null) {
                 // independent requests are what aggregated counts are: judged as requests
                 watch.record(sum[0], sum[1], sum[2], sum[3]);
+                newSeen += sum[2] + sum[3];
             } else {
+                for (int g = 0; g < UnitGroups.GROUPS; g++) {
+                    newSeen += groups[UnitGroups.index(UnitGroups.NEW, g)];
+                }
                 watch.recordUnits(groups);
             }
             // the simulator may skip the decision while no trip is possible; it would not trip
@@ -375,14 +390,33 @@ public final class GuardSimulator {
                 saved = watch.storedEvidence(0);
                 nextSave += save;
             }
+            Verdict verdict = null;
             if (possible) {
-                Verdict verdict = watch.decide(rule);
+                verdict = watch.decide(rule);
                 if (verdict.trips()) {
-                    return new Run(t + look, verdict.kind(), s.phaseAt(t));
+                    return new Run(t + look, verdict.kind(), ramp ? step : s.phaseAt(t));
+                }
+            }
+            if (ramp && step < s.phases().size() - 1) {
+                Phase phase = s.phases().get(step);
+                Duration held = Duration.ofMillis(t + look - stepStart);
+                long samples = newSeen - newAtStepStart;
+                if (held.compareTo(phase.hold()) >= 0 && samples >= rule.minSamples()) {
+                    if (verdict == null) {
+                        verdict = watch.decide(rule);
+                    }
+                    GuardStatus status = verdict.kind() == Verdict.Kind.HEALTHY ? GuardStatus.HEALTHY
+                            : GuardStatus.WAITING_FOR_SAMPLES;
+                    if (RampStatus.climbs(new io.crossfade.config.Step(phase.percent(), phase.hold()), false, held,
+                            samples, rule.minSamples(), status)) {
+                        step++;
+                        stepStart = t + look;
+                        newAtStepStart = newSeen;
+                    }
                 }
             }
         }
-        return new Run(-1, null, -1);
+        return new Run(-1, null, ramp ? step : -1);
     }
 
     private static MigrationWatch newWatch(GuardSpec rule, long[] now) {

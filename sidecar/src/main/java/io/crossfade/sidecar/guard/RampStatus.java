@@ -128,7 +128,7 @@ public record RampStatus(Phase phase, int step, int steps, int percent, Duration
                     + seen);
         }
         String past = "holding " + where + " past its " + format(step.hold()) + " hold: ";
-        if (samples < minSamples) {
+        if (!climbs(step, false, held, samples, minSamples, guard) && samples < minSamples) {
             return new RampStatus(Phase.EXTENDED, index + 1, all.size(), step.percent(), step.hold(), held, samples,
                     minSamples, past + seen);
         }
@@ -142,6 +142,17 @@ public record RampStatus(Phase phase, int step, int steps, int percent, Duration
                 minSamples, where + " held " + format(step.hold()) + " with " + samples
                 + " new-variant outcomes and a healthy guard: advancing to step " + (index + 2) + " ("
                 + Percent.format(next.percent()) + " %)");
+    }
+
+    /**
+     * The ramp's rule for a running migration on its ramp: a step climbs to the next once its hold
+     * has passed, with at least {@code minSamples} new-variant outcomes during the hold, while the
+     * guard is healthy (it could judge, and found nothing). The last step never climbs. What
+     * {@link #assess} and the simulator both decide by.
+     */
+    static boolean climbs(Step step, boolean last, Duration held, long samples, int minSamples, GuardStatus guard) {
+        return !last && step.hold() != null && held.compareTo(step.hold()) >= 0 && samples >= minSamples
+                && guard == GuardStatus.HEALTHY;
     }
 
     /** {@code 850ms}, {@code 4.2s}, {@code 3m12s}, {@code 1h05m}. */

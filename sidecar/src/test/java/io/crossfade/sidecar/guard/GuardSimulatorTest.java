@@ -130,4 +130,16 @@ class GuardSimulatorTest {
         assertThat(s.percentAt(Duration.ofMinutes(10).toMillis())).isEqualTo(10_000);
         assertThat(s.percentAt(Duration.ofMinutes(71).toMillis())).isEqualTo(50_000);
     }
+
+    @Test
+    void aRampIsExtendedWhileTheGuardWaitsForSamplesAsInTheSidecar() {
+        // 1 req/s with 1 % on new: about 36 new-value outcomes an hour, never the 200 a step needs
+        GuardSimulator.Result slow = GuardSimulator.simulate(scenario(1, "1:1m,10:1m,50", 0.01, 0.01,
+                Duration.ofHours(1), 20));
+        assertThat(slow.runs()).allSatisfy(r -> assertThat(r.step()).isZero());
+        // 200 req/s: 1 % gives 2 new outcomes a second, so the minute holds suffice and the ramp climbs
+        GuardSimulator.Result busy = GuardSimulator.simulate(scenario(200, "1:1m,10:1m,50", 0.01, 0.01,
+                Duration.ofMinutes(30), 20));
+        assertThat(busy.runs()).filteredOn(r -> !r.tripped()).allSatisfy(r -> assertThat(r.step()).isEqualTo(2));
+    }
 }
