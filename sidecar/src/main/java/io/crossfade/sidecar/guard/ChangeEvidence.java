@@ -251,25 +251,16 @@ public final class ChangeEvidence {
      * @param delta a group count array ({@link UnitGroups} layout) of this look's outcomes; not kept
      */
     public void look(long nowMillis, long[] delta) {
-        long oldN = 0;
-        long oldE = 0;
-        long newN = 0;
-        long newE = 0;
-        for (int g = 0; g < UnitGroups.GROUPS; g++) {
-            int o = UnitGroups.index(UnitGroups.OLD, g);
-            int n = UnitGroups.index(UnitGroups.NEW, g);
-            oldN += delta[o];
-            oldE += delta[o + 1];
-            newN += delta[n];
-            newE += delta[n + 1];
-        }
+        WindowCounts counts = UnitGroups.totals(delta);
+        long oldN = counts.oldTotal();
+        long newN = counts.newTotal();
         if (oldN + newN > 0) {
             upperBound = Double.NaN;
             for (int i = 0; i < cumulative.length; i++) {
                 cumulative[i] += delta[i];
             }
             outcomes += oldN + newN;
-            Evidence.Look increment = Evidence.Look.of(new WindowCounts(oldN - oldE, oldE, newN - newE, newE));
+            Evidence.Look increment = Evidence.Look.of(counts);
             for (Start s : starts) {
                 s.evidence = s.evidence.after(increment);
             }

@@ -298,14 +298,11 @@ public final class Guard implements MigrationHealth, AutoCloseable {
             }
             if (groups != null) {
                 watch.recordUnits(groups);
-                for (int g = 0; g < UnitGroups.GROUPS; g++) {
-                    int o = UnitGroups.index(UnitGroups.OLD, g);
-                    int n = UnitGroups.index(UnitGroups.NEW, g);
-                    oOk += groups[o] - groups[o + 1];
-                    oErr += groups[o + 1];
-                    nOk += groups[n] - groups[n + 1];
-                    nErr += groups[n + 1];
-                }
+                WindowCounts units = UnitGroups.totals(groups);
+                oOk += units.oldOk();
+                oErr += units.oldErrors();
+                nOk += units.newOk();
+                nErr += units.newErrors();
             }
             metrics.outcomes(watch.key, source, oOk, oErr, nOk, nErr);
             requestEvaluation(watch);

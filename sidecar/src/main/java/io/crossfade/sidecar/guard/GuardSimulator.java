@@ -379,9 +379,7 @@ public final class GuardSimulator {
                 watch.record(sum[0], sum[1], sum[2], sum[3]);
                 newSeen += sum[2] + sum[3];
             } else {
-                for (int g = 0; g < UnitGroups.GROUPS; g++) {
-                    newSeen += groups[UnitGroups.index(UnitGroups.NEW, g)];
-                }
+                newSeen += UnitGroups.totals(groups).newTotal();
                 watch.recordUnits(groups);
             }
             // the simulator may skip the decision while no trip is possible; it would not trip

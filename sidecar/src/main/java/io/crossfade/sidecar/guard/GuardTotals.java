@@ -40,20 +40,9 @@ public record GuardTotals(WindowCounts requests, long[] groups) {
 
     /** Both kinds added up per variant: what the window, the holds and the views count. */
     public WindowCounts all() {
-        long oldN = 0;
-        long oldE = 0;
-        long newN = 0;
-        long newE = 0;
-        for (int g = 0; g < UnitGroups.GROUPS; g++) {
-            int o = UnitGroups.index(UnitGroups.OLD, g);
-            int n = UnitGroups.index(UnitGroups.NEW, g);
-            oldN += groups[o];
-            oldE += groups[o + 1];
-            newN += groups[n];
-            newE += groups[n + 1];
-        }
-        return new WindowCounts(requests.oldOk() + oldN - oldE, requests.oldErrors() + oldE,
-                requests.newOk() + newN - newE, requests.newErrors() + newE);
+        WindowCounts units = UnitGroups.totals(groups);
+        return new WindowCounts(requests.oldOk() + units.oldOk(), requests.oldErrors() + units.oldErrors(),
+                requests.newOk() + units.newOk(), requests.newErrors() + units.newErrors());
     }
 
     /** The sum of both. */

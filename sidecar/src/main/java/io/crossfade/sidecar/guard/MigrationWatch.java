@@ -117,19 +117,8 @@ final class MigrationWatch {
      * totals. Any thread.
      */
     void recordUnits(long[] groups) {
-        long oOk = 0;
-        long oErrors = 0;
-        long nOk = 0;
-        long nErrors = 0;
-        for (int g = 0; g < UnitGroups.GROUPS; g++) {
-            int o = UnitGroups.index(UnitGroups.OLD, g);
-            int n = UnitGroups.index(UnitGroups.NEW, g);
-            oOk += groups[o] - groups[o + 1];
-            oErrors += groups[o + 1];
-            nOk += groups[n] - groups[n + 1];
-            nErrors += groups[n + 1];
-        }
-        window.record(oOk, oErrors, nOk, nErrors);
+        WindowCounts sum = UnitGroups.totals(groups);
+        window.record(sum.oldOk(), sum.oldErrors(), sum.newOk(), sum.newErrors());
         for (int i = 0; i < groups.length; i++) {
             if (groups[i] != 0) {
                 unitGroups.addAndGet(i, groups[i]);

@@ -48,4 +48,21 @@ public final class UnitGroups {
     public static int index(int side, int group) {
         return (side * GROUPS + group) * 2;
     }
+
+    /** The outcomes of a group count array summed per side, as window counts (ok and errors). */
+    public static WindowCounts totals(long[] groups) {
+        long oldN = 0;
+        long oldE = 0;
+        long newN = 0;
+        long newE = 0;
+        for (int g = 0; g < GROUPS; g++) {
+            int o = index(OLD, g);
+            int n = index(NEW, g);
+            oldN += groups[o];
+            oldE += groups[o + 1];
+            newN += groups[n];
+            newE += groups[n + 1];
+        }
+        return new WindowCounts(oldN - oldE, oldE, newN - newE, newE);
+    }
 }
