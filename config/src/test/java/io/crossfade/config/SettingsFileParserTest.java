@@ -512,7 +512,7 @@ class SettingsFileParserTest {
     void unknownTopLevelFieldIsRefused() {
         SettingsProblem p = onlyProblem("a.yaml", BASE + "setting:\n  b: {value: 1}\n");
         assertProblem(p, "a.yaml", 7, null, "setting", "unknown field 'setting'");
-        assertThat(p.reason()).contains("[migrations, settings]");
+        assertThat(p.reason()).contains("[cohorts, migrations, settings]");
     }
 
     @Test
