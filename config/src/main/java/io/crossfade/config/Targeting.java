@@ -32,6 +32,7 @@ public final class Targeting {
     private final Set<String> operatorExclude;
 
     private final boolean empty;
+    private final List<Placement> placements;
     private final Map<String, Placement> units;
     private final String[] excludePrefixes;
     private final Placement[] excludePrefixPlacements;
@@ -73,6 +74,15 @@ public final class Targeting {
         this.includePrefixes = in.keySet().toArray(new String[0]);
         this.includePrefixPlacements = in.values().toArray(new Placement[0]);
         this.empty = map.isEmpty() && excludePrefixes.length == 0 && includePrefixes.length == 0;
+        this.placements = List.copyOf(labels.values());
+    }
+
+    /**
+     * Every placement {@link #place} can return (one per cohort and side, and per operator side), so
+     * that a reader can prepare an answer for each.
+     */
+    public List<Placement> placements() {
+        return placements;
     }
 
     /**
