@@ -303,6 +303,34 @@ class CohortsTest {
         assertThat(directory.load(dir).migrations().get("db.pool.size").id()).isEqualTo(before);
     }
 
+    @Test
+    void aRampMayStartAtZeroWithAnIncludeCohortInTheShorthand() throws Exception {
+        write("settings.yaml", """
+                settings:
+                  k: {value: 1}
+                cohorts:
+                  staff: {prefixes: [staff-]}
+                migrations:
+                  k: {to: 2, include: [staff], steps: ["0:1h", "5:30m", "25:1h", 100]}
+                """);
+        MigrationSpec m = directory.load(dir).migrations().get("k");
+        assertThat(m.steps()).containsExactly(new Step(0, java.time.Duration.ofHours(1)),
+                new Step(5_000, java.time.Duration.ofMinutes(30)), new Step(25_000, java.time.Duration.ofHours(1)),
+                new Step(Percent.FULL, null));
+    }
+
+    @Test
+    void aBadStepShorthandIsRefusedWithItsField() throws Exception {
+        write("settings.yaml", """
+                settings:
+                  k: {value: 1}
+                migrations:
+                  k: {to: 2, steps: ["5", "x:1h", "10:soon", 100]}
+                """);
+        List<SettingsProblem> ps = problems();
+        assertThat(ps).extracting(SettingsProblem::field).containsExactly("steps[0].hold", "steps[1]", "steps[2].hold");
+    }
+
     private static JsonNode num(int n) {
         return com.fasterxml.jackson.databind.node.IntNode.valueOf(n);
     }

@@ -383,12 +383,24 @@ final class MigrationWatch {
 
     /** Starts counting a new hold of step {@code stepIndex} from zero. */
     void freshHold(int stepIndex) {
-        hold = new HoldTally(stepIndex, judgedTotals().all().newTotal());
+        hold = new HoldTally(stepIndex, newSamples());
     }
 
-    /** New-variant outcomes judged (pooled, in a fleet) during the current hold. */
+    /**
+     * New-variant outcomes judged (pooled, in a fleet) during the current hold, with those of units
+     * a cohort included (judged by the ceiling): a ramp's 0 % step with {@code include} is held on
+     * those alone.
+     */
     long holdSamples() {
         HoldTally h = hold;
-        return Math.max(0, judgedTotals().all().newTotal() - h.newAtStart);
+        return Math.max(0, newSamples() - h.newAtStart);
+    }
+
+    private long newSamples() {
+        long cohortNew = 0;
+        for (int g = 0; g < UnitGroups.GROUPS; g++) {
+            cohortNew += cohortGroups.get(UnitGroups.index(UnitGroups.NEW, g));
+        }
+        return judgedTotals().all().newTotal() + cohortNew;
     }
 }
