@@ -119,6 +119,12 @@
     }
   }
 
+  // what cohorts.js needs of this page: the admin calls and the shared state
+  window.crossfadeConsole = {
+    api: function () { return api.apply(null, arguments); },
+    state: function () { return state; },
+  };
+
   async function api(method, path, options) {
     const opts = options || {};
     const headers = { 'Accept': 'application/json' };
@@ -627,6 +633,8 @@
       text(this.q('.source'), spec.source);
       this.renderSteps(spec, st, rampOf(view));
       this.renderGuard(guardOf(view), spec.guard);
+      // the cohorts section (cohorts.js), kept apart from the card's own code
+      if (window.crossfadeCohorts) window.crossfadeCohorts.render(this, view);
 
       if (this.pinnedRevision === null) {
         const p = Number(st.percent);
