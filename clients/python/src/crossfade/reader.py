@@ -133,7 +133,8 @@ class SettingsReader:
             return Details(key, default, None, "ERROR", None, 0, "NOT_READY",
                            "no settings loaded yet from %s (%s)" % (self._endpoint, self._last_problem))
         try:
-            r = s.resolve(key, unit or self._default_unit or s.instance_id, self._buckets)
+            unit = unit or self._default_unit or s.instance_id
+            r = s.resolve(key, unit, self._buckets)
             if r is None:
                 return Details(key, default, None, "ERROR", None, s.version, "SETTING_NOT_FOUND",
                                "no setting named %r in snapshot %d" % (key, s.version))
@@ -150,7 +151,7 @@ class SettingsReader:
                 value = converted
             if migration is None:
                 return Details(key, value, variant, "STATIC", None, s.version)
-            return Details(key, value, variant, migration.reason(), migration.view(), s.version)
+            return Details(key, value, variant, migration.reason(unit), migration.view(), s.version)
         except Exception as e:  # never raise to the caller: a getter's contract
             return Details(key, default, None, "ERROR", None, s.version, "GENERAL", repr(e))
 

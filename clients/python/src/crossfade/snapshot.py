@@ -10,7 +10,13 @@ The document (``SnapshotDocument`` on the Java side) is::
 ``percent`` is the effective percent (0 while rolled back, 100 once completed) with at most three
 decimals, so resolving a unit needs only :mod:`crossfade.bucketing` and that number. Unknown fields
 are ignored, so a newer sidecar can add some.
+
+While a migration's cohorts are in effect it also has ``"exclude"`` and ``"include"``: lists of
+``{"cohort": name or None, "units": [...], "prefixes": [...]}`` (``"operator": true`` on the
+operator's list). The order is the sidecar's (docs/bucketing.md): a unit listed or prefixed in any
+exclude entry reads old, else one in any include entry reads new, else the percent decides.
 """
+import bisect
 import json
 import re
 from decimal import Decimal, InvalidOperation
@@ -35,7 +41,8 @@ class Details(NamedTuple):
 
     ``value`` is the setting's value for the unit, or the caller's default when ``error_code`` is set.
     ``variant`` is ``"static"`` without a migration, else ``"old"`` or ``"new"``; None for a default.
-    ``reason`` is OFREP's: ``"SPLIT"`` while a migration splits units between two values,
+    ``reason`` is OFREP's: ``"TARGETING_MATCH"`` when a cohort (include or exclude) placed the unit,
+    ``"SPLIT"`` while a migration splits units between two values,
     ``"STATIC"`` otherwise, ``"ERROR"`` when the value is the caller's default.
     ``migration`` is ``{"id", "percent", "state"}`` as in the read API, or None.
     ``version`` is the snapshot's version, 0 before the first snapshot.
@@ -57,6 +64,96 @@ class Details(NamedTuple):
         return self.error_code is not None
 
 
+class Placement(NamedTuple):
+    """Why a unit is on its side: ``kind`` is ``"excluded"``, ``"included"`` or ``"percent"``; ``cohort``
+    names the cohort that placed it (None for the percent, inline units and an operator's list)."""
+    kind: str
+    cohort: Optional[str]
+
+
+_PERCENT = Placement("percent", None)
+
+
+class Targeting:
+    """A migration's cohorts compiled for reads, as the sidecar's ``Targeting``: one dict lookup and a
+    binary search per sorted, prefix-free prefix list. Immutable; safe to share between threads."""
+
+    __slots__ = ("units", "out_prefixes", "out_placements", "in_prefixes", "in_placements")
+
+    def __init__(self, exclude, include):
+        units: Dict[str, Placement] = {}
+        for name, us, _ in include:
+            p = Placement("included", name)
+            for u in us:
+                units.setdefault(u, p)
+        for name, us, _ in exclude:
+            p = Placement("excluded", name)
+            for u in us:
+                old = units.get(u)
+                if old is None or old.kind != "excluded":
+                    units[u] = p
+        self.units = units
+        self.out_prefixes, self.out_placements = _prefix_free(exclude, "excluded")
+        self.in_prefixes, self.in_placements = _prefix_free(include, "included")
+
+    def place(self, unit: str) -> Optional[Placement]:
+        """The cohort placement of ``unit``, or None when the percent decides."""
+        listed = self.units.get(unit)
+        if listed is not None and listed.kind == "excluded":
+            return listed
+        p = _match(self.out_prefixes, self.out_placements, unit)
+        if p is not None:
+            return p
+        if listed is not None:
+            return listed
+        return _match(self.in_prefixes, self.in_placements, unit)
+
+
+def _prefix_free(entries, kind):
+    first: Dict[str, Placement] = {}
+    for name, _, prefixes in entries:
+        for prefix in prefixes:
+            first.setdefault(prefix, Placement(kind, name))
+    keys, values, last = [], [], None
+    for prefix in sorted(first):
+        if last is None or not prefix.startswith(last):
+            keys.append(prefix)
+            values.append(first[prefix])
+            last = prefix
+    return keys, values
+
+
+def _match(prefixes, placements, unit):
+    if not prefixes:
+        return None
+    i = bisect.bisect_right(prefixes, unit) - 1
+    return placements[i] if i >= 0 and unit.startswith(prefixes[i]) else None
+
+
+def _cohorts(m: dict, field: str, where: str):
+    entries = m.get(field)
+    if entries is None:
+        return []
+    if not isinstance(entries, list):
+        raise SnapshotError("snapshot document: %s.%s must be an array" % (where, field))
+    out = []
+    for i, e in enumerate(entries):
+        at = "%s.%s[%d]" % (where, field, i)
+        if not isinstance(e, dict):
+            raise SnapshotError("snapshot document: %s must be an object" % at)
+        name = e.get("cohort")
+        if name is not None and not isinstance(name, str):
+            raise SnapshotError("snapshot document: %s.cohort must be a string or null" % at)
+        lists = []
+        for f in ("units", "prefixes"):
+            v = e.get(f) or []
+            if not isinstance(v, list) or not all(isinstance(x, str) and x for x in v):
+                raise SnapshotError("snapshot document: %s.%s must hold non-empty strings" % (at, f))
+            lists.append(v)
+        out.append((None if e.get("operator") else name, lists[0], lists[1]))
+    return out
+
+
 class Migration(NamedTuple):
     """A migration as one snapshot states it; ``percent`` is in thousandths (5 % is 5000)."""
     key: str
@@ -66,9 +163,23 @@ class Migration(NamedTuple):
     salt: str
     percent: int
     state: str
+    targeting: Optional[Targeting] = None
+
+    def placement(self, unit: str) -> Placement:
+        """How ``unit`` is placed: by a cohort (``excluded``/``included``) or by the percent."""
+        if self.targeting is not None:
+            p = self.targeting.place(unit)
+            if p is not None:
+                return p
+        return _PERCENT
 
     def variant(self, unit: str, buckets: Optional[Dict[str, int]] = None) -> str:
-        """``"new"`` or ``"old"`` for ``unit``, by the bucketing rule at the effective percent."""
+        """``"new"`` or ``"old"`` for ``unit``: excluded old, else included new, else by the bucketing
+        rule at the effective percent."""
+        if self.targeting is not None:
+            placed = self.targeting.place(unit)
+            if placed is not None:
+                return "old" if placed.kind == "excluded" else "new"
         p = self.percent
         if p <= 0:
             return "old"
@@ -82,8 +193,11 @@ class Migration(NamedTuple):
         """``{"id", "percent", "state"}`` as the read API shows it (percent as a decimal number)."""
         return {"id": self.id, "percent": _percent_number(self.percent), "state": self.state}
 
-    def reason(self) -> str:
-        """OFREP's reason: SPLIT while units are split between two values, else STATIC."""
+    def reason(self, unit: Optional[str] = None) -> str:
+        """OFREP's reason: TARGETING_MATCH when a cohort placed ``unit``, else SPLIT while units are
+        split between two values, else STATIC."""
+        if unit is not None and self.targeting is not None and self.targeting.place(unit) is not None:
+            return "TARGETING_MATCH"
         return "SPLIT" if self.state in _BLENDING and 0 < self.percent < BUCKETS else "STATIC"
 
 
@@ -156,9 +270,11 @@ class Snapshot:
             for field in ("from", "to"):
                 if m.get(field) is None:
                     raise SnapshotError("snapshot document: %s.%s is missing" % (where, field))
+            exclude, include = _cohorts(m, "exclude", where), _cohorts(m, "include", where)
+            targeting = Targeting(exclude, include) if exclude or include else None
             migrations[key] = Migration(key, _text(m, "id", where + ".id"), m["from"], m["to"],
                                         _text(m, "salt", where + ".salt"),
-                                        parse_percent(m.get("percent"), where + ".percent"), state)
+                                        parse_percent(m.get("percent"), where + ".percent"), state, targeting)
         return Snapshot(version, instance_id, dict(settings), migrations)
 
     def resolve(self, key: str, unit: str, buckets: Optional[Dict[str, int]] = None):

@@ -21,6 +21,8 @@ import org.apache.commons.codec.digest.DigestUtils;
  * @param guard the guard rule (defaults when the file has none)
  * @param steps the ramp, empty when there is none
  * @param source the file that declared it, for messages; may be null
+ * @param targeting its {@code include} and {@code exclude} cohorts ({@link Targeting#NONE} when none);
+ *     not part of {@link #id()}, so editing them keeps the migration
  */
 public record MigrationSpec(
         String key,
@@ -33,7 +35,14 @@ public record MigrationSpec(
         String rollback,
         GuardSpec guard,
         List<Step> steps,
-        String source) {
+        String source,
+        Targeting targeting) {
+
+    /** A migration without cohorts. */
+    public MigrationSpec(String key, JsonNode from, JsonNode to, String salt, int initialPercent, String owner,
+            String expected, String rollback, GuardSpec guard, List<Step> steps, String source) {
+        this(key, from, to, salt, initialPercent, owner, expected, rollback, guard, steps, source, Targeting.NONE);
+    }
 
     public MigrationSpec {
         Objects.requireNonNull(key, "key");
@@ -41,6 +50,7 @@ public record MigrationSpec(
         Objects.requireNonNull(to, "to");
         Objects.requireNonNull(salt, "salt");
         Objects.requireNonNull(guard, "guard");
+        Objects.requireNonNull(targeting, "targeting");
         steps = List.copyOf(steps);
         if (initialPercent < 0 || initialPercent > Percent.FULL) {
             throw new IllegalArgumentException("initialPercent out of range: " + initialPercent);

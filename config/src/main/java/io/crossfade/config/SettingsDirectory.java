@@ -66,6 +66,32 @@ public final class SettingsDirectory {
                 problems.add(new SettingsProblem(name, 0, null, null, "cannot be read: " + e.getMessage()));
             }
         }
+        // Cohort files are read with the settings files that name them, so that a reload (and the
+        // last-known-good copy) holds one consistent set; parse() judges their content.
+        java.util.Set<String> cohortFiles = new java.util.TreeSet<>();
+        contents.forEach((name, content) -> cohortFiles.addAll(parser.cohortFileNames(name, content)));
+        for (String name : cohortFiles) {
+            Path file = dir.resolve(name);
+            if (!Files.exists(file) || contents.containsKey(name)) {
+                continue; // parse() says which settings file names a missing file
+            }
+            String notAFile = notARegularFile(file);
+            if (notAFile != null) {
+                problems.add(new SettingsProblem(name, 0, null, null, "cohort file " + notAFile));
+                continue;
+            }
+            try {
+                long size = Files.size(file);
+                if (size > SettingsFileParser.MAX_FILE_BYTES) {
+                    problems.add(new SettingsProblem(name, 0, null, null,
+                            "cohort file is " + size + " bytes, over the 1 MiB limit"));
+                    continue;
+                }
+                contents.put(name, Files.readAllBytes(file));
+            } catch (IOException e) {
+                problems.add(new SettingsProblem(name, 0, null, null, "cohort file cannot be read: " + e.getMessage()));
+            }
+        }
         if (!problems.isEmpty()) {
             throw new SettingsException(problems);
         }
@@ -82,7 +108,12 @@ public final class SettingsDirectory {
     public SettingsSpec parse(Map<String, byte[]> files) throws SettingsException {
         List<SettingsProblem> problems = new ArrayList<>();
         List<SettingsFileParser.ParsedFile> parsed = new ArrayList<>();
+        Map<String, byte[]> cohortFiles = new TreeMap<>();
         for (Map.Entry<String, byte[]> file : new TreeMap<>(files).entrySet()) {
+            if (!SettingsFileParser.isSettingsFile(file.getKey())) {
+                cohortFiles.put(file.getKey(), file.getValue());
+                continue;
+            }
             try {
                 parsed.add(parser.parse(file.getKey(), file.getValue()));
             } catch (SettingsException e) {
@@ -92,15 +123,21 @@ public final class SettingsDirectory {
         if (!problems.isEmpty()) {
             throw new SettingsException(problems);
         }
-        return merge(parsed);
+        return merge(parsed, cohortFiles);
+    }
+
+    static SettingsSpec merge(List<SettingsFileParser.ParsedFile> files) throws SettingsException {
+        return merge(files, Map.of());
     }
 
     /**
      * Merges already-parsed files: a key may be declared once across all files, and every migration
      * must change a declared setting.
      */
-    static SettingsSpec merge(List<SettingsFileParser.ParsedFile> files) throws SettingsException {
+    static SettingsSpec merge(List<SettingsFileParser.ParsedFile> files, Map<String, byte[]> cohortFiles)
+            throws SettingsException {
         List<SettingsProblem> problems = new ArrayList<>();
+        Map<String, Cohort> cohorts = cohorts(files, cohortFiles, problems);
         Map<String, Setting> settings = new TreeMap<>();
         Map<String, String> settingFile = new HashMap<>();
         Map<String, SettingsFileParser.DeclaredMigration> declared = new LinkedHashMap<>();
@@ -136,13 +173,113 @@ public final class SettingsDirectory {
                         "is the same as the old value " + from + "; nothing would change"));
                 continue;
             }
+            Targeting targeting = targeting(m, cohorts, problems);
             migrations.put(m.key(), new MigrationSpec(m.key(), from, m.to(), m.salt(), m.initialPercent(), m.owner(),
-                    m.expected(), m.rollback(), m.guard(), m.steps(), m.file()));
+                    m.expected(), m.rollback(), m.guard(), m.steps(), m.file(), targeting));
         }
         if (!problems.isEmpty()) {
             throw new SettingsException(problems);
         }
-        return new SettingsSpec(settings, migrations);
+        return new SettingsSpec(settings, migrations, cohorts);
+    }
+
+    /** The named cohorts of all files, with their files' units read; a name may be declared once. */
+    private static Map<String, Cohort> cohorts(List<SettingsFileParser.ParsedFile> files, Map<String, byte[]> cohortFiles,
+            List<SettingsProblem> problems) {
+        Map<String, Cohort> cohorts = new TreeMap<>();
+        Map<String, String> declaredIn = new HashMap<>();
+        for (SettingsFileParser.ParsedFile f : files) {
+            for (CohortReader.DeclaredCohort c : f.cohorts().values()) {
+                String other = declaredIn.putIfAbsent(c.name(), f.file());
+                if (other != null) {
+                    problems.add(new SettingsProblem(f.file(), c.line(), null, "cohorts." + c.name(),
+                            "duplicate cohort: already declared in " + other));
+                    continue;
+                }
+                List<String> units = new ArrayList<>(c.units());
+                if (c.fileRef() != null) {
+                    SettingsProblem at = new SettingsProblem(f.file(), c.line(), null, "cohorts." + c.name() + ".file", "");
+                    byte[] content = cohortFiles.get(c.fileRef());
+                    if (content == null) {
+                        problems.add(new SettingsProblem(f.file(), c.line(), null, "cohorts." + c.name() + ".file",
+                                "cohort file " + c.fileRef() + " does not exist beside the settings files"));
+                        continue;
+                    }
+                    try {
+                        units.addAll(CohortReader.readFile(c.fileRef(), content, at));
+                    } catch (SettingsException e) {
+                        problems.addAll(e.problems());
+                        continue;
+                    }
+                }
+                cohorts.put(c.name(), new Cohort(c.name(), units, c.prefixes(), c.fileRef()));
+            }
+        }
+        return cohorts;
+    }
+
+    /**
+     * Resolves a migration's include and exclude entries: a declared cohort's name is that cohort
+     * ({@code cohort:NAME} insists on it), anything else a unit listed inline ({@code unit:X} insists
+     * on that).
+     */
+    private static Targeting targeting(SettingsFileParser.DeclaredMigration m, Map<String, Cohort> cohorts,
+            List<SettingsProblem> problems) {
+        if (m.include().isEmpty() && m.exclude().isEmpty()) {
+            return Targeting.NONE;
+        }
+        int before = problems.size();
+        List<Cohort> include = resolve(m, m.include(), cohorts, problems);
+        List<Cohort> exclude = resolve(m, m.exclude(), cohorts, problems);
+        Map<String, CohortReader.Entry> included = new HashMap<>();
+        for (CohortReader.Entry e : m.include()) {
+            included.putIfAbsent(nameOf(e, cohorts), e);
+        }
+        for (CohortReader.Entry e : m.exclude()) {
+            CohortReader.Entry both = included.get(nameOf(e, cohorts));
+            if (both != null) {
+                problems.add(new SettingsProblem(m.file(), e.line(), m.key(), e.field(), "'" + e.text()
+                        + "' is both included (" + both.field() + ") and excluded; exclude would win, so remove it"
+                        + " from one list"));
+            }
+        }
+        return problems.size() > before ? Targeting.NONE : Targeting.of(include, exclude);
+    }
+
+    /** What an entry names, comparable across include and exclude: "c:" + cohort or "u:" + unit. */
+    private static String nameOf(CohortReader.Entry e, Map<String, Cohort> cohorts) {
+        String t = e.text();
+        if (t.startsWith(CohortReader.COHORT_MARK)) {
+            return "c:" + t.substring(CohortReader.COHORT_MARK.length());
+        }
+        if (t.startsWith(CohortReader.UNIT_MARK)) {
+            return "u:" + t.substring(CohortReader.UNIT_MARK.length());
+        }
+        return cohorts.containsKey(t) ? "c:" + t : "u:" + t;
+    }
+
+    private static List<Cohort> resolve(SettingsFileParser.DeclaredMigration m, List<CohortReader.Entry> entries,
+            Map<String, Cohort> cohorts, List<SettingsProblem> problems) {
+        List<Cohort> out = new ArrayList<>();
+        List<String> inline = new ArrayList<>();
+        for (CohortReader.Entry e : entries) {
+            String name = nameOf(e, cohorts);
+            if (name.startsWith("u:")) {
+                inline.add(name.substring(2));
+                continue;
+            }
+            Cohort c = cohorts.get(name.substring(2));
+            if (c == null) {
+                problems.add(new SettingsProblem(m.file(), e.line(), m.key(), e.field(), "unknown cohort '"
+                        + name.substring(2) + "'; declared cohorts: " + cohorts.keySet()));
+            } else {
+                out.add(c);
+            }
+        }
+        if (!inline.isEmpty()) {
+            out.add(Cohort.inline(inline));
+        }
+        return out;
     }
 
     private static List<Path> list(Path dir, List<SettingsProblem> problems) throws SettingsException {

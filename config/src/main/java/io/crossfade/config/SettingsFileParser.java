@@ -32,10 +32,11 @@ public final class SettingsFileParser {
     /** Files larger than this are refused whole. */
     public static final long MAX_FILE_BYTES = 4L * 1024 * 1024;
 
-    private static final Set<String> TOP_FIELDS = Set.of("settings", "migrations");
+    private static final Set<String> TOP_FIELDS = Set.of("settings", "migrations", "cohorts");
     private static final Set<String> SETTING_FIELDS = Set.of("value", "owner", "description");
     private static final Set<String> MIGRATION_FIELDS =
-            Set.of("from", "to", "percent", "salt", "owner", "expected", "rollback", "guard", "steps");
+            Set.of("from", "to", "percent", "salt", "owner", "expected", "rollback", "guard", "steps", "include",
+                    "exclude");
 
     /** Why a file that declares nothing is refused: it is what a truncated or half-copied file looks like. */
     static final String DECLARES_NOTHING = "declares no settings and no migrations (empty, only comments, or"
@@ -68,12 +69,13 @@ public final class SettingsFileParser {
     /** A migration as one file declares it; {@code from} may still be missing until all files are read. */
     record DeclaredMigration(
             String key, JsonNode from, JsonNode to, String salt, int initialPercent, String owner, String expected,
-            String rollback, GuardSpec guard, List<Step> steps, String file, int line) {
+            String rollback, GuardSpec guard, List<Step> steps, String file, int line,
+            List<CohortReader.Entry> include, List<CohortReader.Entry> exclude) {
     }
 
     /** What one file declares. */
     record ParsedFile(String file, Map<String, Setting> settings, Map<String, Integer> settingLines,
-            Map<String, DeclaredMigration> migrations) {
+            Map<String, DeclaredMigration> migrations, Map<String, CohortReader.DeclaredCohort> cohorts) {
     }
 
     /** Whether {@code fileName} is a settings file by its extension. */
@@ -169,11 +171,36 @@ public final class SettingsFileParser {
                 }
             }
         }
+        Map<String, CohortReader.DeclaredCohort> cohorts = CohortReader.readCohorts(ctx, root.get("cohorts"));
         ctx.throwIfAny();
-        if (settings.isEmpty() && migrations.isEmpty()) {
+        if (settings.isEmpty() && migrations.isEmpty() && cohorts.isEmpty()) {
             throw new SettingsException(new SettingsProblem(fileName, 0, null, null, DECLARES_NOTHING));
         }
-        return new ParsedFile(fileName, settings, settingLines, migrations);
+        return new ParsedFile(fileName, settings, settingLines, migrations, cohorts);
+    }
+
+    /**
+     * The cohort files a settings file names ({@code cohorts.*.file}), read leniently: a file that
+     * does not parse names none, and {@link #parse} reports why.
+     */
+    java.util.Set<String> cohortFileNames(String fileName, byte[] content) {
+        java.util.Set<String> names = new java.util.TreeSet<>();
+        if (content.length > MAX_FILE_BYTES) {
+            return names;
+        }
+        try {
+            ObjectMapper mapper = fileName.toLowerCase(Locale.ROOT).endsWith(".json") ? json : yaml;
+            JsonNode cohorts = mapper.readTree(content).path("cohorts");
+            for (JsonNode c : cohorts) {
+                JsonNode f = c.path("file");
+                if (f.isTextual() && CohortReader.fileNameProblem(f.asText()) == null) {
+                    names.add(f.asText());
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // parse() reports it
+        }
+        return names;
     }
 
     /**
@@ -296,11 +323,13 @@ public final class SettingsFileParser {
         String rollback = text(ctx, node, "rollback", key, at);
         GuardSpec guard = GuardReader.read(ctx, node.get("guard"), key);
         List<Step> steps = StepsReader.read(ctx, node.get("steps"), key);
+        List<CohortReader.Entry> include = CohortReader.readList(ctx, node.get("include"), key, "include");
+        List<CohortReader.Entry> exclude = CohortReader.readList(ctx, node.get("exclude"), key, "exclude");
         if (ctx.problems.size() > problemsBefore) {
             return null;
         }
         return new DeclaredMigration(key, from, to, salt == null ? key : salt, percent, owner, expected, rollback,
-                guard, steps, ctx.file, ctx.loc.lineOf(at));
+                guard, steps, ctx.file, ctx.loc.lineOf(at), include, exclude);
     }
 
     /**

@@ -73,7 +73,7 @@ public final class SettingsSnapshot {
         if (migration == null) {
             return new Resolution(key, setting.value(), Variant.STATIC, null);
         }
-        Variant variant = migration.variantFor(unit);
-        return new Resolution(key, migration.valueOf(variant), variant, migration);
+        Placement placement = migration.placementFor(unit);
+        return new Resolution(key, migration.valueOf(placement.variant()), placement.variant(), migration, placement);
     }
 }

@@ -27,6 +27,12 @@ import java.util.Objects;
  * decimal with up to three decimals, so a reader needs only {@link Bucketing} and that number; the
  * state is informational. Owners, notes, guards and steps are the sidecar's business and are left out.
  *
+ * <p>While a migration's cohorts are in effect ({@link ActiveMigration#cohortsInEffect}) it also has
+ * {@code "exclude"} and {@code "include"}: lists of {@code {"cohort": name or null, "units": [...],
+ * "prefixes": [...]}}, with {@code "operator": true} on the operator's list. A reader places a unit
+ * listed or prefixed in any exclude entry on old, else in any include entry on new, else by the
+ * percent (see {@link ActiveMigration#placementFor}).
+ *
  * @param snapshot the snapshot; after {@link #read} its migrations carry the effective percent as their
  *     percent, and default guard, no steps and no notes
  * @param instanceId the sidecar's instance id: the unit of reads that name none
@@ -56,8 +62,30 @@ public record SnapshotDocument(SettingsSnapshot snapshot, String instanceId) {
             node.put("salt", m.spec().salt());
             node.put("percent", Percent.toDecimal(m.status().effectivePercent()));
             node.put("state", m.status().state().wireName());
+            if (m.cohortsInEffect()) {
+                Targeting t = m.targeting();
+                cohorts(node.putArray("exclude"), t.exclude(), t.operatorExclude());
+                cohorts(node.putArray("include"), t.include(), t.operatorInclude());
+            }
         }
         return doc;
+    }
+
+    private static void cohorts(com.fasterxml.jackson.databind.node.ArrayNode list, List<Cohort> cohorts,
+            java.util.Set<String> operator) {
+        for (Cohort c : cohorts) {
+            ObjectNode entry = list.addObject();
+            entry.put("cohort", c.name());
+            c.units().forEach(entry.putArray("units")::add);
+            c.prefixes().forEach(entry.putArray("prefixes")::add);
+        }
+        if (!operator.isEmpty()) {
+            ObjectNode entry = list.addObject();
+            entry.putNull("cohort");
+            entry.put("operator", true);
+            operator.forEach(entry.putArray("units")::add);
+            entry.putArray("prefixes");
+        }
     }
 
     /** This document as JSON; see {@link #write}. */
@@ -108,14 +136,65 @@ public record SnapshotDocument(SettingsSnapshot snapshot, String instanceId) {
             if (state == null) {
                 throw new IllegalArgumentException("snapshot document: " + where + ".state is not a migration state");
             }
+            java.util.Set<String> operatorExclude = new java.util.TreeSet<>();
+            java.util.Set<String> operatorInclude = new java.util.TreeSet<>();
+            List<Cohort> exclude = readCohorts(node.get("exclude"), where + ".exclude", operatorExclude);
+            List<Cohort> include = readCohorts(node.get("include"), where + ".include", operatorInclude);
             MigrationSpec spec = new MigrationSpec(key, value(node, "from", where), value(node, "to", where),
-                    text(node, "salt", where + ".salt"), percent, null, null, null, GuardSpec.DEFAULT, List.of(), null);
+                    text(node, "salt", where + ".salt"), percent, null, null, null, GuardSpec.DEFAULT, List.of(), null,
+                    Targeting.of(include, exclude));
             specs.put(key, spec);
             migrations.put(key, new ActiveMigration(text(node, "id", where + ".id"), spec,
-                    new MigrationStatus(percent, state)));
+                    new MigrationStatus(percent, state), spec.targeting().withOperator(operatorInclude, operatorExclude)));
         }
         SettingsSnapshot snapshot = new SettingsSnapshot(version.longValue(), new SettingsSpec(settings, specs), migrations);
         return new SnapshotDocument(snapshot, instanceId);
+    }
+
+    private static List<Cohort> readCohorts(JsonNode list, String where, java.util.Set<String> operator) {
+        List<Cohort> out = new java.util.ArrayList<>();
+        if (list == null || list.isNull()) {
+            return out;
+        }
+        if (!list.isArray()) {
+            throw new IllegalArgumentException("snapshot document: " + where + " must be an array");
+        }
+        for (int i = 0; i < list.size(); i++) {
+            JsonNode entry = list.get(i);
+            String at = where + "[" + i + "]";
+            if (!entry.isObject()) {
+                throw new IllegalArgumentException("snapshot document: " + at + " must be an object");
+            }
+            JsonNode name = entry.get("cohort");
+            if (name != null && !name.isNull() && !name.isTextual()) {
+                throw new IllegalArgumentException("snapshot document: " + at + ".cohort must be a string or null");
+            }
+            List<String> units = strings(entry.get("units"), at + ".units");
+            List<String> prefixes = strings(entry.get("prefixes"), at + ".prefixes");
+            if (entry.path("operator").asBoolean(false)) {
+                operator.addAll(units);
+            } else {
+                out.add(new Cohort(name == null || name.isNull() ? null : name.textValue(), units, prefixes, null));
+            }
+        }
+        return out;
+    }
+
+    private static List<String> strings(JsonNode list, String where) {
+        List<String> out = new java.util.ArrayList<>();
+        if (list == null || list.isNull()) {
+            return out;
+        }
+        if (!list.isArray()) {
+            throw new IllegalArgumentException("snapshot document: " + where + " must be an array of strings");
+        }
+        for (JsonNode item : list) {
+            if (!item.isTextual() || item.textValue().isEmpty()) {
+                throw new IllegalArgumentException("snapshot document: " + where + " must hold non-empty strings");
+            }
+            out.add(item.textValue());
+        }
+        return out;
     }
 
     private static JsonNode object(JsonNode parent, String field, String where) {

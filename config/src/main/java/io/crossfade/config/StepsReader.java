@@ -42,8 +42,22 @@ final class StepsReader {
             String field = "steps[" + i + "]";
             String[] stepAt = {"migrations", key, "steps", "[" + i + "]"};
             int line = ctx.loc.lineOf(stepAt);
+            if (step.isTextual() || step.isNumber()) {
+                // the shorthand: "5:30m" (percent and hold) or 100 (the last step, without a hold)
+                Step shorthand = shorthand(ctx, step, key, field, line, i == node.size() - 1);
+                if (shorthand != null) {
+                    if (shorthand.percent() <= previous) {
+                        ctx.problem(line, key, field, "steps must raise the percent; " + Percent.format(shorthand.percent())
+                                + " does not exceed the step before (" + Percent.format(previous) + ")");
+                    }
+                    previous = shorthand.percent();
+                    steps.add(shorthand);
+                }
+                continue;
+            }
             if (!step.isObject()) {
-                ctx.problem(line, key, field, "must be a mapping {percent, hold}, found " + describe(step));
+                ctx.problem(line, key, field, "must be a mapping {percent, hold} or \"PERCENT:HOLD\" such as \"5:30m\","
+                        + " found " + describe(step));
                 continue;
             }
             unknownFields(ctx, step, FIELDS, key, field + ".", stepAt);
@@ -80,5 +94,41 @@ final class StepsReader {
             }
         }
         return steps;
+    }
+
+    /** A step written {@code "5:30m"}, {@code "100"} or {@code 100}; null after reporting a problem. */
+    private static Step shorthand(Context ctx, JsonNode step, String key, String field, int line, boolean last) {
+        String text = step.isNumber() ? step.decimalValue().toPlainString() : step.asText().strip();
+        int colon = text.indexOf(':');
+        String percentText = colon < 0 ? text : text.substring(0, colon).strip();
+        Integer percent;
+        try {
+            percent = Percent.fromDecimal(new java.math.BigDecimal(percentText));
+        } catch (NumberFormatException e) {
+            ctx.problem(line, key, field, "must be \"PERCENT:HOLD\" such as \"5:30m\", or a percent alone on the last"
+                    + " step, found " + describe(step));
+            return null;
+        } catch (IllegalArgumentException e) {
+            ctx.problem(line, key, field, e.getMessage());
+            return null;
+        }
+        Duration hold = null;
+        if (colon >= 0) {
+            try {
+                hold = Durations.parse(text.substring(colon + 1).strip());
+            } catch (IllegalArgumentException e) {
+                ctx.problem(line, key, field + ".hold", e.getMessage());
+                return null;
+            }
+            if (hold.isZero() || hold.isNegative()) {
+                ctx.problem(line, key, field + ".hold", "must be longer than zero");
+                return null;
+            }
+        } else if (!last) {
+            ctx.problem(line, key, field + ".hold", "is required on every step but the last: write \"" + percentText
+                    + ":30m\"");
+            return null;
+        }
+        return new Step(percent, hold);
     }
 }

@@ -512,7 +512,7 @@ class SettingsFileParserTest {
     void unknownTopLevelFieldIsRefused() {
         SettingsProblem p = onlyProblem("a.yaml", BASE + "setting:\n  b: {value: 1}\n");
         assertProblem(p, "a.yaml", 7, null, "setting", "unknown field 'setting'");
-        assertThat(p.reason()).contains("[migrations, settings]");
+        assertThat(p.reason()).contains("[cohorts, migrations, settings]");
     }
 
     @Test
@@ -827,8 +827,11 @@ class SettingsFileParserTest {
     void stepsThatAreNotAListOfMappingsAreRefused() {
         assertProblem(onlyProblem("a.yaml", migrationWith("steps: {percent: 5}")), "a.yaml", 7, "db.pool.size", "steps",
                 "must be a list");
+        assertProblem(onlyProblem("a.yaml", migrationWith("steps: [true, {percent: 100}]")), "a.yaml", 7, "db.pool.size",
+                "steps[0]", "must be a mapping {percent, hold} or \"PERCENT:HOLD\" such as \"5:30m\", found boolean true");
+        // a bare percent is the shorthand of a last step: elsewhere it lacks its hold
         assertProblem(onlyProblem("a.yaml", migrationWith("steps: [5, {percent: 100}]")), "a.yaml", 7, "db.pool.size",
-                "steps[0]", "must be a mapping {percent, hold}, found number 5");
+                "steps[0].hold", "is required on every step but the last");
     }
 
     // ---------------------------------------------------------------- several problems, size

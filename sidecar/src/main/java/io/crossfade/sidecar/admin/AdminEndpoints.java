@@ -39,7 +39,9 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code GET /admin/v1/migrations} and {@code GET /admin/v1/migrations/{key}} — spec, state,
  *       revision (also the {@code ETag}) and health of each migration;</li>
  *   <li>{@code POST /admin/v1/migrations/{key}/percent} {@code {"percent", "reason"}}, and
- *       {@code .../pause}, {@code .../resume}, {@code .../rollback}, {@code .../complete}
+ *       {@code .../pause}, {@code .../resume}, {@code .../rollback}, {@code .../complete}; and
+ *       {@code .../include}, {@code .../exclude}, {@code .../uninclude}, {@code .../unexclude}
+ *       {@code {"units", "reason"}}: the operator's cohort lists
  *       {@code {"reason"}} — answered with the new view only once the change is durable and
  *       served; {@code If-Match: <revision>} makes a change conditional (412 when stale);</li>
  *   <li>{@code GET /admin/v1/migrations/{key}/history} — the last hour of its percent and error
@@ -61,7 +63,7 @@ public final class AdminEndpoints implements Endpoints {
     private static final String MIGRATIONS = "/admin/v1/migrations";
     private static final String EVENTS = "/admin/v1/events";
     private static final String ROUTES = "the admin API has GET " + MIGRATIONS + ", GET " + MIGRATIONS + "/{key}, POST "
-            + MIGRATIONS + "/{key}/percent|pause|resume|rollback|complete, GET " + MIGRATIONS + "/{key}/history, GET "
+            + MIGRATIONS + "/{key}/percent|pause|resume|rollback|complete|include|exclude|uninclude|unexclude, GET " + MIGRATIONS + "/{key}/history, GET "
             + EVENTS + " and POST /admin/v1/reload";
     private static final CharSequence WWW_AUTHENTICATE = HttpHeaders.createOptimized("WWW-Authenticate");
     private static final CharSequence BEARER_CHALLENGE = HttpHeaders.createOptimized("Bearer realm=\"crossfade admin\"");

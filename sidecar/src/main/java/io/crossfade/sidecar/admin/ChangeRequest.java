@@ -19,7 +19,8 @@ import java.util.Set;
 /**
  * The body of an admin change, validated: {@code {"percent": 25, "reason": "..."}} for
  * {@code .../percent}, {@code {"reason": "..."}} (or no body) for {@code pause}, {@code resume},
- * {@code rollback} and {@code complete}. Anything else is refused with a sentence naming what was
+ * {@code rollback} and {@code complete}, {@code {"units": ["alice"], "reason": "..."}} for {@code include},
+ * {@code exclude}, {@code uninclude} and {@code unexclude}. Anything else is refused with a sentence naming what was
  * wrong, before the change reaches the rollout controller.
  *
  * @param change the change to make
@@ -41,7 +42,18 @@ public record ChangeRequest(Change change, String reason) {
 
     /** The change endpoints, by the last path segment. */
     public enum Action {
-        PERCENT, PAUSE, RESUME, ROLLBACK, COMPLETE;
+        PERCENT, PAUSE, RESUME, ROLLBACK, COMPLETE, INCLUDE, EXCLUDE, UNINCLUDE, UNEXCLUDE;
+
+        /** The operator list this action edits, or null. */
+        Change.CohortOp cohortOp() {
+            switch (this) {
+                case INCLUDE: return Change.CohortOp.INCLUDE;
+                case EXCLUDE: return Change.CohortOp.EXCLUDE;
+                case UNINCLUDE: return Change.CohortOp.UNINCLUDE;
+                case UNEXCLUDE: return Change.CohortOp.UNEXCLUDE;
+                default: return null;
+            }
+        }
 
         /** The path segment ({@code percent}, {@code pause}, ...). */
         public String segment() {
@@ -72,7 +84,9 @@ public record ChangeRequest(Change change, String reason) {
      */
     public static ChangeRequest parse(Action action, byte[] body) throws Invalid {
         boolean percentWanted = action == Action.PERCENT;
-        String example = percentWanted ? "{\"percent\": 25, \"reason\": \"...\"}" : "{\"reason\": \"...\"}";
+        boolean unitsWanted = action.cohortOp() != null;
+        String example = percentWanted ? "{\"percent\": 25, \"reason\": \"...\"}"
+                : unitsWanted ? "{\"units\": [\"alice\"], \"reason\": \"...\"}" : "{\"reason\": \"...\"}";
         JsonNode doc;
         try {
             doc = body.length == 0 ? null : READER.readTree(body);
@@ -86,7 +100,7 @@ public record ChangeRequest(Change change, String reason) {
             throw new Invalid("the body cannot be read as JSON: " + e.getMessage());
         }
         if (doc == null || doc.isMissingNode()) {
-            if (percentWanted) {
+            if (percentWanted || unitsWanted) {
                 throw new Invalid("the body is empty; send " + example);
             }
             return new ChangeRequest(change(action, 0), null);
@@ -94,13 +108,17 @@ public record ChangeRequest(Change change, String reason) {
         if (!doc.isObject()) {
             throw new Invalid("the body must be a JSON object like " + example + ", got " + kind(doc));
         }
-        Set<String> allowed = percentWanted ? Set.of("percent", "reason") : Set.of("reason");
+        Set<String> allowed = percentWanted ? Set.of("percent", "reason")
+                : unitsWanted ? Set.of("units", "reason") : Set.of("reason");
         for (Iterator<String> it = doc.fieldNames(); it.hasNext(); ) {
             String field = it.next();
             if (!allowed.contains(field)) {
                 throw new Invalid("unknown field '" + abbreviate(field) + "'; " + action.segment() + " takes "
-                        + (percentWanted ? "percent and reason" : "only reason"));
+                        + (percentWanted ? "percent and reason" : unitsWanted ? "units and reason" : "only reason"));
             }
+        }
+        if (unitsWanted) {
+            return new ChangeRequest(new Change.Cohort(action.cohortOp(), units(doc.get("units"))), reason(doc.get("reason")));
         }
         int percent = percentWanted ? percent(doc.get("percent")) : 0;
         return new ChangeRequest(change(action, percent), reason(doc.get("reason")));
@@ -114,6 +132,34 @@ public record ChangeRequest(Change change, String reason) {
             case ROLLBACK: return new Change.Rollback();
             default: return new Change.Complete();
         }
+    }
+
+    /** Most units one include/exclude request names. */
+    public static final int MAX_UNITS = 1000;
+
+    private static java.util.List<String> units(JsonNode node) throws Invalid {
+        if (node == null || node.isNull()) {
+            throw new Invalid("units is missing; send {\"units\": [\"alice\", \"bob\"]}");
+        }
+        if (!node.isArray() || node.isEmpty()) {
+            throw new Invalid("units must be a non-empty JSON array of strings, got " + kind(node));
+        }
+        if (node.size() > MAX_UNITS) {
+            throw new Invalid("units holds " + node.size() + " units, over the limit of " + MAX_UNITS + " per request");
+        }
+        java.util.List<String> units = new java.util.ArrayList<>();
+        for (int i = 0; i < node.size(); i++) {
+            JsonNode u = node.get(i);
+            if (!u.isTextual()) {
+                throw new Invalid("units[" + i + "] must be a string, got " + kind(u));
+            }
+            String problem = io.crossfade.config.Cohort.unitProblem(u.textValue());
+            if (problem != null) {
+                throw new Invalid("units[" + i + "]: " + problem);
+            }
+            units.add(u.textValue());
+        }
+        return units;
     }
 
     /** The percent in thousandths. */

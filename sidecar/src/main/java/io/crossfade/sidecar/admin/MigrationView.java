@@ -28,8 +28,41 @@ import java.util.List;
  * @param health the guard's view: status and per-variant outcome counts and error rates in its
  *     window, from {@link MigrationHealth}; null until the guard knows something
  * @param note why an edit of the file's percent did not move the state ({@link StartingPercent}), or null
+ * @param cohorts who is placed before the percent: the files' lists and the operator's, apart
  */
-public record MigrationView(String key, String id, long revision, Spec spec, State state, GuardView health, String note) {
+public record MigrationView(String key, String id, long revision, Spec spec, State state, GuardView health, String note,
+        Cohorts cohorts) {
+
+    /** Units shown per cohort; {@link CohortView#unitCount()} says how many there are. */
+    public static final int UNITS_SHOWN = 100;
+
+    /**
+     * A migration's cohorts. Exclude wins over include, both over the percent.
+     *
+     * @param include the files' include list: named cohorts and units listed inline
+     * @param exclude the files' exclude list
+     * @param operatorInclude units operators included ({@code ctl include}), sorted
+     * @param operatorExclude units operators excluded ({@code ctl exclude}), sorted
+     */
+    public record Cohorts(List<CohortView> include, List<CohortView> exclude, List<String> operatorInclude,
+            List<String> operatorExclude) {
+    }
+
+    /**
+     * One cohort of the files.
+     *
+     * @param cohort its name; null for units listed inline in the migration
+     * @param units the first {@link #UNITS_SHOWN} units
+     * @param unitCount how many units it lists
+     * @param prefixes its prefixes
+     * @param file its cohort file, or null
+     */
+    public record CohortView(String cohort, List<String> units, int unitCount, List<String> prefixes, String file) {
+        static CohortView of(io.crossfade.config.Cohort c) {
+            List<String> units = c.units().size() <= UNITS_SHOWN ? c.units() : c.units().subList(0, UNITS_SHOWN);
+            return new CohortView(c.name(), units, c.units().size(), c.prefixes(), c.file());
+        }
+    }
 
     /**
      * The declared part.
@@ -102,8 +135,11 @@ public record MigrationView(String key, String id, long revision, Spec spec, Sta
                         record.held(now).toSeconds());
         State state = new State(Percent.toDecimal(status.effectivePercent()), status.state().wireName(),
                 record.revision(), record.manual(), ramp, record.reason(), record.createdAt(), record.updatedAt());
+        List<CohortView> include = spec == null ? List.of() : spec.targeting().include().stream().map(CohortView::of).toList();
+        List<CohortView> exclude = spec == null ? List.of() : spec.targeting().exclude().stream().map(CohortView::of).toList();
+        Cohorts cohorts = new Cohorts(include, exclude, record.operatorInclude(), record.operatorExclude());
         return new MigrationView(record.key(), record.id(), record.revision(), spec == null ? null : spec(spec),
-                state, health, note);
+                state, health, note, cohorts);
     }
 
     private static Spec spec(MigrationSpec m) {

@@ -41,7 +41,8 @@ import picocli.CommandLine.Spec;
 @Command(name = "ctl", mixinStandardHelpOptions = true,
         description = {"Steer migrations through the sidecar's admin API.",
                 "Exit status: 0 done; 1 refused by the sidecar or sidecar unreachable; 2 usage error."},
-        footer = {"", "Options of the changes (set, pause, resume, rollback, complete):",
+        footer = {"", "Options of the changes (set, pause, resume, rollback, complete, include, exclude, uninclude,",
+                "unexclude):",
                 "      --reason=TEXT      Why; kept in the audit log.",
                 "      --if-match=REV     Only if the migration is still at this revision (the REV column of",
                 "                           `status`); refused with exit status 1 otherwise.",
@@ -49,7 +50,8 @@ import picocli.CommandLine.Spec;
                 "events as they are appended. Both run until interrupted (Ctrl-C).",
                 "Help of one command: crossfade ctl COMMAND --help"},
         subcommands = {CtlCommand.Status.class, CtlCommand.SetPercent.class, CtlCommand.Pause.class, CtlCommand.Resume.class,
-                CtlCommand.Rollback.class, CtlCommand.Complete.class, CtlCommand.Events.class, CtlCommand.Reload.class})
+                CtlCommand.Rollback.class, CtlCommand.Complete.class, CtlCommand.Include.class, CtlCommand.Exclude.class,
+                CtlCommand.Uninclude.class, CtlCommand.Unexclude.class, CtlCommand.Events.class, CtlCommand.Reload.class})
 public final class CtlCommand implements Runnable {
 
     private static final String MIGRATIONS = "/admin/v1/migrations";
@@ -250,6 +252,10 @@ public final class CtlCommand implements Runnable {
                 if (judges != null) {
                     out().println(m.key() + ": the guard judges " + judges);
                 }
+                String cohorts = cohorts(m.cohorts());
+                if (cohorts != null) {
+                    out().println(m.key() + " cohorts: " + cohorts);
+                }
             }
             for (String line : storeLines(store)) {
                 out().println(line);
@@ -291,6 +297,50 @@ public final class CtlCommand implements Runnable {
                         + " restored revision " + reset.path("restoredRevision").asText("?"));
             }
             return lines;
+        }
+
+        /**
+         * {@code include staff (2 units, 1 prefix), dave; exclude frozen (file frozen.txt, 40 units);
+         * operator include bob}, or null without cohorts. The files' lists and the operator's apart.
+         */
+        static String cohorts(MigrationView.Cohorts c) {
+            if (c == null) {
+                return null;
+            }
+            List<String> parts = new java.util.ArrayList<>();
+            if (!c.exclude().isEmpty()) {
+                parts.add("exclude " + cohortList(c.exclude()));
+            }
+            if (!c.include().isEmpty()) {
+                parts.add("include " + cohortList(c.include()));
+            }
+            if (!c.operatorExclude().isEmpty()) {
+                parts.add("operator exclude " + String.join(", ", c.operatorExclude()));
+            }
+            if (!c.operatorInclude().isEmpty()) {
+                parts.add("operator include " + String.join(", ", c.operatorInclude()));
+            }
+            return parts.isEmpty() ? null : String.join("; ", parts);
+        }
+
+        private static String cohortList(List<MigrationView.CohortView> cohorts) {
+            List<String> shown = new java.util.ArrayList<>();
+            for (MigrationView.CohortView v : cohorts) {
+                if (v.cohort() == null) {
+                    shown.add(String.join(", ", v.units()));
+                    continue;
+                }
+                List<String> what = new java.util.ArrayList<>();
+                if (v.file() != null) {
+                    what.add("file " + v.file());
+                }
+                what.add(v.unitCount() + (v.unitCount() == 1 ? " unit" : " units"));
+                if (!v.prefixes().isEmpty()) {
+                    what.add("prefixes " + String.join(", ", v.prefixes()));
+                }
+                shown.add(v.cohort() + " (" + String.join(", ", what) + ")");
+            }
+            return String.join(", ", shown);
         }
 
         /** The fleet's live instances, or null when the sidecar is not in a fleet. */
@@ -412,8 +462,62 @@ public final class CtlCommand implements Runnable {
             MigrationView view = answer.as(MigrationView.class);
             out().println(key + " is now at " + view.state().percent().toPlainString() + "% " + view.state().state()
                     + " (revision " + view.revision() + ")");
+            if (this instanceof CohortCall) {
+                String cohorts = Status.cohorts(view.cohorts());
+                out().println(key + " cohorts: " + (cohorts == null ? "none" : cohorts));
+            }
             out().flush();
             return 0;
+        }
+    }
+
+    /** The operator's cohort lists: a key and one or more units. */
+    abstract static class CohortCall extends ChangeCall {
+
+        @Parameters(index = "1..*", arity = "1..*", paramLabel = "UNIT", description = "The units.")
+        List<String> units;
+
+        @Override
+        ObjectNode body() {
+            ObjectNode body = Json.MAPPER.createObjectNode();
+            units.forEach(body.putArray("units")::add);
+            return body;
+        }
+    }
+
+    @Command(name = "include", mixinStandardHelpOptions = true,
+            description = "Put units on the new value whatever the percent (unless excluded), fleet-wide and durably.")
+    static final class Include extends CohortCall {
+        @Override
+        String action() {
+            return "include";
+        }
+    }
+
+    @Command(name = "exclude", mixinStandardHelpOptions = true,
+            description = "Keep units on the old value whatever the percent and any include, fleet-wide and durably.")
+    static final class Exclude extends CohortCall {
+        @Override
+        String action() {
+            return "exclude";
+        }
+    }
+
+    @Command(name = "uninclude", mixinStandardHelpOptions = true,
+            description = "Take units off the operator's include list (the files' lists are edited in the files).")
+    static final class Uninclude extends CohortCall {
+        @Override
+        String action() {
+            return "uninclude";
+        }
+    }
+
+    @Command(name = "unexclude", mixinStandardHelpOptions = true,
+            description = "Take units off the operator's exclude list (the files' lists are edited in the files).")
+    static final class Unexclude extends CohortCall {
+        @Override
+        String action() {
+            return "unexclude";
         }
     }
 

@@ -44,6 +44,7 @@ public final class ConsoleEndpoints implements Endpoints {
             "index.html", "text/html; charset=utf-8",
             "console.css", "text/css; charset=utf-8",
             "console.js", "text/javascript; charset=utf-8",
+            "cohorts.js", "text/javascript; charset=utf-8",
             "favicon.svg", "image/svg+xml");
 
     private record Asset(Buffer body, CharSequence type, String etag) {

@@ -7,6 +7,7 @@ import io.crossfade.config.GuardSpec;
 import io.crossfade.config.MigrationSpec;
 import io.crossfade.config.MigrationState;
 import io.crossfade.config.SettingsSnapshot;
+import io.crossfade.config.Placement;
 import io.crossfade.config.Variant;
 import io.crossfade.sidecar.rollout.Change;
 import io.crossfade.sidecar.rollout.PublishedState;
@@ -238,6 +239,8 @@ public final class Guard implements MigrationHealth, AutoCloseable {
         List<MigrationWatch> touched = new ArrayList<>(2);
         List<long[]> sums = new ArrayList<>(2);
         List<long[]> unitSums = new ArrayList<>(2);
+        // Units a cohort placed (include/exclude) were not randomised: never compared, counted apart.
+        List<long[]> cohortSums = new ArrayList<>(2);
         for (Outcome outcome : outcomes) {
             long ok;
             long errors;
@@ -265,15 +268,18 @@ public final class Guard implements MigrationHealth, AutoCloseable {
                 touched.add(watch);
                 sums.add(new long[4]);
                 unitSums.add(null);
+                cohortSums.add(null);
             }
             if (outcome instanceof Outcome.PerUnit unit) {
                 // the unit is the sample: counted by side and by the unit's group
-                long[] groups = unitSums.get(index);
+                Placement placed = migration.placementFor(unit.unit());
+                List<long[]> into = placed.byCohort() ? cohortSums : unitSums;
+                long[] groups = into.get(index);
                 if (groups == null) {
                     groups = new long[UnitGroups.SIZE];
-                    unitSums.set(index, groups);
+                    into.set(index, groups);
                 }
-                int side = migration.variantFor(unit.unit()) == Variant.NEW ? UnitGroups.NEW : UnitGroups.OLD;
+                int side = placed.variant() == Variant.NEW ? UnitGroups.NEW : UnitGroups.OLD;
                 int at = UnitGroups.index(side, UnitGroups.of(unit.unit()));
                 groups[at]++;
                 groups[at + 1] += errors;
@@ -288,7 +294,6 @@ public final class Guard implements MigrationHealth, AutoCloseable {
         for (int i = 0; i < touched.size(); i++) {
             MigrationWatch watch = touched.get(i);
             long[] sum = sums.get(i);
-            long[] groups = unitSums.get(i);
             long oOk = sum[0];
             long oErr = sum[1];
             long nOk = sum[2];
@@ -296,13 +301,21 @@ public final class Guard implements MigrationHealth, AutoCloseable {
             if (sum[0] + sum[1] + sum[2] + sum[3] > 0) {
                 watch.record(sum[0], sum[1], sum[2], sum[3]);
             }
-            if (groups != null) {
-                watch.recordUnits(groups);
-                WindowCounts units = UnitGroups.totals(groups);
-                oOk += units.oldOk();
-                oErr += units.oldErrors();
-                nOk += units.newOk();
-                nErr += units.newErrors();
+            if (cohortSums.get(i) != null) {
+                watch.recordCohort(cohortSums.get(i));
+            }
+            for (long[] groups : new long[][] {unitSums.get(i), cohortSums.get(i)}) {
+                if (groups == null) {
+                    continue;
+                }
+                if (groups == unitSums.get(i)) {
+                    watch.recordUnits(groups);
+                }
+                WindowCounts counted = UnitGroups.totals(groups);
+                oOk += counted.oldOk();
+                oErr += counted.oldErrors();
+                nOk += counted.newOk();
+                nErr += counted.newErrors();
             }
             metrics.outcomes(watch.key, source, oOk, oErr, nOk, nErr);
             requestEvaluation(watch);
@@ -348,7 +361,7 @@ public final class Guard implements MigrationHealth, AutoCloseable {
         GuardView.Trip lastTrip = watch.lastTripAt == null ? null
                 : new GuardView.Trip(watch.lastTripAt, watch.lastTripAction, watch.lastTripReason);
         GuardView.Watch guardPart = new GuardView.Watch(status.wireName(), message, GuardView.window(spec),
-                GuardView.outcomes(counts), GuardView.evidence(rule, watch.lastUnits(), watch.lastRequests(), verdict),
+                GuardView.outcomes(counts, watch.cohortWindow().counts()), GuardView.evidence(rule, watch.lastUnits(), watch.lastRequests(), verdict),
                 GuardView.rule(rule), lastTrip);
         GuardView.Ramp ramp = null;
         if (spec.hasSteps()) {

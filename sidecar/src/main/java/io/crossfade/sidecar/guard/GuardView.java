@@ -37,8 +37,17 @@ public record GuardView(Watch guard, @JsonInclude(JsonInclude.Include.NON_NULL) 
             Rule rule, Trip lastTrip) {
     }
 
-    /** Per-variant counts in the window. */
-    public record Outcomes(VariantOutcomes old, @JsonProperty("new") VariantOutcomes newVariant) {
+    /**
+     * Per-variant counts in the window.
+     *
+     * @param old outcomes of units the percent put on old
+     * @param newVariant outcomes of units the percent put on new
+     * @param cohort outcomes of units a cohort placed ({@code include} on new, {@code exclude} on old),
+     *     counted apart because they were not randomised: never compared, the ceiling still judges the
+     *     included units on new; null when there are none
+     */
+    public record Outcomes(VariantOutcomes old, @JsonProperty("new") VariantOutcomes newVariant,
+            @JsonInclude(JsonInclude.Include.NON_NULL) Outcomes cohort) {
     }
 
     /**
@@ -115,7 +124,13 @@ public record GuardView(Watch guard, @JsonInclude(JsonInclude.Include.NON_NULL) 
 
     /** The counts of a window (or of the evidence's span) as a view. */
     static Outcomes outcomes(WindowCounts counts) {
-        return new Outcomes(variant(counts, Variant.OLD), variant(counts, Variant.NEW));
+        return new Outcomes(variant(counts, Variant.OLD), variant(counts, Variant.NEW), null);
+    }
+
+    /** As {@link #outcomes(WindowCounts)}, with the cohort-placed units' counts apart when there are any. */
+    static Outcomes outcomes(WindowCounts counts, WindowCounts cohort) {
+        Outcomes byCohort = cohort.oldTotal() + cohort.newTotal() == 0 ? null : outcomes(cohort);
+        return new Outcomes(variant(counts, Variant.OLD), variant(counts, Variant.NEW), byCohort);
     }
 
     private static VariantOutcomes variant(WindowCounts counts, Variant v) {

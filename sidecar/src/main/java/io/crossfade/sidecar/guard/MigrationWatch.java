@@ -55,6 +55,12 @@ final class MigrationWatch {
     private final LongAdder newErrors = new LongAdder();
     /** Per-unit outcomes by side and group ({@link UnitGroups} layout). */
     private final AtomicLongArray unitGroups = new AtomicLongArray(UnitGroups.SIZE);
+    /**
+     * Per-unit outcomes of units a cohort placed, by side and group: not randomised, so never in the
+     * comparison; their new side feeds {@link #cohorts}, judged by the ceiling alone.
+     */
+    private final AtomicLongArray cohortGroups = new AtomicLongArray(UnitGroups.SIZE);
+    private volatile OutcomeWindow cohortWindow;
     final AtomicBoolean evaluationPending = new AtomicBoolean();
     /** When the guard's thread last started a look that recorded outcomes asked for ({@link System#nanoTime}). */
     volatile long lastRequestedLookNanos = System.nanoTime() - Guard.EVALUATION_GAP.toNanos();
@@ -66,6 +72,10 @@ final class MigrationWatch {
     private final long[] unitDelta = new long[UnitGroups.SIZE];
     private ChangeEvidence units;
     private ChangeEvidence requests;
+    /** The ceiling test of the units a cohort put on new (its ratio test never runs: no old side). */
+    private ChangeEvidence cohorts;
+    private long[] cohortLookedAt = new long[UnitGroups.SIZE];
+    private volatile ChangeEvidence.Judgement lastCohorts;
     private volatile Verdict lastVerdict;
     private volatile ChangeEvidence.Judgement lastUnits;
     private volatile ChangeEvidence.Judgement lastRequests;
@@ -96,6 +106,8 @@ final class MigrationWatch {
         this.lastState = state;
         this.units = new ChangeEvidence(ChangeEvidence.Sample.UNITS, rule.maxErrorRate(), rule.window(), millis.getAsLong());
         this.requests = new ChangeEvidence(ChangeEvidence.Sample.REQUESTS, rule.maxErrorRate(), rule.window(), millis.getAsLong());
+        this.cohorts = new ChangeEvidence(ChangeEvidence.Sample.UNITS, rule.maxErrorRate(), rule.window(), millis.getAsLong());
+        this.cohortWindow = new OutcomeWindow(rule.window(), millis);
         this.status = state == MigrationState.RUNNING ? GuardStatus.WAITING_FOR_SAMPLES : GuardStatus.IDLE;
     }
 
@@ -126,6 +138,62 @@ final class MigrationWatch {
         }
     }
 
+    /**
+     * Adds per-unit outcomes of units a cohort placed ({@link UnitGroups} layout, not kept): to the
+     * cohort window and totals only, never to the comparison. Any thread. The cohort counts are this
+     * sidecar's own (not pooled in a fleet) and start afresh after a restart.
+     */
+    void recordCohort(long[] groups) {
+        WindowCounts sum = sumOf(groups);
+        cohortWindow.record(sum.oldOk(), sum.oldErrors(), sum.newOk(), sum.newErrors());
+        for (int i = 0; i < groups.length; i++) {
+            if (groups[i] != 0) {
+                cohortGroups.addAndGet(i, groups[i]);
+            }
+        }
+    }
+
+    private static WindowCounts sumOf(long[] groups) {
+        long oOk = 0;
+        long oErrors = 0;
+        long nOk = 0;
+        long nErrors = 0;
+        for (int g = 0; g < UnitGroups.GROUPS; g++) {
+            int o = UnitGroups.index(UnitGroups.OLD, g);
+            int n = UnitGroups.index(UnitGroups.NEW, g);
+            oOk += groups[o] - groups[o + 1];
+            oErrors += groups[o + 1];
+            nOk += groups[n] - groups[n + 1];
+            nErrors += groups[n + 1];
+        }
+        return new WindowCounts(oOk, oErrors, nOk, nErrors);
+    }
+
+    /** The cohort-placed units' window, shown apart. Any thread. */
+    OutcomeWindow cohortWindow() {
+        return cohortWindow;
+    }
+
+    /** The cohort ceiling test's judgement at the last look, or null before the first. */
+    ChangeEvidence.Judgement lastCohorts() {
+        return lastCohorts;
+    }
+
+    /** The cohort counts' new side since the last look; the old side is left out, so no ratio is ever judged. */
+    private long[] cohortDelta() {
+        long[] delta = new long[UnitGroups.SIZE];
+        for (int g = 0; g < UnitGroups.GROUPS; g++) {
+            int n = UnitGroups.index(UnitGroups.NEW, g);
+            long outcomes = cohortGroups.get(n);
+            long errors = cohortGroups.get(n + 1);
+            delta[n] = outcomes - cohortLookedAt[n];
+            delta[n + 1] = errors - cohortLookedAt[n + 1];
+            cohortLookedAt[n] = outcomes;
+            cohortLookedAt[n + 1] = errors;
+        }
+        return delta;
+    }
+
     private static void add(LongAdder adder, long n) {
         if (n > 0) {
             adder.add(n);
@@ -152,6 +220,8 @@ final class MigrationWatch {
             window = new OutcomeWindow(rule.window(), millis); // the files changed the window's length
             units.window(rule.window());
             requests.window(rule.window());
+            cohorts.window(rule.window());
+            cohortWindow = new OutcomeWindow(rule.window(), millis);
         }
         if (units.maxErrorRate() != rule.maxErrorRate()) {
             // a new ceiling is a new test: its martingale must start at 1
@@ -180,10 +250,12 @@ final class MigrationWatch {
             units.look(now, delta.groupsView());
             requests.look(now, delta.requestsAsGroups());
         }
+        cohorts.look(now, cohortDelta());
         double threshold = -Math.log(1 - rule.confidence());
-        // the decision averages the two detectors when both have outcomes: either above the line
-        // is the only way their average can be
-        return units.logBound(rule, now) >= threshold || requests.logBound(rule, now) >= threshold;
+        // the decision averages the detectors that have outcomes: one above the line is the only
+        // way their average can be
+        return units.logBound(rule, now) >= threshold || requests.logBound(rule, now) >= threshold
+                || cohorts.logBound(rule, now) >= threshold;
     }
 
     /** The second half of a look: decides on the evidence and the window as they are. Guard thread only. */
@@ -191,7 +263,9 @@ final class MigrationWatch {
         long now = millis.getAsLong();
         ChangeEvidence.Judgement u = units.judge(rule, now);
         ChangeEvidence.Judgement r = requests.judge(rule, now);
-        Verdict verdict = TripDecision.decide(rule, u, r, judgedWindow());
+        ChangeEvidence.Judgement c = cohorts.judge(rule, now);
+        Verdict verdict = TripDecision.decide(rule, u, r, c, judgedWindow(), cohortWindow.counts());
+        lastCohorts = c;
         lastUnits = u;
         lastRequests = r;
         lastVerdict = verdict;
@@ -257,6 +331,7 @@ final class MigrationWatch {
      */
     void freshStart(GuardSpec rule) {
         window = new OutcomeWindow(rule.window(), millis);
+        cohortWindow = new OutcomeWindow(rule.window(), millis);
         run = new Run(java.util.UUID.randomUUID().toString(), totals());
         freshEvidence(rule);
     }
@@ -265,9 +340,18 @@ final class MigrationWatch {
         markLookedAt();
         units = new ChangeEvidence(ChangeEvidence.Sample.UNITS, rule.maxErrorRate(), rule.window(), millis.getAsLong());
         requests = new ChangeEvidence(ChangeEvidence.Sample.REQUESTS, rule.maxErrorRate(), rule.window(), millis.getAsLong());
+        freshCohortEvidence(rule.maxErrorRate(), rule.window());
         lastVerdict = null;
         lastUnits = null;
         lastRequests = null;
+    }
+
+    private void freshCohortEvidence(double maxErrorRate, Duration window) {
+        cohorts = new ChangeEvidence(ChangeEvidence.Sample.UNITS, maxErrorRate, window, millis.getAsLong());
+        for (int i = 0; i < cohortLookedAt.length; i++) {
+            cohortLookedAt[i] = cohortGroups.get(i);
+        }
+        lastCohorts = null;
     }
 
     /**
@@ -296,6 +380,8 @@ final class MigrationWatch {
         units = u;
         requests = r;
         markLookedAt();
+        // not stored: the cohort ceiling test starts afresh after a restart
+        freshCohortEvidence(u.maxErrorRate(), window.length());
         lastVerdict = null;
         lastUnits = null;
         lastRequests = null;
@@ -317,12 +403,24 @@ final class MigrationWatch {
 
     /** Starts counting a new hold of step {@code stepIndex} from zero. */
     void freshHold(int stepIndex) {
-        hold = new HoldTally(stepIndex, judgedTotals().all().newTotal());
+        hold = new HoldTally(stepIndex, newSamples());
     }
 
-    /** New-variant outcomes judged (pooled, in a fleet) during the current hold. */
+    /**
+     * New-variant outcomes judged (pooled, in a fleet) during the current hold, with those of units
+     * a cohort included (judged by the ceiling): a ramp's 0 % step with {@code include} is held on
+     * those alone.
+     */
     long holdSamples() {
         HoldTally h = hold;
-        return Math.max(0, judgedTotals().all().newTotal() - h.newAtStart);
+        return Math.max(0, newSamples() - h.newAtStart);
+    }
+
+    private long newSamples() {
+        long cohortNew = 0;
+        for (int g = 0; g < UnitGroups.GROUPS; g++) {
+            cohortNew += cohortGroups.get(UnitGroups.index(UnitGroups.NEW, g));
+        }
+        return judgedTotals().all().newTotal() + cohortNew;
     }
 }

@@ -40,8 +40,25 @@ public final class TripDecision {
      */
     public static Verdict decide(GuardSpec spec, ChangeEvidence.Judgement units, ChangeEvidence.Judgement requests,
             WindowCounts window) {
+        return decide(spec, units, requests, null, window, null);
+    }
+
+    /**
+     * Decides at one look, with the units a cohort placed judged apart: they were not randomised, so
+     * they never enter the comparison; the ceiling test of those on new ({@code cohort}, whose ratio
+     * test never runs) is averaged with the other detectors like they are with each other (the
+     * average of e-processes is one). A migration whose only outcomes come from cohort-placed units
+     * (a cohort-only rollout: percent 0 with {@code include}) is judged by that ceiling alone, and
+     * the verdict says so.
+     *
+     * @param cohort the cohort ceiling test's judgement, or null
+     * @param cohortWindow the cohort-placed units' outcomes in the guard window (shown), or null
+     */
+    public static Verdict decide(GuardSpec spec, ChangeEvidence.Judgement units, ChangeEvidence.Judgement requests,
+            ChangeEvidence.Judgement cohort, WindowCounts window, WindowCounts cohortWindow) {
         boolean hasUnits = units.outcomes() > 0;
         boolean hasRequests = requests.outcomes() > 0;
+        boolean hasCohort = cohort != null && cohort.outcomes() > 0;
         double logThreshold = units.logThreshold();
         double logE;
         ChangeEvidence.Judgement main;
@@ -52,8 +69,17 @@ public final class TripDecision {
             main = hasRequests ? requests : units;
             logE = main.logE();
         }
+        if (hasCohort) {
+            int others = (hasUnits ? 1 : 0) + (hasRequests ? 1 : 0);
+            // the mean of the present detectors' e-values: (others * mean + cohort) / (others + 1)
+            logE = others == 0 ? cohort.logE() : logMean(logE, others, cohort.logE());
+            if (others == 0 || cohort.logE() > main.logE()) {
+                return cohortVerdict(spec, cohort, others == 0, logE, logThreshold, window, cohortWindow);
+            }
+        }
         double toHalt = Math.max(0, Math.min(1, logE / logThreshold));
-        String rates = rates(window) + " in the last " + Durations.forPeople(spec.window());
+        String rates = rates(window) + " in the last " + Durations.forPeople(spec.window())
+                + (hasCohort ? cohortRates(cohortWindow) : "");
         ChangeEvidence.StartJudgement lead = main.leading();
         if (logE >= logThreshold) {
             // named after the ceiling whenever it would trip on its own: the plainer reason
@@ -87,6 +113,50 @@ public final class TripDecision {
                     plain(spec.maxRatio())));
         }
         return new Verdict(kind, window, Math.exp(logE), toHalt, text.toString());
+    }
+
+    /** ln of {@code (n * e^logMeanOfN + e^logOther) / (n + 1)}, without overflow. */
+    private static double logMean(double logMeanOfN, int n, double logOther) {
+        double max = Math.max(logMeanOfN, logOther);
+        return max + Math.log((n * Math.exp(logMeanOfN - max) + Math.exp(logOther - max)) / (n + 1));
+    }
+
+    /** The verdict when the cohort's ceiling test leads (or is all there is: a cohort-only rollout). */
+    private static Verdict cohortVerdict(GuardSpec spec, ChangeEvidence.Judgement cohort, boolean only, double logE,
+            double logThreshold, WindowCounts window, WindowCounts cohortWindow) {
+        double toHalt = Math.max(0, Math.min(1, logE / logThreshold));
+        String judged = only ? "cohort-only rollout, judged by the ceiling alone (no units placed by the percent"
+                + " report outcomes)" : "units placed by a cohort, judged by the ceiling alone";
+        String rates = (only ? "" : rates(window) + " in the last " + Durations.forPeople(spec.window()))
+                + cohortRates(cohortWindow);
+        if (rates.startsWith("; ")) {
+            rates = rates.substring(2);
+        }
+        ChangeEvidence.StartJudgement lead = cohort.leading();
+        if (logE >= logThreshold) {
+            return new Verdict(Verdict.Kind.TRIP_CEILING, window, Math.exp(logE), 1, String.format(Locale.ROOT,
+                    "the new value's error rate for the units a cohort included is above the %s limit (included on"
+                    + " new %s over the last %s; evidence %s past the line at %s confidence; %s): %s",
+                    percent(spec.maxErrorRate()), count(lead.counts().newErrors(), lead.counts().newTotal()),
+                    span(lead.spanMillis()), farPast(logE, logThreshold), percent(spec.confidence()), judged, rates));
+        }
+        ChangeEvidence.StartJudgement first = cohort.first();
+        boolean waiting = !first.unitsForCeiling();
+        String text = (waiting ? String.format(Locale.ROOT, "waiting: %s; %d %s on the new value: too few to judge"
+                + " the ceiling (it needs outcomes from %d units or more); ", judged, first.newGroups(),
+                first.newGroups() == 1 ? "unit" : "units", ChangeEvidence.MIN_GROUPS) : "healthy: " + judged + "; ")
+                + "evidence " + percentOfTheWay(toHalt) + " of the way to a halt; " + rates;
+        return new Verdict(waiting && only ? Verdict.Kind.WAITING_FOR_SAMPLES : Verdict.Kind.HEALTHY, window,
+                Math.exp(logE), toHalt, text);
+    }
+
+    /** "; placed by a cohort (not compared): included on new 2.00 % (2 of 100), excluded on old ...". */
+    private static String cohortRates(WindowCounts c) {
+        if (c == null || c.oldTotal() + c.newTotal() == 0) {
+            return "";
+        }
+        return "; placed by a cohort (not compared): included on new " + count(c.newErrors(), c.newTotal())
+                + ", excluded on old " + count(c.oldErrors(), c.oldTotal());
     }
 
     /**

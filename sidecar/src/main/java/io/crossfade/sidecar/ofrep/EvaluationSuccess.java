@@ -17,10 +17,13 @@ import java.util.Map;
 /**
  * OFREP's {@code evaluationSuccess}: one setting as an OpenFeature flag, for one unit. The mapping:
  * {@code value} is what {@code GET /v1/settings/{key}} answers; {@code variant} is {@code static},
- * {@code old} or {@code new}; {@code reason} is {@code SPLIT} while a blend is in effect (a running,
- * paused or halted migration strictly between 0 % and 100 %), else {@code STATIC}; {@code metadata}
- * is flat: {@code version} always, and {@code migrationId}, {@code percent} (the effective percent,
- * as {@code /v1/settings} shows it) and {@code state} for a setting with a migration.
+ * {@code old} or {@code new}; {@code reason} is {@code TARGETING_MATCH} when a cohort placed the unit
+ * (its migration's {@code exclude} or {@code include}), else {@code SPLIT} while a blend is in effect
+ * (a running, paused or halted migration strictly between 0 % and 100 %), else {@code STATIC};
+ * {@code metadata} is flat: {@code version} always, and {@code migrationId}, {@code percent} (the
+ * effective percent, as {@code /v1/settings} shows it) and {@code state} for a setting with a
+ * migration, and {@code placement} ({@code excluded}, {@code included}, {@code percent}) and
+ * {@code cohort} (when a named cohort placed the unit) while the migration's cohorts are in effect.
  */
 public record EvaluationSuccess(String key, JsonNode value, String variant, String reason, Map<String, Object> metadata) {
 
@@ -35,10 +38,18 @@ public record EvaluationSuccess(String key, JsonNode value, String variant, Stri
             metadata.put("migrationId", migration.id());
             metadata.put("percent", Percent.toDecimal(migration.status().effectivePercent()));
             metadata.put("state", migration.status().state().wireName());
+            if (migration.cohortsInEffect() && resolution.placement() != null) {
+                metadata.put("placement", io.crossfade.sidecar.read.PreparedSetting.placementName(resolution.placement()));
+                if (resolution.placement().cohort() != null) {
+                    metadata.put("cohort", resolution.placement().cohort());
+                }
+            }
         }
         metadata.put("version", snapshot.version());
+        String reason = resolution.placement() != null && resolution.placement().byCohort()
+                && migration.cohortsInEffect() ? "TARGETING_MATCH" : reason(migration);
         return new EvaluationSuccess(resolution.key(), resolution.value(), resolution.variant().wireName(),
-                reason(migration), metadata);
+                reason, metadata);
     }
 
     /** {@code SPLIT} while units are split between two values, else {@code STATIC}. */

@@ -52,6 +52,8 @@ final class ProxyExchange {
     private final RequestDeadlines deadlines;
     private SettingsInjection injection;
     private SettingsInjection.Assignment assignment;
+    /** The unit of the request, for outcomes of units a cohort placed. */
+    private String unit;
     private HttpClientRequest upstream;
     private HttpClientResponse upstreamResponse;
     /** A body that came whole in one chunk, held for the response's end. */
@@ -96,6 +98,7 @@ final class ProxyExchange {
         if (unit == null) {
             return;
         }
+        this.unit = unit;
         injection = listener.injection();
         assignment = injection.assign(unit);
         response.closeHandler(guarded(v -> clientGone()));
@@ -528,7 +531,7 @@ final class ProxyExchange {
         finished = true;
         listener.metrics().answered(status, System.nanoTime() - startNanos);
         if (injection.hasMigrationsInEffect()) {
-            listener.guard().record(injection.outcomes(assignment, ok), OutcomeSource.PROXY);
+            listener.guard().record(injection.outcomes(unit, assignment, ok), OutcomeSource.PROXY);
         }
     }
 

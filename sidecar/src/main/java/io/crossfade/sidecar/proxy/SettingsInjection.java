@@ -211,6 +211,26 @@ public final class SettingsInjection {
         return outcomesOf(assignment.variants(), ok);
     }
 
+    /**
+     * As {@link #outcomes(Assignment, boolean)}, for the request of {@code unit}: a migration whose
+     * cohort placed the unit gets a per-unit outcome instead of a count, so that the guard keeps it
+     * out of the new-versus-old comparison (cohort units were not randomised) and judges it by the
+     * ceiling alone.
+     */
+    public List<Outcome> outcomes(String unit, Assignment assignment, boolean ok) {
+        List<Outcome> list = null;
+        for (int i = 0; i < inEffect.length; i++) {
+            ActiveMigration m = inEffect[i];
+            if (m.cohortsInEffect() && m.placementFor(unit).byCohort()) {
+                if (list == null) {
+                    list = new ArrayList<>(outcomes(assignment, ok));
+                }
+                list.set(i, new Outcome.PerUnit(m.spec().key(), unit, ok));
+            }
+        }
+        return list != null ? list : outcomes(assignment, ok);
+    }
+
     private List<Outcome> outcomesOf(Variant[] variants, boolean ok) {
         List<Outcome> list = new ArrayList<>(inEffect.length);
         for (int i = 0; i < inEffect.length; i++) {

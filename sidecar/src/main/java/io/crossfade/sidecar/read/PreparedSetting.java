@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.crossfade.config.ActiveMigration;
 import io.crossfade.config.Bucketing;
 import io.crossfade.config.Percent;
+import io.crossfade.config.Placement;
 import io.crossfade.config.Resolution;
 import io.crossfade.config.Setting;
 import io.crossfade.config.SettingsSnapshot;
@@ -20,7 +21,7 @@ import java.util.List;
  * the bare value and each further {@link ResponseForm} of the cache. Answering a read is then bucketing the unit (for a migrated key) and an array
  * index, with no allocation. Immutable; safe to share between event loops.
  */
-final class PreparedSetting {
+public final class PreparedSetting {
 
     /** Slots per variant before the further forms: the document and the bare value. */
     private static final int OWN_FORMS = 2;
@@ -33,17 +34,32 @@ final class PreparedSetting {
      * value and {@code 2 + i} the cache's i-th further form; null for variants the key cannot have.
      */
     private final PreparedResponse[] responses;
+    /**
+     * The row of each cohort placement: after the variants' rows, one per cohort and side, so that
+     * the answer names the cohort. Read-only after construction.
+     */
+    private final java.util.IdentityHashMap<Placement, Integer> cohortRows = new java.util.IdentityHashMap<>();
 
     private PreparedSetting(SettingsSnapshot snapshot, Setting setting, List<ResponseForm> forms) {
         this.version = snapshot.version();
         this.migration = snapshot.migration(setting.key());
         this.stride = OWN_FORMS + forms.size();
-        this.responses = new PreparedResponse[Variant.values().length * stride];
+        List<Placement> cohorts = migration == null || !migration.cohortsInEffect() ? List.of()
+                : migration.targeting().placements();
+        this.responses = new PreparedResponse[(Variant.values().length + cohorts.size()) * stride];
         if (migration == null) {
-            prepare(snapshot, new Resolution(setting.key(), setting.value(), Variant.STATIC, null), forms);
+            prepare(snapshot, new Resolution(setting.key(), setting.value(), Variant.STATIC, null), Variant.STATIC.ordinal(),
+                    forms);
         } else {
-            for (Variant v : new Variant[] {Variant.OLD, Variant.NEW}) {
-                prepare(snapshot, new Resolution(setting.key(), migration.valueOf(v), v, migration), forms);
+            prepare(snapshot, new Resolution(setting.key(), migration.valueOf(Variant.OLD), Variant.OLD, migration,
+                    Placement.SPLIT_OLD), Variant.OLD.ordinal(), forms);
+            prepare(snapshot, new Resolution(setting.key(), migration.valueOf(Variant.NEW), Variant.NEW, migration,
+                    Placement.SPLIT_NEW), Variant.NEW.ordinal(), forms);
+            int row = Variant.values().length;
+            for (Placement p : cohorts) {
+                cohortRows.put(p, row);
+                prepare(snapshot, new Resolution(setting.key(), migration.valueOf(p.variant()), p.variant(), migration, p),
+                        row++, forms);
             }
         }
     }
@@ -78,14 +94,20 @@ final class PreparedSetting {
     }
 
     private PreparedResponse inForm(String unit, int form) {
-        Variant variant = migration == null ? Variant.STATIC : migration.variantFor(unit);
-        return responses[variant.ordinal() * stride + form];
+        if (migration == null) {
+            return responses[Variant.STATIC.ordinal() * stride + form];
+        }
+        Placement p = migration.placementFor(unit);
+        int row = p.byCohort() ? cohortRows.get(p) : p.variant().ordinal();
+        return responses[row * stride + form];
     }
 
-    private void prepare(SettingsSnapshot snapshot, Resolution r, List<ResponseForm> forms) {
-        CharSequence etag = HttpHeaders.createOptimized("\"" + snapshot.version() + "-" + r.variant().wireName() + "\"");
+    private void prepare(SettingsSnapshot snapshot, Resolution r, int row, List<ResponseForm> forms) {
+        // a cohort's answer differs from the percent's (it names the cohort): its own tag
+        String tag = row < Variant.values().length ? r.variant().wireName() : r.variant().wireName() + "-c" + row;
+        CharSequence etag = HttpHeaders.createOptimized("\"" + snapshot.version() + "-" + tag + "\"");
         CharSequence variantHeader = HttpHeaders.createOptimized(r.variant().wireName());
-        int slot = r.variant().ordinal() * stride;
+        int slot = row * stride;
         responses[slot] = new PreparedResponse(Buffer.buffer(document(snapshot, r)), etag, variantHeader, r.variant());
         responses[slot + 1] = new PreparedResponse(Buffer.buffer(bare(r)), etag, variantHeader, r.variant());
         for (int i = 0; i < forms.size(); i++) {
@@ -107,8 +129,22 @@ final class PreparedSetting {
             m.put("id", r.migration().id());
             m.put("percent", Percent.toDecimal(r.migration().status().effectivePercent()));
             m.put("state", r.migration().status().state().wireName());
+            if (r.migration().cohortsInEffect()) {
+                Placement p = r.placement();
+                doc.put("placement", placementName(p));
+                doc.put("cohort", p.cohort());
+            }
         }
         return write(doc);
+    }
+
+    /** {@code excluded}, {@code included} or {@code percent}: how the unit got its side. */
+    public static String placementName(Placement p) {
+        switch (p.kind()) {
+            case EXCLUDED_OLD: return "excluded";
+            case INCLUDED_NEW: return "included";
+            default: return "percent";
+        }
     }
 
     private static byte[] bare(Resolution r) {

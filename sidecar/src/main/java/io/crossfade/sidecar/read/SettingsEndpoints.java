@@ -107,7 +107,12 @@ public final class SettingsEndpoints implements Endpoints {
         for (Setting s : snapshot.spec().settings().values()) {
             if (s.key().startsWith(prefix)) {
                 Resolution r = snapshot.resolve(s.key(), unit);
-                settings.putObject(s.key()).put("variant", r.variant().wireName()).set("value", r.value());
+                ObjectNode entry = settings.putObject(s.key()).put("variant", r.variant().wireName());
+                entry.set("value", r.value());
+                if (r.placement() != null && r.placement().byCohort() && r.migration().cohortsInEffect()) {
+                    entry.put("placement", PreparedSetting.placementName(r.placement()));
+                    entry.put("cohort", r.placement().cohort());
+                }
             }
         }
         HttpResponses.json(request, 200, doc);

@@ -62,4 +62,45 @@ public sealed interface Change {
             return "step";
         }
     }
+
+    /**
+     * Add units to, or remove them from, an operator's include or exclude list (kept apart from the
+     * files' lists; exclude wins over include, both over the percent).
+     *
+     * @param op which list, and add or remove
+     * @param units the units, at least one
+     */
+    record Cohort(CohortOp op, java.util.List<String> units) implements Change {
+
+        public Cohort {
+            units = java.util.List.copyOf(units);
+            if (units.isEmpty()) {
+                throw new IllegalArgumentException("at least one unit");
+            }
+        }
+
+        public String action() {
+            return op.action();
+        }
+    }
+
+    /** The four operator list changes: {@code include}, {@code exclude}, {@code uninclude}, {@code unexclude}. */
+    enum CohortOp {
+        INCLUDE, EXCLUDE, UNINCLUDE, UNEXCLUDE;
+
+        /** The audit action and the admin path segment. */
+        public String action() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+
+        /** True for the include list, false for the exclude list. */
+        public boolean includeList() {
+            return this == INCLUDE || this == UNINCLUDE;
+        }
+
+        /** True when units are added, false when removed. */
+        public boolean adds() {
+            return this == INCLUDE || this == EXCLUDE;
+        }
+    }
 }

@@ -4,7 +4,10 @@ import io.crossfade.config.MigrationState;
 import io.crossfade.config.MigrationStatus;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Collection;
+import java.util.List;
 import java.util.Objects;
+import java.util.TreeSet;
 
 /**
  * The durable state of one migration: what operators, the guard and the ramp decided since the
@@ -26,6 +29,9 @@ import java.util.Objects;
  * @param haltedBy who halted or rolled the migration back (the audit actor: {@code guard}, or an
  *     operator's token name); null while it is not halted or rolled back, and in state files written
  *     before this field existed
+ * @param operatorInclude units an operator put on new whatever the percent ({@code ctl include}), sorted;
+ *     kept apart from the files' {@code include}; empty (never null) in state files written before it existed
+ * @param operatorExclude units an operator keeps on old ({@code ctl exclude}), sorted; likewise
  */
 public record MigrationRecord(
         String id,
@@ -40,12 +46,25 @@ public record MigrationRecord(
         String reason,
         Instant createdAt,
         Instant updatedAt,
-        String haltedBy) {
+        String haltedBy,
+        List<String> operatorInclude,
+        List<String> operatorExclude) {
+
+    /** Most units in each of an operator's lists: the lists travel in every record and audit event. */
+    public static final int MAX_OPERATOR_UNITS = 1000;
 
     public MigrationRecord {
         Objects.requireNonNull(id, "id");
         Objects.requireNonNull(key, "key");
         Objects.requireNonNull(state, "state");
+        operatorInclude = operatorInclude == null ? List.of() : List.copyOf(new TreeSet<>(operatorInclude));
+        operatorExclude = operatorExclude == null ? List.of() : List.copyOf(new TreeSet<>(operatorExclude));
+    }
+
+    /** A copy with the operator's lists replaced. */
+    public MigrationRecord withOperatorLists(Collection<String> include, Collection<String> exclude) {
+        return new MigrationRecord(id, key, percent, state, revision, manual, stepIndex, holdStartedAt, heldMillis,
+                reason, createdAt, updatedAt, haltedBy, List.copyOf(include), List.copyOf(exclude));
     }
 
     /** The part readers need. */
@@ -62,19 +81,19 @@ public record MigrationRecord(
     /** A copy with the given percent and state, other fields unchanged. */
     public MigrationRecord with(int newPercent, MigrationState newState) {
         return new MigrationRecord(id, key, newPercent, newState, revision, manual, stepIndex, holdStartedAt,
-                heldMillis, reason, createdAt, updatedAt, haltedBy);
+                heldMillis, reason, createdAt, updatedAt, haltedBy, operatorInclude, operatorExclude);
     }
 
     /** A copy with the given ramp fields. */
     public MigrationRecord withRamp(boolean newManual, int newStepIndex, Instant newHoldStartedAt, long newHeldMillis) {
         return new MigrationRecord(id, key, percent, state, revision, newManual, newStepIndex, newHoldStartedAt,
-                newHeldMillis, reason, createdAt, updatedAt, haltedBy);
+                newHeldMillis, reason, createdAt, updatedAt, haltedBy, operatorInclude, operatorExclude);
     }
 
     /** A copy stamped as changed by audit event {@code seq} at {@code time} for {@code why}. */
     public MigrationRecord stamped(long seq, Instant time, String why) {
         return new MigrationRecord(id, key, percent, state, seq, manual, stepIndex, holdStartedAt, heldMillis, why,
-                createdAt, time, haltedBy);
+                createdAt, time, haltedBy, operatorInclude, operatorExclude);
     }
 
     /**
@@ -86,7 +105,7 @@ public record MigrationRecord(
         boolean stopped = state == MigrationState.HALTED || state == MigrationState.ROLLED_BACK;
         String by = !stopped ? null : before.state() == state ? before.haltedBy() : actor;
         return new MigrationRecord(id, key, percent, state, revision, manual, stepIndex, holdStartedAt, heldMillis,
-                reason, createdAt, updatedAt, by);
+                reason, createdAt, updatedAt, by, operatorInclude, operatorExclude);
     }
 
     /** The hold clock stopped at {@code now}: time held so far is kept in {@link #heldMillis()}. */

@@ -689,7 +689,8 @@ public final class RolloutController implements Published, AutoCloseable {
                 r = Transitions.created(m, clock.instant());
             }
             records.put(m.key(), r);
-            migrations.put(m.key(), new ActiveMigration(m.id(), m, r.status()));
+            migrations.put(m.key(), new ActiveMigration(m.id(), m, r.status(),
+                    m.targeting().withOperator(Set.copyOf(r.operatorInclude()), Set.copyOf(r.operatorExclude()))));
         }
         PublishedState previous = current;
         long nextVersion = version + 1;
@@ -748,6 +749,12 @@ public final class RolloutController implements Published, AutoCloseable {
         ObjectNode node = Json.MAPPER.createObjectNode();
         node.put("percent", Percent.toDecimal(r.percent()));
         node.put("state", r.state().wireName());
+        if (!r.operatorInclude().isEmpty()) {
+            r.operatorInclude().forEach(node.putArray("operatorInclude")::add);
+        }
+        if (!r.operatorExclude().isEmpty()) {
+            r.operatorExclude().forEach(node.putArray("operatorExclude")::add);
+        }
         return node;
     }
 

@@ -31,7 +31,7 @@ public final class Transitions {
             stepIndex = rampPositionFor(steps, percent);
         }
         return new MigrationRecord(spec.id(), spec.key(), percent, MigrationState.RUNNING, 0, false, stepIndex,
-                stepIndex >= 0 ? now : null, 0, null, now, now, null);
+                stepIndex >= 0 ? now : null, 0, null, now, now, null, List.of(), List.of());
     }
 
     /** The index of the highest step at or below {@code percent}; 0 when all steps are above it. */
@@ -116,7 +116,39 @@ public final class Transitions {
             return current.with(spec.steps().get(next).percent(), MigrationState.RUNNING)
                     .withRamp(false, next, now, 0);
         }
+        if (change instanceof Change.Cohort cohort) {
+            return cohortChanged(current, cohort);
+        }
         throw new IllegalArgumentException("unknown change " + change);
+    }
+
+    /**
+     * An operator's list edited. Allowed in every state (the lists apply while the migration blends,
+     * and are kept across pause, halt and rollback). Refused when it would change nothing, so that a
+     * typo is not audited as a change, and beyond {@link MigrationRecord#MAX_OPERATOR_UNITS}.
+     */
+    private static MigrationRecord cohortChanged(MigrationRecord current, Change.Cohort change) {
+        Change.CohortOp op = change.op();
+        java.util.TreeSet<String> list = new java.util.TreeSet<>(op.includeList() ? current.operatorInclude()
+                : current.operatorExclude());
+        String name = op.includeList() ? "include" : "exclude";
+        java.util.List<String> unchanged = new java.util.ArrayList<>();
+        for (String unit : change.units()) {
+            if (op.adds() ? !list.add(unit) : !list.remove(unit)) {
+                unchanged.add(unit);
+            }
+        }
+        if (unchanged.size() == change.units().size()) {
+            throw conflict(current.key() + ": " + String.join(", ", unchanged) + (op.adds() ? " already in" : " not in")
+                    + " the operator's " + name + " list; nothing to change");
+        }
+        if (list.size() > MigrationRecord.MAX_OPERATOR_UNITS) {
+            throw conflict(current.key() + ": the operator's " + name + " list would hold " + list.size()
+                    + " units, over the limit of " + MigrationRecord.MAX_OPERATOR_UNITS
+                    + "; declare a cohort in the settings files (a cohort file holds up to 100 000)");
+        }
+        return op.includeList() ? current.withOperatorLists(list, current.operatorExclude())
+                : current.withOperatorLists(current.operatorInclude(), list);
     }
 
     private static String resumeRefusal(String key, MigrationState state) {

@@ -156,6 +156,12 @@
     }
   }
 
+  // what cohorts.js needs of this page: the admin calls and the shared state
+  window.crossfadeConsole = {
+    api: function () { return api.apply(null, arguments); },
+    state: function () { return state; },
+  };
+
   async function api(method, path, options) {
     const opts = options || {};
     const headers = { 'Accept': 'application/json' };
@@ -690,6 +696,8 @@
       this.renderGuard(guardOf(view), spec.guard);
       this.renderActions(view);
       this.renderReason(st.reason, guardOf(view));
+      // the cohorts section (cohorts.js), kept apart from the card's own code
+      if (window.crossfadeCohorts) window.crossfadeCohorts.render(this, view);
 
       if (this.pinnedRevision === null) {
         const p = Number(st.percent);

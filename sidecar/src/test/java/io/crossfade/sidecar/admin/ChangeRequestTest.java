@@ -80,4 +80,33 @@ class ChangeRequestTest {
         assertThatThrownBy(() -> parse(Action.PAUSE, "{\"percent\": 5}"))
                 .hasMessageContaining("unknown field 'percent'; pause takes only reason");
     }
+
+    @Test
+    void theCohortActionsTakeUnitsAndAReason() throws Exception {
+        ChangeRequest r = parse(Action.EXCLUDE, "{\"units\": [\"acme\", \"globex\"], \"reason\": \"contract freeze\"}");
+        assertThat(r.change()).isEqualTo(new Change.Cohort(Change.CohortOp.EXCLUDE, java.util.List.of("acme", "globex")));
+        assertThat(r.change().action()).isEqualTo("exclude");
+        assertThat(r.reason()).isEqualTo("contract freeze");
+        assertThat(Action.ofSegment("uninclude")).isEqualTo(Action.UNINCLUDE);
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "''|the body is empty; send {\"units\": [\"alice\"]",
+        "{}|units is missing",
+        "{\"units\": []}|units must be a non-empty JSON array of strings",
+        "{\"units\": \"alice\"}|units must be a non-empty JSON array of strings",
+        "{\"units\": [1]}|units[0] must be a string",
+        "{\"units\": [\"\"]}|units[0]: a unit must not be empty",
+        "{\"units\": [\"a\"], \"percent\": 5}|unknown field 'percent'; include takes units and reason"})
+    void aBadCohortBodyIsRefusedWithWhatWasWrong(String body, String message) {
+        assertThatThrownBy(() -> parse(Action.INCLUDE, body)).isInstanceOf(ChangeRequest.Invalid.class)
+                .hasMessageContaining(message);
+    }
+
+    @Test
+    void aUnitOverTheWireLimitIsRefused() {
+        String body = "{\"units\": [\"" + "x".repeat(257) + "\"]}";
+        assertThatThrownBy(() -> parse(Action.EXCLUDE, body)).hasMessageContaining("longer than 256 bytes");
+    }
 }

@@ -26,7 +26,7 @@ class RampStatusTest {
     /** Holding step {@code index} since T0 with the clock running. */
     private static MigrationRecord holding(int index) {
         return new MigrationRecord("id", "db.pool.size", SPEC.steps().get(index).percent(), MigrationState.RUNNING, 1,
-                false, index, T0, 0, null, T0, T0, null);
+                false, index, T0, 0, null, T0, T0, null, null, null);
     }
 
     @Test
@@ -65,7 +65,7 @@ class RampStatusTest {
     void theHoldCountsOnlyRunningTime() {
         // held 4 minutes before a pause, then running again for 30 s
         MigrationRecord resumed = new MigrationRecord("id", "db.pool.size", 1_000, MigrationState.RUNNING, 3, false, 0,
-                T0.plus(Duration.ofHours(1)), 240_000, null, T0, T0, null);
+                T0.plus(Duration.ofHours(1)), 240_000, null, T0, T0, null, null, null);
         RampStatus s = RampStatus.assess(SPEC, resumed, 500, GuardStatus.HEALTHY, "ok",
                 T0.plus(Duration.ofHours(1)).plusSeconds(30));
         assertThat(s.held()).isEqualTo(Duration.ofSeconds(270));
@@ -76,7 +76,7 @@ class RampStatusTest {
     @Test
     void aPausedMigrationsClockIsStopped() {
         MigrationRecord paused = new MigrationRecord("id", "db.pool.size", 1_000, MigrationState.PAUSED, 3, false, 0,
-                null, 240_000, null, T0, T0, null);
+                null, 240_000, null, T0, T0, null, null, null);
         RampStatus s = RampStatus.assess(SPEC, paused, 500, GuardStatus.IDLE, null, T0.plus(Duration.ofDays(1)));
         assertThat(s.phase()).isEqualTo(RampStatus.Phase.STOPPED);
         assertThat(s.held()).isEqualTo(Duration.ofMinutes(4));
@@ -86,7 +86,7 @@ class RampStatusTest {
     @Test
     void aManualPercentTakesTheMigrationOffTheRamp() {
         MigrationRecord manual = new MigrationRecord("id", "db.pool.size", 25_000, MigrationState.RUNNING, 3, true, 1,
-                null, 1000, null, T0, T0, null);
+                null, 1000, null, T0, T0, null, null, null);
         RampStatus s = RampStatus.assess(SPEC, manual, 5000, GuardStatus.HEALTHY, "ok", T0.plus(Duration.ofDays(1)));
         assertThat(s.phase()).isEqualTo(RampStatus.Phase.OFF_RAMP);
         assertThat(s.message()).contains("off the ramp at 25 %", "resume puts it back on the ramp");
@@ -103,7 +103,7 @@ class RampStatusTest {
     @Test
     void aRolledBackRampIsOver() {
         MigrationRecord rolledBack = new MigrationRecord("id", "db.pool.size", 10_000, MigrationState.ROLLED_BACK, 3,
-                false, 1, null, 1000, null, T0, T0, null);
+                false, 1, null, 1000, null, T0, T0, null, null, null);
         assertThat(RampStatus.assess(SPEC, rolledBack, 0, GuardStatus.IDLE, null, T0).phase())
                 .isEqualTo(RampStatus.Phase.OVER);
     }

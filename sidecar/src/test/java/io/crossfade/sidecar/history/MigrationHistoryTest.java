@@ -113,7 +113,7 @@ class MigrationHistoryTest {
         started();
         history.sample();
         healthDocs.put(KEY, new GuardView(new GuardView.Watch("healthy", "healthy", "1m", new GuardView.Outcomes(
-                new GuardView.VariantOutcomes(990, 10, 0.01), new GuardView.VariantOutcomes(0, 0, null)), null, null, null),
+                new GuardView.VariantOutcomes(990, 10, 0.01), new GuardView.VariantOutcomes(0, 0, null), null), null, null, null),
                 null));
         clock.advance(MigrationHistory.INTERVAL);
         history.sample();

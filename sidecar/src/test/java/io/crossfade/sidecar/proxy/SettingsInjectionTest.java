@@ -143,4 +143,29 @@ class SettingsInjectionTest {
         assertThat(SettingsInjection.check(spec, InjectPatterns.parse("checkout.b"))).isEmpty();
         assertThat(SettingsInjection.check(spec, InjectPatterns.NONE)).isEmpty();
     }
+
+    @Test
+    void cohortsPlaceUnitsInTheInjectedHeadersAndTheirOutcomesAreKeptPerUnit() {
+        io.crossfade.config.Targeting targeting = io.crossfade.config.Targeting.of(
+                List.of(new io.crossfade.config.Cohort("staff", List.of("alice"), List.of("staff-"), null)),
+                List.of(io.crossfade.config.Cohort.inline(List.of("acme"))));
+        MigrationSpec m = new MigrationSpec("checkout.size", F.numberNode(10), F.numberNode(20), "checkout.size", 0, null,
+                null, null, GuardSpec.DEFAULT, List.of(), "checkout.yaml", targeting);
+        SettingsSpec spec = new SettingsSpec(Map.of("checkout.size", setting("checkout.size", F.numberNode(10))),
+                Map.of("checkout.size", m));
+        SettingsSnapshot snapshot = new SettingsSnapshot(1, spec, Map.of("checkout.size",
+                new ActiveMigration(m, new MigrationStatus(100_000, MigrationState.RUNNING))));
+        SettingsInjection injection = SettingsInjection.prepare(snapshot, InjectPatterns.parse("checkout.*"));
+        SettingsInjection.Assignment acme = injection.assign("acme");
+        assertThat(acme.variantsHeader()).as("exclude wins over the percent").isEqualTo("checkout.size=old");
+        assertThat(acme.settingsHeader()).isEqualTo("{\"checkout.size\":10}");
+        SettingsInjection.Assignment staff = injection.assign("staff-7");
+        assertThat(staff.variantsHeader()).isEqualTo("checkout.size=new");
+        assertThat(injection.assign("bob").variantsHeader()).isEqualTo("checkout.size=new");
+        // a cohort-placed unit's outcome carries the unit, so the guard keeps it out of the comparison
+        assertThat(injection.outcomes("staff-7", staff, false))
+                .containsExactly(new Outcome.PerUnit("checkout.size", "staff-7", false));
+        assertThat(injection.outcomes("bob", injection.assign("bob"), true))
+                .containsExactly(new Outcome.Aggregated("checkout.size", Variant.NEW, 1, 0));
+    }
 }
