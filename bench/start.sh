@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Start-up and footprint of the sidecar as it is shipped, today's against this checkout's, in one run:
-# time from process start to the first 200 on /ready, RSS after a warm-up and at its peak under wrk,
-# wrk's reads/s meanwhile, each on a fresh process (fresh state directory) with 10 000 settings.
+# time from process start to the first 200 on /ready (and the CPU time until then), RSS (VmRSS, and
+# RssAnon: without file mappings such as the jar and a class cache, which processes on a node share)
+# after a warm-up and at its peak under wrk, wrk's reads/s meanwhile, each on a fresh process (fresh state directory) with 10 000 settings.
 # Candidates run interleaved and rotated per repetition; ratios are taken within a repetition.
 #
 #   bench/start.sh [--reps N] [--out DIR] [--only "NAME ..."]
@@ -133,7 +134,7 @@ done
 
 # run TARGET REP: a fresh process (fresh state directory), as footprint_run in lib.sh
 run() {
-  local target="$1" rep="$2" line pid url state peak=0 now rps
+  local target="$1" rep="$2" line pid url state peak=0 peak_anon=0 now rps
   require_ports_free "$PORT_BASE" $((PORT_BASE + 1))
   state="$WORK/state-$target-$rep"
   # shellcheck disable=SC2086
@@ -148,16 +149,20 @@ run() {
   wrk_rps "$url" "$WARM" >/dev/null
   sleep 1
   record start rss_warm_mib "$target" "$rep" "$(rss_mib "$pid")"
+  record start rss_anon_warm_mib "$target" "$rep" "$(rss_mib "$pid" RssAnon)"
   wrk_rps "$url" "$LOAD" > "$WORK/load.rps" &
   local wrk_pid=$!
   while kill -0 "$wrk_pid" 2>/dev/null; do
     now="$(rss_mib "$pid")"
     peak="$(awk -v a="$peak" -v b="$now" 'BEGIN { print (b > a ? b : a) }')"
+    now="$(rss_mib "$pid" RssAnon)"
+    peak_anon="$(awk -v a="$peak_anon" -v b="$now" 'BEGIN { print (b > a ? b : a) }')"
     sleep 0.5
   done
   wait "$wrk_pid" || die "wrk failed under load"
   rps="$(cat "$WORK/load.rps")"
   record start rss_load_mib "$target" "$rep" "$peak"
+  record start rss_anon_load_mib "$target" "$rep" "$peak_anon"
   record start rps "$target" "$rep" "$rps"
   cp "$WORK/$target.log" "$OUT/output-$target-$rep.log" 2>/dev/null || true
   log "$target rep $rep: ready=$(field ready_ms "$line")ms rss_warm=$(rss_mib "$pid")MiB rss_load=${peak}MiB rps=$rps"
@@ -185,7 +190,7 @@ ref="${names[0]}"
   echo
   echo "| metric | candidate | median | min – max | n |"
   echo "| --- | --- | --- | --- | --- |"
-  for metric in ready_ms ready_cpu_ms rss_ready_mib rss_warm_mib rss_load_mib rps; do
+  for metric in ready_ms ready_cpu_ms rss_ready_mib rss_warm_mib rss_load_mib rss_anon_warm_mib rss_anon_load_mib rps; do
     for name in "${names[@]}"; do
       awk -F'\t' -v m="$metric" -v a="$name" '$2 == m && $3 == a { print $5 }' "$RESULTS" | sort -g \
         | awk -v m="$metric" -v a="$name" '{ v[NR] = $1 } END { if (NR) printf "| %s | %s | %.1f | %.1f – %.1f | %d |\n",
@@ -197,7 +202,7 @@ ref="${names[0]}"
   echo
   echo "| metric | candidate | median | min – max | n |"
   echo "| --- | --- | --- | --- | --- |"
-  for metric in ready_ms ready_cpu_ms rss_ready_mib rss_warm_mib rss_load_mib rps; do
+  for metric in ready_ms ready_cpu_ms rss_ready_mib rss_warm_mib rss_load_mib rss_anon_warm_mib rss_anon_load_mib rps; do
     for name in "${names[@]}"; do
       [ "$name" = "$ref" ] && continue
       awk -F'\t' -v m="$metric" -v a="$name" -v b="$ref" '$2 == m && $3 == a { x[$4] = $5 } $2 == m && $3 == b { y[$4] = $5 }
