@@ -164,7 +164,8 @@ run() {
   record start rss_load_mib "$target" "$rep" "$peak"
   record start rss_anon_load_mib "$target" "$rep" "$peak_anon"
   record start rps "$target" "$rep" "$rps"
-  cp "$WORK/$target.log" "$OUT/output-$target-$rep.log" 2>/dev/null || true
+  # every start of TARGET, in order, without the 100 "created" lines of each first start
+  grep -v 'created bench\.s' "$WORK/$target.log" > "$OUT/output-$target.log" 2>/dev/null || true
   log "$target rep $rep: ready=$(field ready_ms "$line")ms rss_warm=$(rss_mib "$pid")MiB rss_load=${peak}MiB rps=$rps"
   stop_pid "$pid"
 }
