@@ -1,8 +1,9 @@
 # Crossfade sidecar image. Build: docker build -t crossfade .
 # Stage 1 builds with the same command the README uses; stage 2 is a small JRE image, non-root.
-# Base images are pinned to exact releases (Temurin 17.0.15+6 on Ubuntu 24.04), so a rebuild gets the
-# same JDK; raise both tags together, deliberately.
-FROM eclipse-temurin:17.0.15_6-jdk-noble AS build
+# Base images are pinned to exact releases (Temurin 25.0.3+9 on Ubuntu 24.04), so a rebuild gets the
+# same JDK; raise both tags together, deliberately. The classes stay Java 17 bytecode
+# (maven.compiler.release), so client-lib and a launcher on JDK 17 keep running them.
+FROM eclipse-temurin:25.0.3_9-jdk-noble AS build
 WORKDIR /src
 COPY .mvn/ .mvn/
 COPY mvnw pom.xml ./
@@ -14,7 +15,7 @@ COPY client-it/ client-it/
 # change does not download them again (the cache is not part of any layer).
 RUN --mount=type=cache,target=/root/.m2 ./mvnw -B -DskipTests package
 
-FROM eclipse-temurin:17.0.15_6-jre-noble
+FROM eclipse-temurin:25.0.3_9-jre-noble
 RUN groupadd --system --gid 10001 crossfade \
  && useradd --system --uid 10001 --gid crossfade --home-dir /var/lib/crossfade --shell /usr/sbin/nologin crossfade \
  && mkdir -p /etc/crossfade/settings /var/lib/crossfade /opt/crossfade \
@@ -41,14 +42,17 @@ ENV CROSSFADE_SETTINGS=/etc/crossfade/settings \
 #   It starts at 16 MiB: an initial heap of the whole 64 MiB (the JVM's choice on a large host) was
 #   16 MiB more RSS under load, one of 8 MiB 11 MiB more (more promotion, a larger old generation);
 # - C2 kept (C1 only, -XX:TieredStopAtLevel=1, saves about a quarter of the RSS but halves throughput);
-# - the AppCDS archive recorded below: classes are mapped from it instead of loaded and verified;
-# - exit (and be restarted) rather than limp on after an OutOfMemoryError.
-ENV JAVA_OPTS="-XX:+UseSerialGC -Xms16m -Xmx64m -XX:+ExitOnOutOfMemoryError -XX:SharedArchiveFile=/opt/crossfade/crossfade.jsa"
-# The AppCDS archive, recorded by this image's JVM with the JAVA_OPTS above (an archive only serves
-# the JVM build and flags it was recorded with): the sidecar serves the bundled examples for a few
-# requests and stops. The JRE's base archive is created first if the image lacks one.
-RUN (test -f "$JAVA_HOME/lib/server/classes.jsa" || java -Xshare:dump >/dev/null) \
- && /opt/crossfade/train-cds-archive java /opt/crossfade/crossfade-sidecar.jar /opt/crossfade/crossfade.jsa /etc/crossfade/settings $JAVA_OPTS
+# - the AOT cache recorded below (JDK 25, JEP 483): classes are mapped from it already loaded and
+#   linked, instead of loaded, verified and linked at every start;
+# - exit (and be restarted) rather than limp on after an OutOfMemoryError;
+# - native access for Netty, which loads its io_uring/epoll transport with System.loadLibrary: JDK 25
+#   otherwise prints a four-line warning on stderr, which is not a JSON log line (JDK 17 accepts the flag).
+ENV JAVA_OPTS="-XX:+UseSerialGC -Xms16m -Xmx64m -XX:+ExitOnOutOfMemoryError --enable-native-access=ALL-UNNAMED -XX:AOTCache=/opt/crossfade/crossfade.aot"
+# The AOT cache, recorded by this image's JVM with the JAVA_OPTS above, in one training run
+# (-XX:AOTCacheOutput, JEP 514): the sidecar serves the bundled examples for a few requests and
+# stops. A cache only serves the JVM build, jar and flags it was recorded with; under others the JVM
+# logs why ([warning][aot] ...) and starts without it.
+RUN /opt/crossfade/train-cds-archive java /opt/crossfade/crossfade-sidecar.jar /opt/crossfade/crossfade.aot /etc/crossfade/settings $JAVA_OPTS
 
 USER crossfade
 EXPOSE 7070 7071

@@ -102,7 +102,10 @@ public final class SettingsFileParser {
             refuseAnchorsAndAliases(fileName, content);
         }
         JsonNode root;
-        try (JsonParser p = mapper.createParser(content)) {
+        // One pass builds the tree and records each field's line (for the messages of validation).
+        SourceLocations.Recording p;
+        try (JsonParser parser = mapper.createParser(content)) {
+            p = new SourceLocations.Recording(parser);
             root = mapper.readTree(p);
             // readTree stops after the first value: a second YAML document, a second JSON value or
             // stray text after it would otherwise be dropped without a word. Empty YAML documents
@@ -127,7 +130,7 @@ public final class SettingsFileParser {
         } catch (IOException e) {
             throw new SettingsException(new SettingsProblem(fileName, 0, null, null, "cannot be read: " + e.getMessage()));
         }
-        Context ctx = new Context(fileName, SourceLocations.scan(mapper.getFactory(), content));
+        Context ctx = new Context(fileName, p.locations());
         Map<String, Setting> settings = new LinkedHashMap<>();
         Map<String, Integer> settingLines = new LinkedHashMap<>();
         Map<String, DeclaredMigration> migrations = new LinkedHashMap<>();
@@ -211,6 +214,12 @@ public final class SettingsFileParser {
      * simpler, safer rule.
      */
     private static void refuseAnchorsAndAliases(String fileName, byte[] content) throws SettingsException {
+        // An anchor starts with '&', an alias with '*'; a file with neither byte has none, and then
+        // the event pass (as long as the tree parse itself) is not needed. No byte of a multi-byte
+        // UTF-8 character is below 0x80, so the bytes can be looked at directly.
+        if (!contains(content, (byte) '&') && !contains(content, (byte) '*')) {
+            return;
+        }
         List<SettingsProblem> problems = new ArrayList<>();
         LoaderOptions options = new LoaderOptions();
         options.setCodePointLimit((int) MAX_FILE_BYTES);
@@ -240,6 +249,15 @@ public final class SettingsFileParser {
             throw new SettingsException(problems);
         }
     }
+    private static boolean contains(byte[] content, byte b) {
+        for (byte c : content) {
+            if (c == b) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /**
      * The line of a syntax error. For YAML, Jackson's location is that of the last token it read,
      * which can be lines before the fault (a tab after blank lines, say); SnakeYAML's problem mark

@@ -271,6 +271,16 @@ class SettingsFileParserTest {
         assertProblem(p.get(1), "a.yaml", 4, null, null, "alias '*v' is not supported");
     }
 
+    /** '&' and '*' inside values are text, not anchors or aliases: such files parse and keep them. */
+    @Test
+    void ampersandsAndAsterisksInValuesAreText() throws Exception {
+        SettingsFileParser.ParsedFile f = parse("a.yaml", "settings:\n  a:\n    value: \"x & y\"\n  b: {value: a*b, owner: r&d}\n");
+        assertThat(f.settings().get("a").value().asText()).isEqualTo("x & y");
+        assertThat(f.settings().get("b").value().asText()).isEqualTo("a*b");
+        assertThat(f.settings().get("b").owner()).isEqualTo("r&d");
+        assertThat(f.settingLines()).containsEntry("a", 2).containsEntry("b", 4);
+    }
+
     @Test
     void anAliasOfAnUndefinedAnchorIsRefusedToo() {
         // Jackson would hand this over as the string "v".

@@ -164,4 +164,20 @@ class SourceLocationsTest {
                 org.assertj.core.groups.Tuple.tuple(11, "steps[1].hold"),
                 org.assertj.core.groups.Tuple.tuple(12, "steps[2].percent"));
     }
+
+    /** The lines recorded while a tree is read through {@link SourceLocations.Recording} are the scan's. */
+    @Test
+    void recordingWhileATreeIsReadFindsTheSameLinesAsAScan() throws Exception {
+        byte[] content = SettingsFileParserTest.DESIGN_EXAMPLE.getBytes(StandardCharsets.UTF_8);
+        com.fasterxml.jackson.databind.ObjectMapper mapper = new com.fasterxml.jackson.databind.ObjectMapper(parser.yamlFactory());
+        SourceLocations.Recording recording = new SourceLocations.Recording(parser.yamlFactory().createParser(content));
+        assertThat(((com.fasterxml.jackson.databind.JsonNode) mapper.readTree(recording)).path("settings").path("db.pool.size").path("value").asInt()).isPositive();
+        SourceLocations recorded = recording.locations();
+        SourceLocations scanned = yaml(SettingsFileParserTest.DESIGN_EXAMPLE);
+        for (String[] path : new String[][] {{"settings"}, {"settings", "db.pool.size", "owner"},
+                {"settings", "payments.timeout_ms", "value"}, {"migrations", "db.pool.size", "guard", "window"},
+                {"migrations", "db.pool.size", "steps", "[3]", "percent"}, {"migrations", "db.pool.size", "rollback"}}) {
+            assertThat(recorded.lineOf(path)).as(String.join(".", path)).isEqualTo(scanned.lineOf(path)).isPositive();
+        }
+    }
 }

@@ -68,7 +68,12 @@ public final class Notifier implements AutoCloseable {
     private final String fleet;
     private final Clock clock;
     private final ScheduledExecutorService thread;
-    private final HttpClient http;
+    /**
+     * Built on the first delivery, on {@link #thread} (the only one that uses it): building one
+     * loads the JVM's TLS trust store, a tenth of a second or more of every start, though most
+     * sidecars never send a notification.
+     */
+    private HttpClient http;
     private final Counter delivered;
     private final Counter failed;
     private final Counter abandoned;
@@ -99,8 +104,6 @@ public final class Notifier implements AutoCloseable {
         this.fleet = fleet;
         this.clock = clock;
         this.thread = thread;
-        this.http = HttpClient.newBuilder().connectTimeout(ATTEMPT_TIMEOUT).followRedirects(HttpClient.Redirect.NEVER)
-                .build();
         delivered = counter(registry, "delivered");
         failed = counter(registry, "failed");
         abandoned = counter(registry, "abandoned");
@@ -396,6 +399,10 @@ public final class Notifier implements AutoCloseable {
                 .POST(HttpRequest.BodyPublishers.ofByteArray(body));
         if (options.secret() != null) {
             request.header("X-Crossfade-Signature", signature(options.secret(), body));
+        }
+        if (http == null) {
+            http = HttpClient.newBuilder().connectTimeout(ATTEMPT_TIMEOUT).followRedirects(HttpClient.Redirect.NEVER)
+                    .build();
         }
         try {
             HttpResponse<Void> response = http.send(request.build(), HttpResponse.BodyHandlers.discarding());

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.crossfade.config.Bucketing;
 import io.crossfade.config.Variant;
 import io.crossfade.sidecar.testing.ApiAnswers;
+import io.crossfade.sidecar.testing.Jdk25;
 import io.crossfade.sidecar.testing.SettingsFiles;
 import io.crossfade.sidecar.testing.SidecarProcess;
 import java.nio.file.FileSystems;
@@ -19,6 +20,7 @@ import java.util.Map;
 import java.util.jar.JarFile;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -27,7 +29,8 @@ import org.junit.jupiter.api.io.TempDir;
  * what the README promises: the jar it copies out of the build stage is the one the build produces,
  * its build command is the README's, every module reaches the build stage, the image runs as a
  * non-root user with the documented paths, ports and health check, and its entrypoint, run as the
- * image would run it, starts the sidecar printing JSON log lines.
+ * image would run it (on a JDK 25, as the image's JRE, with the AOT cache its last RUN records),
+ * starts the sidecar printing JSON log lines.
  */
 class DockerfileIT {
 
@@ -177,13 +180,16 @@ class DockerfileIT {
         }
         Map<String, String> env = new HashMap<>(env(image));
         assertThat(env.get("CROSSFADE_LOG_FORMAT")).isEqualTo("json");
-        // The image's AppCDS archive, recorded here as its RUN records it; -Xshare:on (through
-        // CROSSFADE_JAVA_OPTS, which the entrypoint appends) makes the JVM refuse to start without it.
-        Path archive = archiveDir.resolve("crossfade.jsa");
-        assertThat(runTraining(archive).exitCode()).isZero();
-        assertThat(archive).isRegularFile();
-        env.put("JAVA_OPTS", env.get("JAVA_OPTS").replace(imageArchive(), archive.toString()));
-        env.put("CROSSFADE_JAVA_OPTS", "-Xshare:on");
+        // The image's AOT cache, recorded here as its RUN records it, by a JDK 25 as the image's JRE;
+        // -XX:AOTMode=on (through CROSSFADE_JAVA_OPTS, which the entrypoint appends) makes the JVM
+        // refuse to start unless it uses the cache, so the cache fits the jar and the JAVA_OPTS.
+        Path cache = archiveDir.resolve("crossfade.aot");
+        SidecarProcess.Result training = runTraining(cache);
+        assertThat(training.exitCode()).as(training.output()).isZero();
+        assertThat(cache).isRegularFile();
+        env.put("JAVA_OPTS", env.get("JAVA_OPTS").replace(imageCache(), cache.toString()));
+        env.put("CROSSFADE_JAVA_OPTS", "-XX:AOTMode=on");
+        env.put("PATH", jdk25Bin() + ":" + System.getenv("PATH"));
         env.put("CROSSFADE_SETTINGS", settings.toString());
         env.put("CROSSFADE_STATE", state.toString());
         env.put("CROSSFADE_LISTEN", "127.0.0.1:0");
@@ -221,14 +227,20 @@ class DockerfileIT {
         }
     }
 
-    /** The archive path of the final stage's {@code -XX:SharedArchiveFile=} in {@code JAVA_OPTS}. */
-    static String imageArchive() {
-        Matcher m = Pattern.compile("-XX:SharedArchiveFile=(\\S+)").matcher(env(DOCKERFILE.finalStage()).get("JAVA_OPTS"));
-        assertThat(m.find()).as("JAVA_OPTS names an AppCDS archive").isTrue();
+    /** The cache path of the final stage's {@code -XX:AOTCache=} in {@code JAVA_OPTS}. */
+    static String imageCache() {
+        Matcher m = Pattern.compile("-XX:AOTCache=(\\S+)").matcher(env(DOCKERFILE.finalStage()).get("JAVA_OPTS"));
+        assertThat(m.find()).as("JAVA_OPTS names an AOT cache").isTrue();
         return m.group(1);
     }
 
-    /** The final stage's RUN that records the AppCDS archive. */
+    /** The bin directory of the JDK 25 the image's JRE stands for; the test is skipped without one. */
+    private static String jdk25Bin() {
+        Assumptions.assumeTrue(Jdk25.home().isPresent(), "no JDK 25 (set -Dcrossfade.jdk25=HOME)");
+        return Jdk25.java().getParent().toString();
+    }
+
+    /** The final stage's RUN that records the AOT cache. */
     static String trainingRun() {
         List<String> runs = DOCKERFILE.finalStage().all("RUN").stream().map(Dockerfile.Instruction::arguments)
                 .filter(r -> r.contains("train-cds-archive")).toList();
@@ -237,14 +249,21 @@ class DockerfileIT {
     }
 
     @Test
-    void theImageRecordsTheArchiveItsJavaOptsNameWithItsOwnJvmAndFlags() {
+    void theImageRecordsTheCacheItsJavaOptsNameWithItsOwnJvmAndFlags() {
         Dockerfile.Stage image = DOCKERFILE.finalStage();
         String run = trainingRun();
         String[] copy = image.all("COPY").stream().map(Dockerfile.Instruction::arguments)
                 .filter(a -> a.startsWith("bin/train-cds-archive ")).findFirst().orElseThrow().split("\\s+");
         assertThat(ROOT.resolve(copy[0])).isRegularFile().isExecutable();
-        // the script the image copied, with the image's java, jar, archive, settings and JAVA_OPTS
-        assertThat(run).contains(copy[1] + " java " + jarCopy()[1] + " " + imageArchive() + " /etc/crossfade/settings $JAVA_OPTS");
+        // the script the image copied, with the image's java, jar, cache, settings and JAVA_OPTS; a
+        // name ending in .aot makes it record an AOT cache (-XX:AOTCacheOutput), not an AppCDS archive
+        assertThat(run).contains(copy[1] + " java " + jarCopy()[1] + " " + imageCache() + " /etc/crossfade/settings $JAVA_OPTS");
+        assertThat(imageCache()).endsWith(".aot");
+        // the final stage runs a JRE with AOT caches (JDK 25+): a JDK 17 has no -XX:AOTCache
+        String from = DOCKERFILE_LINES.stream().filter(l -> l.startsWith("FROM ")).reduce((a, b) -> b).orElseThrow();
+        Matcher release = Pattern.compile(":(\\d+)\\.").matcher(from);
+        assertThat(release.find()).as(from).isTrue();
+        assertThat(Integer.parseInt(release.group(1))).as("the final stage's Java release").isGreaterThanOrEqualTo(25);
         // recorded after the jar and the settings are in place, and before the image drops root
         List<Dockerfile.Instruction> all = image.instructions();
         int training = all.indexOf(image.all("RUN").stream().filter(i -> i.arguments().equals(run)).findFirst().orElseThrow());
@@ -252,6 +271,54 @@ class DockerfileIT {
         assertThat(all.subList(training, all.size())).anyMatch(i -> i.keyword().equals("USER"));
         assertThat(image.all("ENTRYPOINT").get(0).arguments()).contains("$JAVA_OPTS $CROSSFADE_JAVA_OPTS -jar");
         assertThat(env(image).get("JAVA_OPTS")).contains("-XX:+UseSerialGC", "-Xmx", "-XX:+ExitOnOutOfMemoryError");
+    }
+
+    /**
+     * A cache recorded under other flags, or for another jar, is never used, and the JVM's log says
+     * why; the sidecar starts without it. The image's cache, recorded as its RUN records it, is run
+     * with compact object headers added, and with the same jar copied elsewhere.
+     */
+    @Test
+    void aCacheOfOtherFlagsOrAnotherJarIsNotUsedAndTheLogSaysWhy() throws Exception {
+        String bin = jdk25Bin();
+        Path cache = archiveDir.resolve("crossfade.aot");
+        SidecarProcess.Result training = runTraining(cache);
+        assertThat(training.exitCode()).as(training.output()).isZero();
+        List<String> imageOpts = new ArrayList<>(List.of(env(DOCKERFILE.finalStage()).get("JAVA_OPTS")
+                .replace(imageCache(), cache.toString()).split("\\s+")));
+        SettingsFiles.write(settings, "app.yaml", "settings:\n  app.limit:\n    value: 5\n");
+
+        List<String> otherFlags = new ArrayList<>(imageOpts);
+        otherFlags.add("-XX:+UseCompactObjectHeaders");
+        try (SidecarProcess sidecar = startOnJdk25(bin, otherFlags, SidecarProcess.jar())) {
+            assertThat(sidecar.get("/v1/settings/app.limit/value").body()).isEqualTo("5");
+            assertThat(sidecar.output()).anyMatch(l -> l.contains("[warning][aot]") && l.contains("Unable to use AOT cache"));
+            assertThat(sidecar.output()).anyMatch(l -> l.contains("UseCompactObjectHeaders"));
+        }
+
+        Path otherJar = Files.copy(SidecarProcess.jar(), archiveDir.resolve("crossfade-sidecar.jar"));
+        try (SidecarProcess sidecar = startOnJdk25(bin, imageOpts, otherJar)) {
+            assertThat(sidecar.get("/v1/settings/app.limit/value").body()).isEqualTo("5");
+            assertThat(sidecar.output()).anyMatch(l -> l.contains("[warning][aot]") && l.contains(otherJar.toString()));
+            assertThat(sidecar.output()).anyMatch(l -> l.contains("shared class paths mismatch"));
+        }
+
+        // and with the flags and the jar it was recorded for, the JVM uses it (AOTMode=on: or refuses to start)
+        List<String> same = new ArrayList<>(imageOpts);
+        same.add("-XX:AOTMode=on");
+        try (SidecarProcess sidecar = startOnJdk25(bin, same, SidecarProcess.jar())) {
+            assertThat(sidecar.get("/v1/settings/app.limit/value").body()).isEqualTo("5");
+            assertThat(sidecar.output()).noneMatch(l -> l.contains("[aot]"));
+        }
+    }
+
+    private SidecarProcess startOnJdk25(String bin, List<String> jvmOptions, Path jar) {
+        List<String> command = new ArrayList<>();
+        command.add(bin + "/java");
+        command.addAll(jvmOptions);
+        command.addAll(List.of("-jar", jar.toString(), "serve", "--settings", settings.toString(), "--state",
+                state.toString(), "--listen", "127.0.0.1:0", "--ops-listen", "127.0.0.1:0"));
+        return SidecarProcess.startCommand(command, Map.of(), settings, state);
     }
 
     /** An archive the JVM cannot use (another jar, a missing file) costs start-up time, never a start. */
@@ -271,9 +338,10 @@ class DockerfileIT {
         String command = trainingRun()
                 .replace("/opt/crossfade/train-cds-archive", ROOT.resolve("bin/train-cds-archive").toString())
                 .replace(jarCopy()[1], SidecarProcess.jar().toString())
-                .replace(imageArchive(), archive.toString())
+                .replace(imageCache(), archive.toString())
                 .replace("/etc/crossfade/settings", ROOT.resolve("examples/settings").toString());
-        String javaHome = System.getProperty("java.home");
+        // the image's JRE: a JDK 25 (the build and the other tests run on 17)
+        String javaHome = Path.of(jdk25Bin()).getParent().toString();
         ProcessBuilder pb = new ProcessBuilder("/bin/sh", "-c", command).redirectErrorStream(true);
         pb.environment().put("JAVA_HOME", javaHome);
         pb.environment().put("PATH", javaHome + "/bin:" + System.getenv("PATH"));
