@@ -496,7 +496,10 @@ public final class Guard implements MigrationHealth, AutoCloseable {
             MigrationWatch watch = watches.get(m.spec().key());
             MigrationRecord record = state.records().get(m.spec().key());
             if (watch != null && record != null && watch.migrationId.equals(m.id())
-                    && record.state() == MigrationState.RUNNING && GuardStatusMachine.watching(watch.status)) {
+                    && record.state() == MigrationState.RUNNING && GuardStatusMachine.watching(watch.status)
+                    && watch.evidenceOutcomes() != watch.storedOutcomes) {
+                // only evidence that grew: a hundred quiet migrations cost no fsyncs
+                watch.storedOutcomes = watch.evidenceOutcomes();
                 unsaved.put(m.id(), watch.storedEvidence(record.revision()));
             }
         }

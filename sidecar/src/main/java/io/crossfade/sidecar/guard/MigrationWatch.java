@@ -357,6 +357,14 @@ final class MigrationWatch {
     /**
      * The stored form of this watch's evidence, as of now: both detectors. Guard thread only.
      */
+    /** Outcomes both detectors have grown from: unchanged means there is nothing new to store. */
+    long evidenceOutcomes() {
+        return units.outcomes() + requests.outcomes();
+    }
+
+    /** {@link #evidenceOutcomes()} when the evidence was last handed to the store; guard thread only. */
+    long storedOutcomes;
+
     StoredEvidence storedEvidence(long revision) {
         long now = millis.getAsLong();
         return new StoredEvidence(migrationId, revision, units.state(now), requests.state(now));
