@@ -50,9 +50,14 @@ class GuardPromiseTest {
         GuardSimulator.Result r = GuardSimulator.simulate(s);
         long onset = s.traffic().onset() == null ? 0 : s.traffic().onset().toMillis();
         REPORT.add(String.format(Locale.ROOT, "3x+  %-58s %4d of %4d halted; median %s, p90 %s, p95 %s, max %s",
-                name, r.trips(), s.runs(), r.tripTimeQuantileAfter(0.5, onset), r.tripTimeQuantileAfter(0.9, onset),
-                r.tripTimeQuantileAfter(0.95, onset), r.tripTimeQuantileAfter(1.0, onset)));
+                name, r.trips(), s.runs(), time(r.tripTimeQuantileAfter(0.5, onset)),
+                time(r.tripTimeQuantileAfter(0.9, onset)), time(r.tripTimeQuantileAfter(0.95, onset)),
+                time(r.tripTimeQuantileAfter(1.0, onset))));
         return r;
+    }
+
+    private static String time(Duration d) {
+        return d == null ? "never" : io.crossfade.config.Durations.forPeople(d);
     }
 
     @AfterAll
