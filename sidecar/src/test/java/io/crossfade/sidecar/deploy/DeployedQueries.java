@@ -32,13 +32,6 @@ final class DeployedQueries {
             "up", Set.of(), // Prometheus' own, per scrape target
             "kube_pod_container_status_ready", Set.of("namespace", "pod", "container")); // kube-state-metrics
 
-    /**
-     * METRICS FROM OTHER BRANCHES: rules on metrics that another change adds to the sidecar, accepted
-     * here by name until it is merged. Remove each entry once its metric is exported on this branch.
-     */
-    static final Set<String> FROM_OTHER_BRANCHES = Set.of(
-            "crossfade_store_resets_total"); // fleet: store reset detection (the store_reset event)
-
     private static final ObjectMapper YAML = new YAMLMapper();
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -183,9 +176,6 @@ final class DeployedQueries {
         }
         if (EXTERNAL.containsKey(metric)) {
             return EXTERNAL.get(metric);
-        }
-        if (FROM_OTHER_BRANCHES.contains(metric) && !scrape.has(metric)) {
-            return Set.of();
         }
         if (!scrape.has(metric)) {
             return null;
