@@ -386,6 +386,9 @@ public final class ChangeEvidence {
 
     private StartJudgement judge(Start s, GuardSpec rule, long nowMillis) {
         Evidence ev = s.evidence;
+        // what the start has seen, shown as it is; the judging below may leave one group out
+        WindowCounts seen = new WindowCounts(ev.oldOutcomes() - ev.oldErrors(), ev.oldErrors(),
+                ev.newOutcomes() - ev.newErrors(), ev.newErrors());
         long[] since = new long[UnitGroups.SIZE];
         for (int i = 0; i < since.length; i++) {
             since[i] = cumulative[i] - s.base[i];
@@ -452,8 +455,7 @@ public final class ChangeEvidence {
         double logRatio = enough && !withinMaxRatio ? logRatioRaw : Math.min(logRatioRaw, 0);
         double logE = logSumHalf(logCeiling, logRatio);
         return new StartJudgement(Math.max(0, nowMillis - s.openedAt), s.weight, logE, logCeiling, logRatio, logRatioRaw,
-                new WindowCounts(ev.oldOutcomes() - ev.oldErrors(), ev.oldErrors(), ev.newOutcomes() - ev.newErrors(),
-                        ev.newErrors()),
+                seen,
                 ev.ratioEstimate(), upper, ratioEffect, ceilingEffect, oldSide.groups, newSide.groups,
                 unitsForRatio, unitsForCeiling, enough, withinMaxRatio);
     }
@@ -533,7 +535,7 @@ public final class ChangeEvidence {
      * @param logCeiling ln of its ceiling test (after the design effect)
      * @param logRatio ln of its ratio test after the design effect and the floors
      * @param logRatioUngated the same before the floors
-     * @param counts the outcomes since it opened
+     * @param counts the outcomes since it opened (all of them: with the group left out of the judging)
      * @param ratioEstimate the new/old error-rate ratio since it opened (Mantel-Haenszel)
      * @param ratioUpper that ratio's 95 % upper end, widened by the design effect
      * @param ratioDesignEffect the design effect of the comparison
