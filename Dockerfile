@@ -1,9 +1,11 @@
 # Crossfade sidecar image. Build: docker build -t crossfade .
 # Stage 1 builds with the same command the README uses; stage 2 is a small JRE image, non-root.
-# Base images are pinned to exact releases (Temurin 25.0.3+9 on Ubuntu 24.04), so a rebuild gets the
-# same JDK; raise both tags together, deliberately. The classes stay Java 17 bytecode
-# (maven.compiler.release), so client-lib and a launcher on JDK 17 keep running them.
-FROM eclipse-temurin:25.0.3_9-jdk-noble AS build
+# Base images are pinned to exact releases on Ubuntu 24.04, so a rebuild gets the same JDKs; raise
+# them deliberately. The build runs on Temurin 17.0.15+6, as the tests do: Maven applies the
+# JDK-activated profiles of dependency POMs with the JDK it runs on, and vertx-core's for JDK 21+
+# adds Jackson 3 to the jar. The classes are Java 17 bytecode (maven.compiler.release); the runtime
+# is a Temurin 25.0.3+9 JRE, for its AOT cache (below).
+FROM eclipse-temurin:17.0.15_6-jdk-noble AS build
 WORKDIR /src
 COPY .mvn/ .mvn/
 COPY mvnw pom.xml ./

@@ -71,7 +71,7 @@ done
 
 JDK17_JAVA="${JDK17_JAVA:-$(command -v java)}"
 LOADGEN_JAVA="$JDK17_JAVA"
-IMAGE_JAVA_OPTS="$(sed -n 's/^ENV JAVA_OPTS="\(.*\)"$/\1/p' "$ROOT/Dockerfile" | sed 's/ *-XX:SharedArchiveFile=[^ ]*//')"
+IMAGE_JAVA_OPTS="$(sed -n 's/^ENV JAVA_OPTS="\(.*\)"$/\1/p' "$ROOT/Dockerfile" | sed -E 's/ *-XX:(SharedArchiveFile|AOTCache)=[^ ]*//')"
 BENCH_JAVA_OPTS="${BENCH_JAVA_OPTS:--XX:MaxRAM=192m $IMAGE_JAVA_OPTS}"
 UNITS=10000
 PORT_BASE="${BENCH_PORT_BASE:-18000}"

@@ -46,9 +46,9 @@ LOADGEN_JAVA="$JDK17_JAVA"
 # The JVM flags both servers run with in the comparisons: the image's JAVA_OPTS (read from the
 # Dockerfile, so the two never drift apart), with -XX:MaxRAM emulating the 192 MiB memory limit of
 # the README's Kubernetes example, since this machine has no container limit for the JVM to read.
-# The image's archive path is left out: an AppCDS archive changes start-up, not the steady state these
+# The image's cache path is left out: a class cache (AOT or AppCDS) changes start-up, not the steady state these
 # sections measure; bench/footprint.sh measures the sidecar with its archive.
-IMAGE_JAVA_OPTS="$(sed -n 's/^ENV JAVA_OPTS="\(.*\)"$/\1/p' "$ROOT/Dockerfile" | sed 's/ *-XX:SharedArchiveFile=[^ ]*//')"
+IMAGE_JAVA_OPTS="$(sed -n 's/^ENV JAVA_OPTS="\(.*\)"$/\1/p' "$ROOT/Dockerfile" | sed -E 's/ *-XX:(SharedArchiveFile|AOTCache)=[^ ]*//')"
 BENCH_JAVA_OPTS="${BENCH_JAVA_OPTS:--XX:MaxRAM=192m $IMAGE_JAVA_OPTS}"
 SETTINGS_COUNT=10000
 MIGRATIONS_COUNT=100
