@@ -102,8 +102,9 @@ class FleetJudgeIT {
         }
         for (SidecarProcess s : fleet.sidecars()) {
             assertThat(stateOn(s, "checkout.flow")).isEqualTo("running");
-            assertThat(view(s, "checkout.flow").path("health").path("guard").path("message").asText())
-                    .contains("pooled over 3 sidecars");
+            // every sidecar's heartbeat (once a second) names the migration, the third's with no outcomes yet
+            await().atMost(Duration.ofSeconds(30)).until(() -> view(s, "checkout.flow").path("health").path("guard")
+                    .path("message").asText().contains("pooled over 3 sidecars"));
         }
 
         // The third sidecar's 100 make 300 >= 250: the fleet's judge trips it, all three halt.
