@@ -18,9 +18,10 @@ import org.junit.jupiter.api.Test;
  * the audit's ({@link GuardSimulator.Traffic#audited()}): 10 000 users, 0.5 % of them failing half
  * their requests on either side, 1 % sending 100 times the traffic of the others.
  *
- * <p>Margin of the false-halt rows: each is {@code R} seeded runs, and must show a 95 % Wilson
- * interval whose upper end is at most 1.5 % (with 1 000 runs: at most 7 false halts), so a true
- * rate above 1.5 % fails the test with probability above 97.5 %. Detection rows pin the median and
+ * <p>Margin of the false-halt rows: each is {@code R} seeded runs. With 1 000 runs a row must show a
+ * 95 % Wilson interval whose upper end is at most 1.5 % (at most 7 false halts), so a true rate above
+ * 1.5 % fails the test with probability above 97.5 %; the two 24-hour rows (200 runs) may show at
+ * most the count a true 1 % exceeds with probability below 0.1 % (6 of 200). Detection rows pin the median and
  * the other quantiles named, over the runs stated. Seeds are fixed: the results are the same on
  * every machine. Each row prints its figures; {@code BENCHMARKS.md}, "The guard", has them.
  */
@@ -41,8 +42,14 @@ class GuardPromiseTest {
         double[] ci = r.tripShareInterval();
         REPORT.add(String.format(Locale.ROOT, "A/A  %-58s %4d of %4d halted (95 %% up to %.2f %%)", name, r.trips(),
                 s.runs(), ci[1] * 100));
-        assertThat(ci[1]).as("upper end of the false-halt interval of %s: %d of %d", name, r.trips(), s.runs())
-                .isLessThanOrEqualTo(0.015);
+        if (s.runs() >= 1000) {
+            assertThat(ci[1]).as("upper end of the false-halt interval of %s: %d of %d", name, r.trips(), s.runs())
+                    .isLessThanOrEqualTo(0.015);
+        } else {
+            // too few runs for the interval to end below 1.5 % even with none: the binomial margin instead
+            assertThat(r.trips()).as("false halts of %s", name)
+                    .isLessThanOrEqualTo(GuardSimulatorTest.falseHaltMargin(s.runs()));
+        }
         return r;
     }
 
